@@ -1,0 +1,226 @@
+"""Lloyd step kernels: assignment fused with partial sums and inertia.
+
+One call of :func:`assign_dense` (or :func:`assign_sparse`) is the whole E-step
+plus the accumulation part of the M-step.  The rows are split into fixed blocks
+(chosen from the shape only, never from the thread count); every block writes its
+own partial sums, and :func:`reduce_blocks` adds the blocks in order.  The result
+is therefore the same whatever the number of threads.
+
+Distances are compared as ``||c||^2 - 2 x.c`` in the data's dtype, the expression
+scikit-learn's GEMM-based kernel uses, with the dot product accumulated in feature
+order through FMA.  Inertia and partial sums are accumulated in float64 from the
+exact differences ``x - c``, so that a float32 inertia of 1e-8 is not lost to
+cancellation.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from ._config import CHUNK, FASTMATH
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def assign_dense(
+    X,  # IN (n, d) float32/float64, C-contiguous
+    sample_weight,  # IN (n,) same dtype as X
+    centers,  # IN (k, d) same dtype as X
+    centers_t,  # IN (d, k) centers transposed, C-contiguous (GEMM operand)
+    centers_sqnorm,  # IN (k,) same dtype as X
+    block_starts,  # IN (n_blocks + 1,) int64 row offsets
+    use_gemm,  # IN bool: dot products through BLAS GEMM on CHUNK rows
+    update,  # IN bool: accumulate partial sums and weights
+    labels,  # OUT (n,) int32
+    block_sums,  # OUT (n_blocks, k, d) float64, written when update
+    block_weights,  # OUT (n_blocks, k) float64, written when update
+    block_inertia,  # OUT (n_blocks,) float64
+):
+    n_blocks = block_starts.shape[0] - 1
+    n_clusters, n_features = centers.shape
+    for b in prange(n_blocks):
+        start = block_starts[b]
+        end = block_starts[b + 1]
+        scratch = np.empty((CHUNK, n_clusters), dtype=X.dtype)
+        if update:
+            block_sums[b, :, :] = 0.0
+            block_weights[b, :] = 0.0
+        inertia = 0.0
+        for chunk_start in range(start, end, CHUNK):
+            chunk_end = min(chunk_start + CHUNK, end)
+            if use_gemm:
+                np.dot(X[chunk_start:chunk_end], centers_t, scratch[: chunk_end - chunk_start])
+            for row in range(chunk_start, chunk_end):
+                best_label = 0
+                best_dist = centers_sqnorm[0]
+                for j in range(n_clusters):
+                    if use_gemm:
+                        dot = scratch[row - chunk_start, j]
+                    else:
+                        dot = X[row, 0] * centers[j, 0]
+                        for f in range(1, n_features):
+                            dot += X[row, f] * centers[j, f]
+                    dist = centers_sqnorm[j] - (dot + dot)
+                    if j == 0 or dist < best_dist:
+                        best_dist = dist
+                        best_label = j
+                labels[row] = best_label
+                weight = np.float64(sample_weight[row])
+                inertia += weight * _dense_sq_dist(X, row, centers, best_label)
+                if update:
+                    block_weights[b, best_label] += weight
+                    for f in range(n_features):
+                        block_sums[b, best_label, f] += np.float64(X[row, f]) * weight
+        block_inertia[b] = inertia
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def assign_sparse(
+    data,  # IN (nnz,) CSR values, float32/float64
+    indices,  # IN (nnz,) CSR column indices
+    indptr,  # IN (n + 1,) CSR row pointers
+    sample_weight,  # IN (n,) same dtype as data
+    centers,  # IN (k, d) same dtype as data
+    centers_sqnorm,  # IN (k,) same dtype as data
+    block_starts,  # IN (n_blocks + 1,) int64 row offsets
+    update,  # IN bool
+    labels,  # OUT (n,) int32
+    block_sums,  # OUT (n_blocks, k, d) float64, written when update
+    block_weights,  # OUT (n_blocks, k) float64, written when update
+    block_inertia,  # OUT (n_blocks,) float64
+):
+    n_blocks = block_starts.shape[0] - 1
+    n_clusters = centers.shape[0]
+    for b in prange(n_blocks):
+        if update:
+            block_sums[b, :, :] = 0.0
+            block_weights[b, :] = 0.0
+        inertia = 0.0
+        for row in range(block_starts[b], block_starts[b + 1]):
+            lo = indptr[row]
+            hi = indptr[row + 1]
+            best_label = 0
+            best_dist = centers_sqnorm[0]
+            for j in range(n_clusters):
+                dot = centers_sqnorm[j] - centers_sqnorm[j]  # zero of the data's dtype
+                for p in range(lo, hi):
+                    dot += data[p] * centers[j, indices[p]]
+                dist = centers_sqnorm[j] - (dot + dot)
+                if j == 0 or dist < best_dist:
+                    best_dist = dist
+                    best_label = j
+            labels[row] = best_label
+            weight = np.float64(sample_weight[row])
+            inertia += weight * _sparse_sq_dist(data, indices, lo, hi, centers, best_label)
+            if update:
+                block_weights[b, best_label] += weight
+                for p in range(lo, hi):
+                    block_sums[b, best_label, indices[p]] += np.float64(data[p]) * weight
+        block_inertia[b] = inertia
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _dense_sq_dist(X, row, centers, label):
+    """||X[row] - centers[label]||^2 in float64, from the exact differences."""
+    acc = 0.0
+    for f in range(X.shape[1]):
+        diff = np.float64(X[row, f]) - np.float64(centers[label, f])
+        acc += diff * diff
+    return acc
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _sparse_sq_dist(data, indices, lo, hi, centers, label):
+    """||x - c||^2 in float64 for CSR row data[lo:hi] and centre ``label``.
+
+    Sum of c_f^2 over the columns where x is zero, plus (x_f - c_f)^2 over its
+    stored entries; both parts are non-negative, so nothing cancels badly.
+    """
+    center_sq = 0.0
+    for f in range(centers.shape[1]):
+        c = np.float64(centers[label, f])
+        center_sq += c * c
+    stored = 0.0
+    for p in range(lo, hi):
+        c = np.float64(centers[label, indices[p]])
+        diff = np.float64(data[p]) - c
+        center_sq -= c * c
+        stored += diff * diff
+    return max(center_sq, 0.0) + stored
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def inertia_dense(
+    X,  # IN (n, d)
+    sample_weight,  # IN (n,)
+    centers,  # IN (k, d)
+    labels,  # IN (n,) int32
+    block_starts,  # IN (n_blocks + 1,) int64
+    block_inertia,  # OUT (n_blocks,) float64
+):
+    n_blocks = block_starts.shape[0] - 1
+    for b in prange(n_blocks):
+        inertia = 0.0
+        for row in range(block_starts[b], block_starts[b + 1]):
+            sq_dist = _dense_sq_dist(X, row, centers, labels[row])
+            inertia += np.float64(sample_weight[row]) * sq_dist
+        block_inertia[b] = inertia
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def inertia_sparse(
+    data,  # IN (nnz,)
+    indices,  # IN (nnz,)
+    indptr,  # IN (n + 1,)
+    sample_weight,  # IN (n,)
+    centers,  # IN (k, d)
+    labels,  # IN (n,) int32
+    block_starts,  # IN (n_blocks + 1,) int64
+    block_inertia,  # OUT (n_blocks,) float64
+):
+    n_blocks = block_starts.shape[0] - 1
+    for b in prange(n_blocks):
+        inertia = 0.0
+        for row in range(block_starts[b], block_starts[b + 1]):
+            sq_dist = _sparse_sq_dist(data, indices, indptr[row], indptr[row + 1], centers, labels[row])
+            inertia += np.float64(sample_weight[row]) * sq_dist
+        block_inertia[b] = inertia
+
+
+@njit(parallel=True, cache=True)
+def reduce_blocks(
+    block_sums,  # IN (n_blocks, k, d) float64
+    block_weights,  # IN (n_blocks, k) float64
+    sums,  # OUT (k, d) float64
+    weights,  # OUT (k,) float64
+):
+    n_blocks, n_clusters, n_features = block_sums.shape
+    for j in prange(n_clusters):
+        weights[j] = 0.0
+        sums[j, :] = 0.0
+        for b in range(n_blocks):
+            weights[j] += block_weights[b, j]
+            for f in range(n_features):
+                sums[j, f] += block_sums[b, j, f]
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def sq_dist_to_own_center_dense(
+    X,  # IN (n, d)
+    centers,  # IN (k, d)
+    labels,  # IN (n,) int32
+    out,  # OUT (n,) float64: ||x_i - c_{labels_i}||^2
+):
+    for i in prange(X.shape[0]):
+        out[i] = _dense_sq_dist(X, i, centers, labels[i])
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def sq_dist_to_own_center_sparse(
+    data,  # IN (nnz,)
+    indices,  # IN (nnz,)
+    indptr,  # IN (n + 1,)
+    centers,  # IN (k, d)
+    labels,  # IN (n,) int32
+    out,  # OUT (n,) float64
+):
+    for i in prange(indptr.shape[0] - 1):
+        out[i] = _sparse_sq_dist(data, indices, indptr[i], indptr[i + 1], centers, labels[i])

@@ -1,0 +1,485 @@
+"""KMeans estimator and the k_means function."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, ClusterMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics.pairwise import euclidean_distances
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.sparsefuncs import mean_variance_axis
+from sklearn.utils.validation import _is_arraylike_not_scalar, check_array, check_is_fitted
+
+from ._init import greedy_kmeans_plusplus, row_sqnorms64
+from ._lloyd import LloydWorkspace, kmeans_single_lloyd, labels_inertia
+from ._threads import kernel_threads, resolve_n_threads
+from ._validation import check_weights, validate_estimator_data
+
+
+def _tolerance(X, tol):
+    """``tol`` scaled by the mean variance of the features (scikit-learn's rule)."""
+    if tol == 0:
+        return 0
+    if sp.issparse(X):
+        variances = mean_variance_axis(X, axis=0)[1]
+    else:
+        variances = np.var(X, axis=0)
+    return np.mean(variances) * tol
+
+
+def _is_same_clustering(labels1, labels2, n_clusters):
+    """Whether each cluster of ``labels1`` lies inside one cluster of ``labels2``.
+
+    scikit-learn's test, vectorised: the pairs (label1, label2) must be no more
+    numerous than the labels of ``labels1``.
+    """
+    pairs = labels1.astype(np.int64) * n_clusters + labels2
+    return np.unique(pairs).size == np.unique(labels1).size
+
+
+class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """K-Means clustering: scikit-learn's estimator and answers on numba kernels.
+
+    A drop-in replacement for :class:`sklearn.cluster.KMeans`: the same
+    parameters, defaults, attributes and warnings, and with the same
+    ``random_state`` the same initial centres, labels, inertia and ``n_iter_``
+    (the only exceptions are samples at exactly equal distance from two centres,
+    whose label can differ when rounding differs).
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        The number of clusters to form.
+    init : {'k-means++', 'random'}, callable or array-like of shape (n_clusters, n_features), \
+            default='k-means++'
+        'k-means++': greedy k-means++ (scikit-learn's draws); 'random': distinct
+        samples drawn with probability proportional to their weights; an array:
+        the initial centres; a callable ``init(X, n_clusters, random_state)``
+        returning them.
+    n_init : 'auto' or int, default='auto'
+        Number of runs from different seeds; the run with the lowest inertia is
+        kept.  'auto' means 1 for 'k-means++' or an array, 10 for 'random' or a
+        callable.
+    max_iter : int, default=300
+        Maximum number of Lloyd iterations of a run.
+    tol : float, default=1e-4
+        Convergence tolerance on the squared shift of the centres, relative to the
+        mean variance of the features.
+    verbose : int, default=0
+        Print the inertia at every iteration.
+    random_state : int, RandomState instance or None, default=None
+        Random number generation for the seeding.
+    copy_x : bool, default=True
+        Dense data is centred before the computation (more accurate distances);
+        with ``copy_x=False`` this happens in place and is undone afterwards,
+        which can change the last bits of ``X``.
+    algorithm : {'auto', 'lloyd', 'elkan'}, default='auto'
+        'lloyd' is the exact Lloyd iteration.  'elkan' is accepted for
+        compatibility; it gives the same iterates as Lloyd in exact arithmetic and
+        currently runs kmlab's Lloyd kernel.  'auto' chooses the fastest exact
+        method (currently 'lloyd').
+    n_threads : int, default=None
+        Threads used by the kernels (None or -1: all of numba's threads).  The
+        result does not depend on it.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Coordinates of the cluster centres.
+    labels_ : ndarray of shape (n_samples,), int32
+        Label of each training sample; equal to ``predict(X)``.
+    inertia_ : float
+        Weighted sum of squared distances of the samples to their closest centre.
+    n_iter_ : int
+        Number of iterations of the best run.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` has string column names.
+
+    See Also
+    --------
+    kmlab.k_means : The same, as a function.
+    kmlab.kmeans_plusplus : The seeding alone.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmlab import KMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> kmeans = KMeans(n_clusters=2, random_state=0, n_init="auto").fit(X)
+    >>> kmeans.labels_
+    array([1, 1, 1, 0, 0, 0], dtype=int32)
+    >>> kmeans.predict([[0, 0], [12, 3]])
+    array([1, 0], dtype=int32)
+    >>> kmeans.cluster_centers_
+    array([[10.,  2.],
+           [ 1.,  2.]])
+    >>> float(kmeans.inertia_)
+    16.0
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "copy_x": ["boolean"],
+        "algorithm": [StrOptions({"auto", "lloyd", "elkan"})],
+        "n_threads": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+        copy_x=True,
+        algorithm="auto",
+        n_threads=None,
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+        self.n_threads = n_threads
+
+    def _check_params_vs_input(self, X):
+        if X.shape[0] < self.n_clusters:
+            raise ValueError(
+                f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}: "
+                "ask for fewer clusters or pass more samples."
+            )
+        self._tol = _tolerance(X, self.tol)
+        init_is_array = _is_arraylike_not_scalar(self.init)
+        if self.n_init != "auto":
+            self._n_init = self.n_init
+        elif init_is_array or (isinstance(self.init, str) and self.init == "k-means++"):
+            self._n_init = 1
+        else:
+            self._n_init = 10
+        if init_is_array and self._n_init != 1:
+            warnings.warn(
+                "Explicit initial center position passed: performing only one init in "
+                f"{self.__class__.__name__} instead of n_init={self._n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self._n_init = 1
+        self._algorithm = "lloyd" if self.algorithm == "auto" else self.algorithm
+        if self._algorithm == "elkan" and self.n_clusters == 1:
+            warnings.warn(
+                "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            self._algorithm = "lloyd"
+
+    def _validate_center_shape(self, X, centers):
+        if centers.shape[0] != self.n_clusters:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not match "
+                f"the number of clusters {self.n_clusters}."
+            )
+        if centers.shape[1] != X.shape[1]:
+            raise ValueError(
+                f"The shape of the initial centers {centers.shape} does not match "
+                f"the number of features of the data {X.shape[1]}."
+            )
+
+    def _init_centroids(self, X, x_sqnorms64, init, random_state, sample_weight):
+        if isinstance(init, str) and init == "k-means++":
+            centers, _ = greedy_kmeans_plusplus(X, self.n_clusters, sample_weight, random_state, x_sqnorms64)
+        elif isinstance(init, str) and init == "random":
+            seeds = random_state.choice(
+                X.shape[0], size=self.n_clusters, replace=False, p=sample_weight / sample_weight.sum()
+            )
+            centers = X[seeds]
+        elif callable(init):
+            centers = init(X, self.n_clusters, random_state=random_state)
+            centers = check_array(centers, dtype=X.dtype, copy=False, order="C", input_name="init")
+            self._validate_center_shape(X, centers)
+        else:
+            centers = init
+        if sp.issparse(centers):
+            centers = centers.toarray()
+        return np.ascontiguousarray(centers, dtype=X.dtype)
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute k-means clustering.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training samples.  float32 data stays float32; other numbers become
+            float64.  Sparse input is used as CSR, never densified.
+        y : Ignored
+            Not used, present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples (not all zero).  They count in
+            the k-means++ seeding, the means, the inertia and ``score``.
+
+        Returns
+        -------
+        self : KMeans
+            Fitted estimator.
+        """
+        self._validate_params()
+        X = validate_estimator_data(self, X, copy=self.copy_x)
+        self._check_params_vs_input(X)
+        random_state = check_random_state(self.random_state)
+        sample_weight = check_weights(sample_weight, X)
+        self._n_threads = resolve_n_threads(self.n_threads)
+
+        init = self.init
+        init_is_array = _is_arraylike_not_scalar(init)
+        if init_is_array:
+            init = check_array(init, dtype=X.dtype, copy=True, order="C", input_name="init")
+            self._validate_center_shape(X, init)
+
+        # Centring the data makes the ||c||^2 - 2 x.c distances more accurate.
+        if not sp.issparse(X):
+            X_mean = X.mean(axis=0)
+            X -= X_mean
+            if init_is_array:
+                init -= X_mean
+
+        with kernel_threads(self._n_threads):
+            x_sqnorms64 = row_sqnorms64(X) if isinstance(init, str) and init == "k-means++" else None
+            workspace = LloydWorkspace(X, self.n_clusters)
+            best_inertia, best_labels = None, None
+            for _ in range(self._n_init):
+                centers_init = self._init_centroids(X, x_sqnorms64, init, random_state, sample_weight)
+                if self.verbose:
+                    print("Initialization complete")
+                labels, inertia, centers, n_iter = kmeans_single_lloyd(
+                    X, sample_weight, centers_init, self.max_iter, self.verbose, self._tol, workspace
+                )
+                # A slightly lower inertia for the same partition is rounding noise.
+                if best_inertia is None or (
+                    inertia < best_inertia and not _is_same_clustering(labels, best_labels, self.n_clusters)
+                ):
+                    best_labels, best_centers, best_inertia, best_n_iter = labels, centers, inertia, n_iter
+
+        if not sp.issparse(X):
+            if not self.copy_x:
+                X += X_mean
+            best_centers += X_mean
+
+        distinct_clusters = len(np.unique(best_labels))
+        if distinct_clusters < self.n_clusters:
+            warnings.warn(
+                f"Number of distinct clusters ({distinct_clusters}) found smaller than "
+                f"n_clusters ({self.n_clusters}). Possibly due to duplicate points in X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.cluster_centers_ = best_centers
+        self._n_features_out = self.cluster_centers_.shape[0]
+        self.labels_ = best_labels
+        self.inertia_ = best_inertia
+        self.n_iter_ = best_n_iter
+        return self
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Compute the clustering and return the label of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training samples.
+        y : Ignored
+            Not used, present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int32
+            Index of the cluster each sample belongs to.
+        """
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def _check_test_data(self, X):
+        check_is_fitted(self)
+        return validate_estimator_data(self, X, reset=False)
+
+    def _labels_inertia(self, X, sample_weight):
+        centers = self.cluster_centers_.astype(X.dtype, copy=False)
+        with kernel_threads(resolve_n_threads(self.n_threads)):
+            return labels_inertia(X, sample_weight, centers)
+
+    def predict(self, X):
+        """Predict the closest cluster of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            New data.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int32
+            Index of the closest centre.
+        """
+        X = self._check_test_data(X)
+        labels, _ = self._labels_inertia(X, np.ones(X.shape[0], dtype=X.dtype))
+        return labels
+
+    def transform(self, X):
+        """Euclidean distance of each sample to every centre.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            New data.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_clusters)
+            Distances to the centres.
+        """
+        X = self._check_test_data(X)
+        return euclidean_distances(X, self.cluster_centers_)
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Compute the clustering and the distances of the samples to the centres.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training samples.
+        y : Ignored
+            Not used, present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_clusters)
+            Distances to the centres.
+        """
+        return self.fit(X, sample_weight=sample_weight).transform(X)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the inertia of ``X`` for the fitted centres.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            New data.
+        y : Ignored
+            Not used, present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        score : float
+            ``-inertia``: higher is better.
+        """
+        X = self._check_test_data(X)
+        _, inertia = self._labels_inertia(X, check_weights(sample_weight, X))
+        return -inertia
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "sample_weight": ["array-like", None],
+        "return_n_iter": [bool],
+    },
+    prefer_skip_nested_validation=False,
+)
+def k_means(
+    X,
+    n_clusters,
+    *,
+    sample_weight=None,
+    init="k-means++",
+    n_init="auto",
+    max_iter=300,
+    verbose=False,
+    tol=1e-4,
+    random_state=None,
+    copy_x=True,
+    algorithm="auto",
+    return_n_iter=False,
+    n_threads=None,
+):
+    """Perform K-means clustering; the function form of :class:`KMeans`.
+
+    Parameters
+    ----------
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        The samples to cluster.
+    n_clusters : int
+        The number of clusters.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Non-negative weights of the samples.
+    init, n_init, max_iter, verbose, tol, random_state, copy_x, algorithm, n_threads
+        As in :class:`KMeans`.
+    return_n_iter : bool, default=False
+        Whether to return the number of iterations.
+
+    Returns
+    -------
+    centroid : ndarray of shape (n_clusters, n_features)
+        Centres found.
+    label : ndarray of shape (n_samples,)
+        Label of each sample.
+    inertia : float
+        Final inertia.
+    best_n_iter : int
+        Iterations of the best run; returned only when ``return_n_iter``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmlab import k_means
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> centroid, label, inertia = k_means(X, n_clusters=2, n_init="auto", random_state=0)
+    >>> centroid
+    array([[10.,  2.],
+           [ 1.,  2.]])
+    >>> label
+    array([1, 1, 1, 0, 0, 0], dtype=int32)
+    >>> float(inertia)
+    16.0
+    """
+    est = KMeans(
+        n_clusters=n_clusters,
+        init=init,
+        n_init=n_init,
+        max_iter=max_iter,
+        verbose=verbose,
+        tol=tol,
+        random_state=random_state,
+        copy_x=copy_x,
+        algorithm=algorithm,
+        n_threads=n_threads,
+    ).fit(X, sample_weight=sample_weight)
+    if return_n_iter:
+        return est.cluster_centers_, est.labels_, est.inertia_, est.n_iter_
+    return est.cluster_centers_, est.labels_, est.inertia_

@@ -1,0 +1,48 @@
+"""Thread control for the kernels.
+
+Kernels run on numba's thread pool; BLAS is held to one thread meanwhile so that
+GEMM calls made inside parallel loops do not oversubscribe the cores.  Both
+settings are restored on the way out, whatever happens.
+"""
+
+from contextlib import contextmanager
+from functools import lru_cache
+
+import numba
+from threadpoolctl import ThreadpoolController
+
+
+@lru_cache(maxsize=1)
+def _controller():
+    return ThreadpoolController()
+
+
+def max_threads():
+    """The most threads the kernels may use (numba's pool size)."""
+    return numba.config.NUMBA_NUM_THREADS
+
+
+def resolve_n_threads(n_threads):
+    """Turn an ``n_threads`` parameter into a thread count.
+
+    ``None`` or ``-1`` means every thread numba may use; other negative values
+    count back from there, as in joblib (``-2``: all but one).
+    """
+    available = max_threads()
+    if n_threads is None:
+        return available
+    if n_threads < 0:
+        return max(1, available + 1 + n_threads)
+    return min(n_threads, available)
+
+
+@contextmanager
+def kernel_threads(n_threads):
+    """Run kernels on ``n_threads`` numba threads with single-threaded BLAS."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        with _controller().limit(limits=1, user_api="blas"):
+            yield
+    finally:
+        numba.set_num_threads(previous)

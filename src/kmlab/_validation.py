@@ -1,0 +1,99 @@
+"""Input checks shared by the estimators and functions.
+
+scikit-learn's ``check_array``/``validate_data`` do most of the work; the helpers
+here add what it leaves vague (strings, complex numbers, bad sample weights) so
+that every message names the argument, the problem and the fix.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
+
+FLOAT_DTYPES = [np.float64, np.float32]
+
+
+def _reject_non_numeric(X, name):
+    """Raise a clear error for strings, bytes and complex numbers in ``X``."""
+    if sp.issparse(X) or hasattr(X, "dtypes"):
+        # sparse matrices carry one dtype; pandas frames are checked column-wise below
+        dtypes = list(getattr(X, "dtypes", [X.dtype]))
+    else:
+        dtypes = [np.asarray(X).dtype] if not hasattr(X, "dtype") else [X.dtype]
+    for dtype in dtypes:
+        kind = getattr(dtype, "kind", "O")
+        if kind in "USa":
+            raise ValueError(
+                f"{name} contains strings (dtype {dtype}); K-Means needs numbers. "
+                "Encode or drop the non-numeric columns first."
+            )
+        if kind == "c":
+            raise ValueError(
+                f"{name} contains complex numbers (dtype {dtype}); K-Means needs real numbers. "
+                "Pass the real part, the modulus, or both as separate features."
+            )
+
+
+def _convert(convert, X, name):
+    _reject_non_numeric(X, name)
+    try:
+        return convert(X)
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        if "could not convert" in message or "string" in message:
+            raise ValueError(
+                f"{name} must contain only numbers: {message}. Encode or drop the non-numeric columns first."
+            ) from exc
+        raise
+
+
+def check_data(X, name="X", **kwargs):
+    """``check_array`` for the functions: float32/float64, C order, CSR or dense."""
+    options = dict(accept_sparse="csr", dtype=FLOAT_DTYPES, order="C", accept_large_sparse=False)
+    options.update(kwargs)
+    return _convert(lambda data: check_array(data, input_name=name, **options), X, name)
+
+
+def validate_estimator_data(estimator, X, *, reset=True, copy=False):
+    """``validate_data`` for the estimators, with kmlab's clearer messages."""
+    return _convert(
+        lambda data: validate_data(
+            estimator, data, accept_sparse="csr", dtype=FLOAT_DTYPES, order="C",
+            copy=copy, accept_large_sparse=False, reset=reset,
+        ),  # fmt: skip
+        X,
+        "X",
+    )
+
+
+def check_weights(sample_weight, X):
+    """Validate ``sample_weight`` for ``X``: finite, non-negative, not all zero.
+
+    scikit-learn accepts negative weights and gives meaningless centres; kmlab
+    refuses them.  Returns an array of X's dtype.
+    """
+    n_samples = X.shape[0]
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=X.dtype)
+    if np.isscalar(sample_weight):
+        values = np.full(n_samples, sample_weight)
+    else:
+        values = np.asarray(sample_weight)
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"sample_weight must contain only real numbers; got dtype {values.dtype}.")
+    if values.ndim != 1 or values.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight must be a 1-D array with one weight per sample: expected shape ({n_samples},), "
+            f"got {values.shape}."
+        )
+    if not np.all(np.isfinite(values)):
+        bad = np.flatnonzero(~np.isfinite(values))
+        raise ValueError(f"sample_weight contains NaN or infinity (at index {bad[:5].tolist()}); weights must be finite.")
+    if np.any(values < 0):
+        bad = np.flatnonzero(values < 0)
+        raise ValueError(
+            f"sample_weight contains negative values (at index {bad[:5].tolist()}, e.g. {values[bad[0]]}); "
+            "weights must be >= 0."
+        )
+    if not np.any(values > 0):
+        raise ValueError("sample_weight is zero everywhere; at least one sample needs a positive weight.")
+    return _check_sample_weight(values, X, dtype=X.dtype)
