@@ -320,10 +320,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         check_is_fitted(self)
         return validate_estimator_data(self, X, reset=False)
 
-    def _labels_inertia(self, X, sample_weight):
+    def _labels_inertia(self, X, sample_weight, with_inertia=True):
         centers = self.cluster_centers_.astype(X.dtype, copy=False)
         with kernel_threads(resolve_n_threads(self.n_threads)):
-            return labels_inertia(X, sample_weight, centers)
+            return labels_inertia(X, sample_weight, centers, with_inertia)
 
     def predict(self, X):
         """Predict the closest cluster of each sample.
@@ -339,7 +339,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             Index of the closest centre.
         """
         X = self._check_test_data(X)
-        labels, _ = self._labels_inertia(X, np.ones(X.shape[0], dtype=X.dtype))
+        labels, _ = self._labels_inertia(X, np.ones(X.shape[0], dtype=X.dtype), with_inertia=False)
         return labels
 
     def transform(self, X):

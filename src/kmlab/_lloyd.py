@@ -29,9 +29,6 @@ from ._kernels.lloyd import (
 MAX_BLOCKS = 64
 # Bound on the per-block partial sums, n_blocks * n_clusters * n_features * 8 bytes.
 PARTIAL_SUMS_BYTES = 32 * 2**20
-# From this many features on, dot products go through BLAS GEMM on CHUNK rows;
-# below it a plain loop is faster.  Measured with benchmarks/ on 2 cores.
-GEMM_MIN_FEATURES = 16
 
 
 def block_starts(n_samples, max_blocks=MAX_BLOCKS):
@@ -62,7 +59,6 @@ class LloydWorkspace:
     def __init__(self, X, n_clusters, update=True):
         n_samples, n_features = X.shape
         self.sparse = sp.issparse(X)
-        self.use_gemm = not self.sparse and n_features >= GEMM_MIN_FEATURES
         if update:
             budget = PARTIAL_SUMS_BYTES // (8 * n_clusters * n_features)
             self.block_starts = block_starts(n_samples, max(1, min(MAX_BLOCKS, budget)))
@@ -78,23 +74,24 @@ class LloydWorkspace:
         self.sums = np.empty((n_clusters, n_features))
         self.weights = np.empty(n_clusters)
 
-    def assign(self, X, sample_weight, centers, labels, update):
+    def assign(self, X, sample_weight, centers, labels, update, with_inertia=True):
         """Assign every sample to its closest centre; return the inertia.
 
         Fills ``labels``; when ``update``, also ``self.sums`` (weighted sums of
-        the samples of each cluster, float64) and ``self.weights``.
+        the samples of each cluster, float64) and ``self.weights``.  The inertia
+        (with respect to ``centers``) is 0.0 unless ``with_inertia``.
         """
         sqnorms = center_sqnorms(centers)
         if self.sparse:
             assign_sparse(
                 X.data, X.indices, X.indptr, sample_weight, centers, sqnorms,
-                self.block_starts, update, labels,
+                self.block_starts, update, with_inertia, labels,
                 self.block_sums, self.block_weights, self.block_inertia,
             )  # fmt: skip
         else:
             assign_dense(
                 X, sample_weight, centers, np.ascontiguousarray(centers.T), sqnorms,
-                self.block_starts, self.use_gemm, update, labels,
+                self.block_starts, update, with_inertia, labels,
                 self.block_sums, self.block_weights, self.block_inertia,
             )  # fmt: skip
         if update:
@@ -175,7 +172,7 @@ def kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, verbose, tol, 
     strict_convergence = False
 
     for i in range(max_iter):
-        inertia = workspace.assign(X, sample_weight, centers, labels, update=True)
+        inertia = workspace.assign(X, sample_weight, centers, labels, update=True, with_inertia=bool(verbose))
         center_shift = workspace.update_centers(X, sample_weight, centers, labels, centers_new)
         if verbose:
             print(f"Iteration {i}, inertia {inertia}.")
@@ -193,14 +190,14 @@ def kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, verbose, tol, 
         labels_old[:] = labels
 
     if not strict_convergence:
-        workspace.assign(X, sample_weight, centers, labels, update=False)
+        workspace.assign(X, sample_weight, centers, labels, update=False, with_inertia=False)
     inertia = workspace.inertia(X, sample_weight, centers, labels)
     return labels, inertia, centers, i + 1
 
 
-def labels_inertia(X, sample_weight, centers):
+def labels_inertia(X, sample_weight, centers, with_inertia=True):
     """Closest centre of every sample and the inertia (the E-step alone)."""
     workspace = LloydWorkspace(X, centers.shape[0], update=False)
     labels = np.empty(X.shape[0], dtype=np.int32)
-    inertia = workspace.assign(X, sample_weight, centers, labels, update=False)
+    inertia = workspace.assign(X, sample_weight, centers, labels, update=False, with_inertia=with_inertia)
     return labels, inertia

@@ -6,9 +6,9 @@ plus the accumulation part of the M-step.  The rows are split into fixed blocks
 own partial sums, and :func:`reduce_blocks` adds the blocks in order.  The result
 is therefore the same whatever the number of threads.
 
-Distances are compared as ``||c||^2 - 2 x.c`` in the data's dtype, the expression
-scikit-learn's GEMM-based kernel uses, with the dot product accumulated in feature
-order through FMA.  Inertia and partial sums are accumulated in float64 from the
+Distances are compared as ``||c||^2 - 2 x.c`` in the data's dtype, with the dot
+products from BLAS GEMM on chunks of rows: scikit-learn's expression and call, so
+the labels round the same way.  Inertia and partial sums are accumulated in float64 from the
 exact differences ``x - c``, so that a float32 inertia of 1e-8 is not lost to
 cancellation.
 """
@@ -27,8 +27,8 @@ def assign_dense(
     centers_t,  # IN (d, k) centers transposed, C-contiguous (GEMM operand)
     centers_sqnorm,  # IN (k,) same dtype as X
     block_starts,  # IN (n_blocks + 1,) int64 row offsets
-    use_gemm,  # IN bool: dot products through BLAS GEMM on CHUNK rows
     update,  # IN bool: accumulate partial sums and weights
+    with_inertia,  # IN bool: compute block_inertia (else it is left at 0)
     labels,  # OUT (n,) int32
     block_sums,  # OUT (n_blocks, k, d) float64, written when update
     block_weights,  # OUT (n_blocks, k) float64, written when update
@@ -46,25 +46,23 @@ def assign_dense(
         inertia = 0.0
         for chunk_start in range(start, end, CHUNK):
             chunk_end = min(chunk_start + CHUNK, end)
-            if use_gemm:
-                np.dot(X[chunk_start:chunk_end], centers_t, scratch[: chunk_end - chunk_start])
+            # scratch[i, j] = x_i . c_j by BLAS GEMM, the same call scikit-learn
+            # makes: the same rounding, hence the same labels.  Even with three
+            # features GEMM beats a hand-written loop (measured with benchmarks/).
+            np.dot(X[chunk_start:chunk_end], centers_t, scratch[: chunk_end - chunk_start])
             for row in range(chunk_start, chunk_end):
+                i = row - chunk_start
                 best_label = 0
-                best_dist = centers_sqnorm[0]
-                for j in range(n_clusters):
-                    if use_gemm:
-                        dot = scratch[row - chunk_start, j]
-                    else:
-                        dot = X[row, 0] * centers[j, 0]
-                        for f in range(1, n_features):
-                            dot += X[row, f] * centers[j, f]
-                    dist = centers_sqnorm[j] - (dot + dot)
-                    if j == 0 or dist < best_dist:
+                best_dist = centers_sqnorm[0] - (scratch[i, 0] + scratch[i, 0])
+                for j in range(1, n_clusters):
+                    dist = centers_sqnorm[j] - (scratch[i, j] + scratch[i, j])
+                    if dist < best_dist:
                         best_dist = dist
                         best_label = j
                 labels[row] = best_label
                 weight = np.float64(sample_weight[row])
-                inertia += weight * _dense_sq_dist(X, row, centers, best_label)
+                if with_inertia:
+                    inertia += weight * _dense_sq_dist(X, row, centers, best_label)
                 if update:
                     block_weights[b, best_label] += weight
                     for f in range(n_features):
@@ -82,6 +80,7 @@ def assign_sparse(
     centers_sqnorm,  # IN (k,) same dtype as data
     block_starts,  # IN (n_blocks + 1,) int64 row offsets
     update,  # IN bool
+    with_inertia,  # IN bool
     labels,  # OUT (n,) int32
     block_sums,  # OUT (n_blocks, k, d) float64, written when update
     block_weights,  # OUT (n_blocks, k) float64, written when update
@@ -109,7 +108,8 @@ def assign_sparse(
                     best_label = j
             labels[row] = best_label
             weight = np.float64(sample_weight[row])
-            inertia += weight * _sparse_sq_dist(data, indices, lo, hi, centers, best_label)
+            if with_inertia:
+                inertia += weight * _sparse_sq_dist(data, indices, lo, hi, centers, best_label)
             if update:
                 block_weights[b, best_label] += weight
                 for p in range(lo, hi):
@@ -117,7 +117,7 @@ def assign_sparse(
         block_inertia[b] = inertia
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(inline="always", cache=True, fastmath=FASTMATH)
 def _dense_sq_dist(X, row, centers, label):
     """||X[row] - centers[label]||^2 in float64, from the exact differences."""
     acc = 0.0
@@ -127,7 +127,7 @@ def _dense_sq_dist(X, row, centers, label):
     return acc
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(inline="always", cache=True, fastmath=FASTMATH)
 def _sparse_sq_dist(data, indices, lo, hi, centers, label):
     """||x - c||^2 in float64 for CSR row data[lo:hi] and centre ``label``.
 
