@@ -6,23 +6,29 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 from numbers import Integral
 
-from ._kernels.seeding import (
-    candidate_sq_distances_dense,
-    candidate_sq_distances_sparse,
-    row_sqnorms_dense,
-    row_sqnorms_sparse,
-)
+from ._kernels.seeding import candidate_sq_distances_dense, candidate_sq_distances_sparse, row_sqnorms_sparse
+from ._lloyd import block_starts
 from ._threads import kernel_threads, resolve_n_threads
 from ._validation import check_data, check_weights
 
 
+# Rows upcast to float64 at a time when computing dense row norms.
+_NORM_ROWS = 65536
+
+
 def row_sqnorms64(X):
-    """Squared norm of every row, accumulated in float64."""
+    """Squared norm of every row in float64, as scikit-learn's ``row_norms``.
+
+    Dense rows go through numpy's ``einsum`` (the same call, hence the same
+    rounding), upcast a slice at a time so that no float64 copy of X is made.
+    """
     out = np.empty(X.shape[0])
     if sp.issparse(X):
         row_sqnorms_sparse(X.data, X.indptr, out)
-    else:
-        row_sqnorms_dense(X, out)
+        return out
+    for start in range(0, X.shape[0], _NORM_ROWS):
+        rows = X[start : start + _NORM_ROWS].astype(np.float64, copy=False)
+        np.einsum("ij,ij->i", rows, rows, out=out[start : start + _NORM_ROWS])
     return out
 
 
@@ -31,13 +37,16 @@ def _rows_float64(X, ids):
     return rows.toarray().astype(np.float64) if sp.issparse(X) else rows.astype(np.float64)
 
 
-def _candidate_sq_distances(X, x_sqnorms64, ids):
+def _candidate_sq_distances(X, x_sqnorms64, ids, rows_blocks):
+    """Squared distances (len(ids), n_samples) from the samples ``ids`` to all."""
     out = np.empty((len(ids), X.shape[0]), dtype=X.dtype)
     candidates = _rows_float64(X, ids)
+    cand_sqnorms = np.einsum("ij,ij->i", candidates, candidates)
     if sp.issparse(X):
-        candidate_sq_distances_sparse(X.data, X.indices, X.indptr, x_sqnorms64, candidates, out)
+        candidate_sq_distances_sparse(X.data, X.indices, X.indptr, x_sqnorms64, candidates, cand_sqnorms, out)
     else:
-        candidate_sq_distances_dense(X, x_sqnorms64, candidates, out)
+        candidates_t = np.ascontiguousarray(candidates.T)
+        candidate_sq_distances_dense(X, x_sqnorms64, candidates_t, cand_sqnorms, rows_blocks, out)
     return out
 
 
@@ -67,7 +76,8 @@ def greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, x_sqnorms
     center_id = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
     centers[0] = _rows_float64(X, [center_id])[0]
     indices[0] = center_id
-    closest_dist_sq = _candidate_sq_distances(X, x_sqnorms64, [center_id])
+    rows_blocks = block_starts(n_samples)
+    closest_dist_sq = _candidate_sq_distances(X, x_sqnorms64, [center_id], rows_blocks)
     current_pot = closest_dist_sq @ sample_weight
 
     for c in range(1, n_clusters):
@@ -75,7 +85,7 @@ def greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, x_sqnorms
         candidate_ids = np.searchsorted(np.cumsum(sample_weight * closest_dist_sq), rand_vals)
         # Rounding can put a draw past the last sample.
         np.clip(candidate_ids, None, closest_dist_sq.size - 1, out=candidate_ids)
-        distance_to_candidates = _candidate_sq_distances(X, x_sqnorms64, candidate_ids)
+        distance_to_candidates = _candidate_sq_distances(X, x_sqnorms64, candidate_ids, rows_blocks)
         np.minimum(closest_dist_sq, distance_to_candidates, out=distance_to_candidates)
         candidates_pot = distance_to_candidates @ sample_weight.reshape(-1, 1)
         best = np.argmin(candidates_pot)
