@@ -8,7 +8,7 @@ from numbers import Integral
 
 from ._kernels.seeding import candidate_sq_distances_dense, candidate_sq_distances_sparse, row_sqnorms_sparse
 from ._lloyd import block_starts
-from ._threads import kernel_threads, resolve_n_threads
+from ._threads import kernel_threads, resolve_n_threads, threads_for
 from ._validation import check_data, check_weights
 
 
@@ -24,6 +24,7 @@ def row_sqnorms64(X):
     """
     out = np.empty(X.shape[0])
     if sp.issparse(X):
+        threads_for(X.nnz)
         row_sqnorms_sparse(X.data, X.indptr, out)
         return out
     for start in range(0, X.shape[0], _NORM_ROWS):
@@ -42,6 +43,7 @@ def _candidate_sq_distances(X, x_sqnorms64, ids, rows_blocks):
     out = np.empty((len(ids), X.shape[0]), dtype=X.dtype)
     candidates = _rows_float64(X, ids)
     cand_sqnorms = np.einsum("ij,ij->i", candidates, candidates)
+    threads_for(len(ids) * (X.nnz if sp.issparse(X) else X.size))
     if sp.issparse(X):
         candidate_sq_distances_sparse(X.data, X.indices, X.indptr, x_sqnorms64, candidates, cand_sqnorms, out)
     else:

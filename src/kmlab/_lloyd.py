@@ -14,9 +14,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._kernels._config import CHUNK
+from ._threads import threads_for
 from ._kernels.lloyd import (
     assign_dense,
     assign_sparse,
+    average_centers,
     inertia_dense,
     inertia_sparse,
     reduce_blocks,
@@ -71,35 +73,49 @@ class LloydWorkspace:
             self.block_sums = np.empty((1, 1, 1))
             self.block_weights = np.empty((1, 1))
         self.block_inertia = np.empty(n_blocks)
+        self.block_changed = np.empty(n_blocks, dtype=np.int64)
         self.sums = np.empty((n_clusters, n_features))
         self.weights = np.empty(n_clusters)
+        nnz = X.nnz if self.sparse else n_samples * n_features
+        self.assign_work = nnz * n_clusters
+        self.row_work = nnz
 
     def assign(self, X, sample_weight, centers, labels, update, with_inertia=True):
-        """Assign every sample to its closest centre; return the inertia.
+        """Assign every sample to its closest centre.
 
-        Fills ``labels``; when ``update``, also ``self.sums`` (weighted sums of
-        the samples of each cluster, float64) and ``self.weights``.  The inertia
-        (with respect to ``centers``) is 0.0 unless ``with_inertia``.
+        Updates ``labels`` in place; when ``update``, also fills ``self.sums``
+        (weighted sums of the samples of each cluster, float64) and
+        ``self.weights``.
+
+        Returns
+        -------
+        inertia : float
+            With respect to ``centers``; 0.0 unless ``with_inertia``.
+        n_changed : int
+            How many labels differ from those passed in.
         """
         sqnorms = center_sqnorms(centers)
+        threads_for(self.assign_work)
         if self.sparse:
             assign_sparse(
                 X.data, X.indices, X.indptr, sample_weight, centers, sqnorms,
                 self.block_starts, update, with_inertia, labels,
-                self.block_sums, self.block_weights, self.block_inertia,
+                self.block_sums, self.block_weights, self.block_inertia, self.block_changed,
             )  # fmt: skip
         else:
             assign_dense(
                 X, sample_weight, centers, np.ascontiguousarray(centers.T), sqnorms,
                 self.block_starts, update, with_inertia, labels,
-                self.block_sums, self.block_weights, self.block_inertia,
+                self.block_sums, self.block_weights, self.block_inertia, self.block_changed,
             )  # fmt: skip
         if update:
+            threads_for(self.block_sums.size)
             reduce_blocks(self.block_sums, self.block_weights, self.sums, self.weights)
-        return float(self.block_inertia.sum())
+        return float(self.block_inertia.sum()), int(self.block_changed.sum())
 
     def inertia(self, X, sample_weight, centers, labels):
         """Weighted sum of squared distances of the samples to their given centre."""
+        threads_for(self.row_work)
         if self.sparse:
             inertia_sparse(
                 X.data, X.indices, X.indptr, sample_weight, centers, labels,
@@ -113,22 +129,17 @@ class LloydWorkspace:
         """Turn the sums of the last :meth:`assign` into new centres.
 
         Empty clusters are relocated first, as scikit-learn does: each takes the
-        sample farthest from its own centre.  Returns the shift of every centre.
+        sample farthest from its own centre.  Returns the total squared shift of
+        the centres.
         """
-        self._relocate_empty_clusters(X, sample_weight, centers_old, labels)
-        filled = self.weights > 0
-        # scikit-learn multiplies by the reciprocal; an empty cluster that could
-        # not be relocated keeps its (zero) sum.
-        averaged = self.sums.copy()
-        averaged[filled] *= (1.0 / self.weights[filled])[:, None]
-        centers_new[...] = averaged
-        return np.sqrt(((centers_new - centers_old) ** 2).sum(axis=1))
+        if not self.weights.all():
+            self._relocate_empty_clusters(X, sample_weight, centers_old, labels)
+        return average_centers(self.sums, self.weights, centers_old, centers_new)
 
     def _relocate_empty_clusters(self, X, sample_weight, centers_old, labels):
         empty = np.flatnonzero(self.weights == 0)
-        if empty.size == 0:
-            return
         distances = np.empty(X.shape[0])
+        threads_for(self.row_work)
         if self.sparse:
             sq_dist_to_own_center_sparse(X.data, X.indices, X.indptr, centers_old, labels, distances)
         else:
@@ -168,26 +179,25 @@ def kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, verbose, tol, 
     centers = np.array(centers_init, dtype=X.dtype, order="C")
     centers_new = np.zeros_like(centers)
     labels = np.full(X.shape[0], -1, dtype=np.int32)
-    labels_old = labels.copy()
     strict_convergence = False
 
     for i in range(max_iter):
-        inertia = workspace.assign(X, sample_weight, centers, labels, update=True, with_inertia=bool(verbose))
-        center_shift = workspace.update_centers(X, sample_weight, centers, labels, centers_new)
+        inertia, n_changed = workspace.assign(
+            X, sample_weight, centers, labels, update=True, with_inertia=bool(verbose)
+        )
+        center_shift_tot = workspace.update_centers(X, sample_weight, centers, labels, centers_new)
         if verbose:
             print(f"Iteration {i}, inertia {inertia}.")
         centers, centers_new = centers_new, centers
-        if np.array_equal(labels, labels_old):
+        if n_changed == 0:
             if verbose:
                 print(f"Converged at iteration {i}: strict convergence.")
             strict_convergence = True
             break
-        center_shift_tot = (center_shift**2).sum()
         if center_shift_tot <= tol:
             if verbose:
                 print(f"Converged at iteration {i}: center shift {center_shift_tot} within tolerance {tol}.")
             break
-        labels_old[:] = labels
 
     if not strict_convergence:
         workspace.assign(X, sample_weight, centers, labels, update=False, with_inertia=False)
@@ -198,6 +208,6 @@ def kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, verbose, tol, 
 def labels_inertia(X, sample_weight, centers, with_inertia=True):
     """Closest centre of every sample and the inertia (the E-step alone)."""
     workspace = LloydWorkspace(X, centers.shape[0], update=False)
-    labels = np.empty(X.shape[0], dtype=np.int32)
-    inertia = workspace.assign(X, sample_weight, centers, labels, update=False, with_inertia=with_inertia)
+    labels = np.full(X.shape[0], -1, dtype=np.int32)
+    inertia, _ = workspace.assign(X, sample_weight, centers, labels, update=False, with_inertia=with_inertia)
     return labels, inertia

@@ -5,11 +5,19 @@ GEMM calls made inside parallel loops do not oversubscribe the cores.  Both
 settings are restored on the way out, whatever happens.
 """
 
+import threading
 from contextlib import contextmanager
 from functools import lru_cache
 
 import numba
 from threadpoolctl import ThreadpoolController
+
+
+# Below this many multiply-adds per thread a kernel call is cheaper on fewer
+# threads: waking the pool costs tens of microseconds, far more on a busy machine.
+MIN_WORK_PER_THREAD = 500_000
+
+_state = threading.local()
 
 
 @lru_cache(maxsize=1)
@@ -38,11 +46,26 @@ def resolve_n_threads(n_threads):
 
 @contextmanager
 def kernel_threads(n_threads):
-    """Run kernels on ``n_threads`` numba threads with single-threaded BLAS."""
+    """Run kernels on at most ``n_threads`` numba threads with single-threaded BLAS."""
     previous = numba.get_num_threads()
+    previous_ceiling = getattr(_state, "ceiling", None)
+    _state.ceiling = n_threads
     numba.set_num_threads(n_threads)
     try:
         with _controller().limit(limits=1, user_api="blas"):
             yield
     finally:
         numba.set_num_threads(previous)
+        _state.ceiling = previous_ceiling
+
+
+def threads_for(work):
+    """Size numba's pool for the next kernel call, by its ``work`` in multiply-adds.
+
+    Never more than the ``kernel_threads`` ceiling.  Results do not depend on it:
+    the kernels' blocks and reduction order are fixed by the data's shape.
+    """
+    ceiling = getattr(_state, "ceiling", None) or numba.get_num_threads()
+    wanted = max(1, min(ceiling, work // MIN_WORK_PER_THREAD))
+    if wanted != numba.get_num_threads():
+        numba.set_num_threads(wanted)

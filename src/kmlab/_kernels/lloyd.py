@@ -29,10 +29,11 @@ def assign_dense(
     block_starts,  # IN (n_blocks + 1,) int64 row offsets
     update,  # IN bool: accumulate partial sums and weights
     with_inertia,  # IN bool: compute block_inertia (else it is left at 0)
-    labels,  # OUT (n,) int32
+    labels,  # IN/OUT (n,) int32: previous labels in, new labels out
     block_sums,  # OUT (n_blocks, k, d) float64, written when update
     block_weights,  # OUT (n_blocks, k) float64, written when update
     block_inertia,  # OUT (n_blocks,) float64
+    block_changed,  # OUT (n_blocks,) int64: labels that changed
 ):
     n_blocks = block_starts.shape[0] - 1
     n_clusters, n_features = centers.shape
@@ -44,6 +45,7 @@ def assign_dense(
             block_sums[b, :, :] = 0.0
             block_weights[b, :] = 0.0
         inertia = 0.0
+        changed = 0
         for chunk_start in range(start, end, CHUNK):
             chunk_end = min(chunk_start + CHUNK, end)
             # scratch[i, j] = x_i . c_j by BLAS GEMM, the same call scikit-learn
@@ -59,7 +61,9 @@ def assign_dense(
                     if dist < best_dist:
                         best_dist = dist
                         best_label = j
-                labels[row] = best_label
+                if labels[row] != best_label:
+                    changed += 1
+                    labels[row] = best_label
                 weight = np.float64(sample_weight[row])
                 if with_inertia:
                     inertia += weight * _dense_sq_dist(X, row, centers, best_label)
@@ -68,6 +72,7 @@ def assign_dense(
                     for f in range(n_features):
                         block_sums[b, best_label, f] += np.float64(X[row, f]) * weight
         block_inertia[b] = inertia
+        block_changed[b] = changed
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
@@ -81,10 +86,11 @@ def assign_sparse(
     block_starts,  # IN (n_blocks + 1,) int64 row offsets
     update,  # IN bool
     with_inertia,  # IN bool
-    labels,  # OUT (n,) int32
+    labels,  # IN/OUT (n,) int32: previous labels in, new labels out
     block_sums,  # OUT (n_blocks, k, d) float64, written when update
     block_weights,  # OUT (n_blocks, k) float64, written when update
     block_inertia,  # OUT (n_blocks,) float64
+    block_changed,  # OUT (n_blocks,) int64: labels that changed
 ):
     n_blocks = block_starts.shape[0] - 1
     n_clusters = centers.shape[0]
@@ -93,6 +99,7 @@ def assign_sparse(
             block_sums[b, :, :] = 0.0
             block_weights[b, :] = 0.0
         inertia = 0.0
+        changed = 0
         for row in range(block_starts[b], block_starts[b + 1]):
             lo = indptr[row]
             hi = indptr[row + 1]
@@ -106,7 +113,9 @@ def assign_sparse(
                 if j == 0 or dist < best_dist:
                     best_dist = dist
                     best_label = j
-            labels[row] = best_label
+            if labels[row] != best_label:
+                changed += 1
+                labels[row] = best_label
             weight = np.float64(sample_weight[row])
             if with_inertia:
                 inertia += weight * _sparse_sq_dist(data, indices, lo, hi, centers, best_label)
@@ -115,6 +124,7 @@ def assign_sparse(
                 for p in range(lo, hi):
                     block_sums[b, best_label, indices[p]] += np.float64(data[p]) * weight
         block_inertia[b] = inertia
+        block_changed[b] = changed
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
@@ -200,6 +210,26 @@ def reduce_blocks(
             weights[j] += block_weights[b, j]
             for f in range(n_features):
                 sums[j, f] += block_sums[b, j, f]
+
+
+@njit(cache=True)
+def average_centers(
+    sums,  # IN (k, d) float64 weighted sums of each cluster
+    weights,  # IN (k,) float64 total weight of each cluster
+    centers_old,  # IN (k, d)
+    centers_new,  # OUT (k, d) same dtype as centers_old
+):
+    """New centres (sum times the reciprocal weight, as scikit-learn computes them;
+    an empty cluster keeps its zero sum); returns the total squared centre shift."""
+    n_clusters, n_features = sums.shape
+    shift = 0.0
+    for j in range(n_clusters):
+        scale = 1.0 / weights[j] if weights[j] > 0 else 1.0
+        for f in range(n_features):
+            centers_new[j, f] = sums[j, f] * scale
+            diff = np.float64(centers_new[j, f]) - np.float64(centers_old[j, f])
+            shift += diff * diff
+    return shift
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
