@@ -45,9 +45,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     A drop-in replacement for :class:`sklearn.cluster.KMeans`: the same
     parameters, defaults, attributes and warnings, and with the same
-    ``random_state`` the same initial centres, labels, inertia and ``n_iter_``
-    (the only exceptions are samples at exactly equal distance from two centres,
-    whose label can differ when rounding differs).
+    ``random_state`` the same initial centres, labels, inertia and ``n_iter_``.
+    The exceptions come from rounding: a sample at exactly equal distance from
+    two centres can go either way, and on float32 data scikit-learn sums each
+    cluster in float32 (its answer then depends on its thread count) while kmlab
+    sums in float64 in a fixed order, so a few near-boundary labels can differ.
+    Results never depend on ``n_threads``.
 
     Parameters
     ----------
