@@ -1,0 +1,172 @@
+"""Slow, obvious reference implementations for kmlab's tests.
+
+Everything here is plain Python loops over numpy rows, computed in float64 from
+the exact differences ``x - c``: no norms expansion, no BLAS, no blocks, no
+threads.  The functions follow scikit-learn's definitions (tie breaking, stopping
+rules, empty-cluster relocation, random draws), so kmlab's kernels and drivers can
+be compared with them on data without near ties.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def dense(X):
+    """X as a float64 dense array (CSR matrices are densified)."""
+    return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+
+
+def sq_distances(X, centers):
+    """Squared Euclidean distances, shape (n_samples, n_clusters)."""
+    X, centers = dense(X), dense(centers)
+    out = np.empty((X.shape[0], centers.shape[0]))
+    for i, x in enumerate(X):
+        for j, c in enumerate(centers):
+            out[i, j] = sum((xf - cf) ** 2 for xf, cf in zip(x, c))
+    return out
+
+
+def assign(X, centers):
+    """Index of the closest centre of every sample; ties go to the lowest index."""
+    distances = sq_distances(X, centers)
+    labels = np.empty(distances.shape[0], dtype=np.int32)
+    for i, row in enumerate(distances):
+        best = 0
+        for j in range(1, row.shape[0]):
+            if row[j] < row[best]:
+                best = j
+        labels[i] = best
+    return labels
+
+
+def inertia(X, centers, labels, sample_weight=None):
+    """Weighted sum of the squared distances of the samples to their own centre."""
+    X, centers = dense(X), dense(centers)
+    weights = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    total = 0.0
+    for x, label, weight in zip(X, labels, weights):
+        total += weight * sum((xf - cf) ** 2 for xf, cf in zip(x, centers[label]))
+    return total
+
+
+def cluster_sums(X, labels, sample_weight, n_clusters):
+    """Weighted sum of the samples of each cluster and the weight of each cluster."""
+    X = dense(X)
+    sums = np.zeros((n_clusters, X.shape[1]))
+    weights = np.zeros(n_clusters)
+    for x, label, weight in zip(X, labels, sample_weight):
+        sums[label] += weight * x
+        weights[label] += weight
+    return sums, weights
+
+
+def update_centers(X, labels, sample_weight, centers_old):
+    """One M-step as scikit-learn does it: relocate empty clusters, then average.
+
+    An empty cluster takes the sample farthest from its own centre (the i-th empty
+    cluster the i-th farthest sample), which leaves its old cluster.  When every
+    sample sits on its centre (more clusters than distinct samples) nothing is
+    relocated, and an empty cluster is put at the centre of the heaviest cluster.
+    """
+    X = dense(X)
+    n_clusters = centers_old.shape[0]
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    sums, weights = cluster_sums(X, labels, sample_weight, n_clusters)
+    empty = [j for j in range(n_clusters) if weights[j] == 0]
+    if empty:
+        own = [sum((xf - cf) ** 2 for xf, cf in zip(x, centers_old[label])) for x, label in zip(X, labels)]
+        if max(own) > 0:
+            farthest = sorted(range(len(own)), key=lambda i: -own[i])[: len(empty)]
+            for new_label, far in zip(empty, farthest):
+                sums[labels[far]] -= sample_weight[far] * X[far]
+                weights[labels[far]] -= sample_weight[far]
+                sums[new_label] = sample_weight[far] * X[far]
+                weights[new_label] = sample_weight[far]
+    heaviest = int(np.argmax(weights))
+    centers = np.empty_like(sums)
+    for j in range(n_clusters):
+        centers[j] = sums[j] / weights[j] if weights[j] > 0 else sums[heaviest] / weights[heaviest]
+    return centers
+
+
+def lloyd(X, centers_init, sample_weight=None, max_iter=300, tol=0.0):
+    """Lloyd's algorithm with scikit-learn's stopping rules.
+
+    Stop as soon as the labels repeat (strict convergence) or when the squared
+    shift of the centres is within ``tol`` (an absolute tolerance, already
+    scaled).  Unless strictly converged, assign once more so that the labels
+    match the returned centres.  Returns (labels, inertia, centers, n_iter).
+    """
+    X = dense(X)
+    sample_weight = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    centers = dense(centers_init).copy()
+    labels_old = None
+    strict = False
+    for i in range(max_iter):
+        labels = assign(X, centers)
+        centers_new = update_centers(X, labels, sample_weight, centers)
+        shift = sum(((a - b) ** 2).sum() for a, b in zip(centers_new, centers))
+        centers = centers_new
+        if labels_old is not None and np.array_equal(labels, labels_old):
+            strict = True
+            break
+        if shift <= tol:
+            break
+        labels_old = labels
+    if not strict:
+        labels = assign(X, centers)
+    return labels, inertia(X, centers, labels, sample_weight), centers, i + 1
+
+
+def scaled_tol(X, tol):
+    """scikit-learn's absolute tolerance: ``tol`` times the mean feature variance."""
+    X = dense(X)
+    if tol == 0:
+        return 0.0
+    variances = [((column - column.mean()) ** 2).mean() for column in X.T]
+    return float(np.mean(variances)) * tol
+
+
+def kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=None):
+    """Greedy k-means++ with scikit-learn's random draws.
+
+    The first centre is ``random_state.choice(n, p=w / w.sum())``.  For each next
+    centre, ``n_local_trials`` values ``uniform() * potential`` are drawn, and
+    each picks the first sample whose cumulative weighted squared distance to
+    the closest centre reaches it; the candidate leaving the lowest potential
+    wins (the first one on ties).  Returns (centers, indices).
+    """
+    X = dense(X)
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    n_samples = X.shape[0]
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(n_clusters))
+
+    def sq_dist_to(index):
+        return np.array([sum((xf - cf) ** 2 for xf, cf in zip(x, X[index])) for x in X])
+
+    first = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
+    indices = [int(first)]
+    closest = sq_dist_to(first)
+    potential = sum(w * d for w, d in zip(sample_weight, closest))
+    for _ in range(1, n_clusters):
+        draws = random_state.uniform(size=n_local_trials) * potential
+        candidates = []
+        for draw in draws:
+            cumulative, chosen = 0.0, n_samples - 1
+            for i in range(n_samples):
+                cumulative += sample_weight[i] * closest[i]
+                if cumulative >= draw:
+                    chosen = i
+                    break
+            candidates.append(chosen)
+        best_pot, best_closest, best_index = None, None, None
+        for candidate in candidates:
+            new_closest = np.minimum(closest, sq_dist_to(candidate))
+            pot = sum(w * d for w, d in zip(sample_weight, new_closest))
+            if best_pot is None or pot < best_pot:
+                best_pot, best_closest, best_index = pot, new_closest, candidate
+        indices.append(best_index)
+        closest, potential = best_closest, best_pot
+    indices = np.array(indices)
+    return X[indices], indices

@@ -1,0 +1,258 @@
+"""The Lloyd driver (kmlab._lloyd) and its kernels against tests/naive.py.
+
+The drivers take already validated input: C-ordered float32/float64 arrays or
+CSR matrices, weights of X's dtype.  Data here is continuous and random, so
+no sample is near a tie between two centres and float64 labels must agree
+exactly with the naive ones.
+"""
+
+import naive
+import numba
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from testdata import blobs, positive_weights, sparsify
+from numpy.testing import assert_allclose, assert_array_equal
+
+from kmlab._kernels.lloyd import reduce_blocks, sq_dist_to_own_center_dense, sq_dist_to_own_center_sparse
+from kmlab._lloyd import LloydWorkspace, block_starts, kmeans_single_lloyd, labels_inertia
+from kmlab._threads import kernel_threads, max_threads
+
+# (n_samples, n_features, n_clusters); 700 rows make several blocks of rows.
+SHAPES = [(50, 2, 3), (700, 4, 7), (120, 1, 5)]
+
+
+@pytest.fixture(autouse=True)
+def inside_kernel_threads():
+    """The drivers run inside ``kernel_threads``, as the estimators call them."""
+    with kernel_threads(max_threads()):
+        yield
+
+
+def make_input(seed, shape, dtype=np.float64, container="dense", weighted=False):
+    """Validated driver input: X, sample_weight and initial centres (distinct samples of X)."""
+    n_samples, n_features, n_clusters = shape
+    X = blobs(seed, n_samples=n_samples, n_features=n_features, centers=n_clusters, dtype=dtype)
+    if container == "sparse":
+        X = sparsify(X, seed)
+    weights = positive_weights(n_samples, seed) if weighted else np.ones(n_samples)
+    # distinct samples (sparse data repeats its all-zero row): each centre keeps its own sample
+    rows = naive.dense(X)
+    _, distinct = np.unique(rows, axis=0, return_index=True)
+    rng = np.random.RandomState(seed)
+    centers = rows[rng.choice(np.sort(distinct), n_clusters, replace=False)].astype(dtype)
+    return X, weights.astype(dtype), centers
+
+
+def assert_labels_are_argmin(X, centers, labels, rtol):
+    """Each label's distance is the smallest, up to rounding of relative size ``rtol``."""
+    distances = naive.sq_distances(X, centers)
+    scale = (naive.dense(X) ** 2).sum(axis=1) + (centers.astype(np.float64) ** 2).sum(axis=1).max()
+    chosen = distances[np.arange(len(labels)), labels]
+    assert np.all(chosen <= distances.min(axis=1) + rtol * scale)
+
+
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_labels_inertia_matches_naive_float64(seed, shape, weighted, container):
+    X, weights, centers = make_input(seed, shape, container=container, weighted=weighted)
+    labels, inertia = labels_inertia(X, weights, centers)
+    expected = naive.assign(X, centers)
+    assert labels.dtype == np.int32
+    assert_array_equal(labels, expected)
+    assert inertia == pytest.approx(naive.inertia(X, centers, expected, weights), rel=1e-12)
+
+
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_labels_inertia_float32_close_to_naive(seed, shape, container):
+    X, weights, centers = make_input(seed, shape, dtype=np.float32, container=container, weighted=True)
+    labels, inertia = labels_inertia(X, weights, centers)
+    assert_labels_are_argmin(X, centers, labels, rtol=1e-5)
+    # kmlab accumulates the inertia in float64 from exact differences
+    assert inertia == pytest.approx(naive.inertia(X, centers, labels, weights), rel=1e-9)
+
+
+def test_labels_inertia_without_inertia_reports_zero():
+    X, weights, centers = make_input(0, SHAPES[0])
+    labels, inertia = labels_inertia(X, weights, centers, with_inertia=False)
+    assert_array_equal(labels, naive.assign(X, centers))
+    assert inertia == 0.0
+
+
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize(
+    "X, centers, expected",
+    [
+        # x = 0 is exactly as far from -1 as from 1
+        (np.array([[0.0], [-3.0], [3.0]]), np.array([[-1.0], [1.0]]), [0, 0, 1]),
+        (np.array([[0.0], [-3.0], [3.0]]), np.array([[1.0], [-1.0]]), [0, 1, 0]),
+        # duplicated centres: the first copy wins
+        (np.array([[0.0, 0.0], [0.1, 0.0], [5.0, 5.0]]), np.array([[5.0, 5.0], [0.0, 0.0], [0.0, 0.0]]), [1, 1, 0]),
+        # a point at the middle of four centres
+        (np.array([[0.0, 0.0]]), np.array([[1.0, 1.0], [-1.0, 1.0], [1.0, -1.0], [-1.0, -1.0]]), [0]),
+    ],
+    ids=["midpoint", "midpoint-reversed", "duplicate-centres", "square"],
+)
+def test_exact_ties_go_to_lowest_index(X, centers, expected, container):
+    data = sp.csr_matrix(X) if container == "sparse" else X
+    labels, _ = labels_inertia(data, np.ones(X.shape[0]), centers)
+    assert_array_equal(labels, expected)
+    assert_array_equal(naive.assign(X, centers), expected)
+
+
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_workspace_assign_accumulates_weighted_sums(seed, dtype, container):
+    shape = (700, 4, 7)
+    X, weights, centers = make_input(seed, shape, dtype=dtype, container=container, weighted=True)
+    workspace = LloydWorkspace(X, shape[2])
+    labels = np.full(shape[0], -1, dtype=np.int32)
+    inertia, n_changed = workspace.assign(X, weights, centers, labels, update=True)
+    assert n_changed == shape[0]
+    sums, cluster_weights = naive.cluster_sums(X, labels, weights, shape[2])
+    assert_allclose(workspace.sums, sums, rtol=1e-12, atol=1e-9)
+    assert_allclose(workspace.weights, cluster_weights, rtol=1e-12)
+    assert inertia == pytest.approx(naive.inertia(X, centers, labels, weights), rel=1e-9)
+
+
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+def test_workspace_assign_counts_changed_labels(seed, container):
+    X, weights, centers = make_input(seed, (700, 4, 7), container=container)
+    workspace = LloydWorkspace(X, 7)
+    expected = naive.assign(X, centers)
+    labels = expected.copy()
+    assert workspace.assign(X, weights, centers, labels, update=False)[1] == 0
+    rng = np.random.RandomState(seed)
+    moved = rng.choice(700, size=25, replace=False)
+    labels[moved] = (labels[moved] + rng.randint(1, 7, size=25)) % 7
+    assert workspace.assign(X, weights, centers, labels, update=True)[1] == 25
+    assert_array_equal(labels, expected)
+
+
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+def test_workspace_inertia_for_given_labels(seed, container):
+    X, weights, centers = make_input(seed, (300, 3, 4), container=container, weighted=True)
+    labels = np.random.RandomState(seed).randint(0, 4, size=300).astype(np.int32)
+    workspace = LloydWorkspace(X, 4)
+    assert workspace.inertia(X, weights, centers, labels) == pytest.approx(
+        naive.inertia(X, centers, labels, weights), rel=1e-12
+    )
+
+
+def run_update(X, weights, centers):
+    """One assignment then one centre update through the workspace."""
+    workspace = LloydWorkspace(X, centers.shape[0])
+    labels = np.full(X.shape[0], -1, dtype=np.int32)
+    workspace.assign(X, weights, centers, labels, update=True)
+    centers_new = np.empty_like(centers)
+    shift = workspace.update_centers(X, weights, centers, labels, centers_new)
+    return labels, centers_new, shift
+
+
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize("n_far_centres", [0, 1, 2], ids=["no-empty", "one-empty", "two-empty"])
+def test_update_centers_matches_naive(seed, n_far_centres, container):
+    """Centres far from every sample get no points and are relocated."""
+    X, weights, centers = make_input(seed, (200, 3, 5), container=container, weighted=True)
+    centers[:n_far_centres] = 1000.0 + np.arange(n_far_centres)[:, None]
+    labels, centers_new, shift = run_update(X, weights, centers)
+    assert np.unique(labels).size == 5 - n_far_centres
+    expected = naive.update_centers(X, labels, weights, centers)
+    assert_allclose(centers_new, expected, rtol=1e-12, atol=1e-12)
+    assert shift == pytest.approx(((expected - centers) ** 2).sum(), rel=1e-12)
+
+
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+def test_update_centers_with_more_clusters_than_distinct_samples(container):
+    """Nothing can be relocated; like scikit-learn, an empty cluster goes to the heaviest cluster's centre."""
+    X = np.array([[4.0, 4.0], [4.0, 4.0], [4.0, 4.0], [1.0, 0.0], [2.0, 2.0], [2.0, 2.0]])
+    centers = np.array([[4.0, 4.0], [1.0, 0.0], [2.0, 2.0], [9.0, 9.0]])
+    data = sp.csr_matrix(X) if container == "sparse" else X
+    labels, centers_new, _ = run_update(data, np.ones(6), centers)
+    assert_array_equal(labels, [0, 0, 0, 1, 2, 2])
+    assert_allclose(centers_new[:3], centers[:3])
+    assert_allclose(centers_new[3], [4.0, 4.0])  # where the heaviest cluster, 0, is
+    assert_allclose(centers_new, naive.update_centers(X, labels, np.ones(6), centers))
+
+
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize("tol, max_iter", [(0.0, 300), (1e-4, 300), (1e-4, 2)], ids=["tol0", "tol1e-4", "max_iter2"])
+def test_kmeans_single_lloyd_matches_naive(seed, tol, max_iter, container):
+    X, weights, centers = make_input(seed, (150, 2, 4), container=container, weighted=True)
+    tol = naive.scaled_tol(X, tol)
+    labels, inertia, centers_out, n_iter = kmeans_single_lloyd(X, weights, centers, max_iter, 0, tol)
+    expected_labels, expected_inertia, expected_centers, expected_n_iter = naive.lloyd(
+        X, centers, weights, max_iter=max_iter, tol=tol
+    )
+    assert n_iter == expected_n_iter
+    assert_array_equal(labels, expected_labels)
+    assert_allclose(centers_out, expected_centers, rtol=1e-10, atol=1e-10)
+    assert inertia == pytest.approx(expected_inertia, rel=1e-10)
+
+
+def test_kmeans_single_lloyd_does_not_modify_its_input():
+    X, weights, centers = make_input(0, (100, 2, 3))
+    copies = X.copy(), weights.copy(), centers.copy()
+    kmeans_single_lloyd(X, weights, centers, 300, 0, 0.0)
+    for array, copy in zip((X, weights, centers), copies):
+        assert_array_equal(array, copy)
+
+
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kmeans_single_lloyd_is_bit_identical_across_thread_counts(dtype, container):
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has a single thread here")
+    # large enough for the kernels to use both threads
+    X, weights, centers = make_input(3, (40_000, 4, 8), dtype=dtype, container=container, weighted=True)
+    results = []
+    for n_threads in (1, 2):
+        with kernel_threads(n_threads):
+            results.append(kmeans_single_lloyd(X, weights, centers, 300, 0, 0.0))
+    (labels1, inertia1, centers1, n_iter1), (labels2, inertia2, centers2, n_iter2) = results
+    assert_array_equal(labels1, labels2)
+    assert_array_equal(centers1, centers2)
+    assert inertia1 == inertia2
+    assert n_iter1 == n_iter2
+
+
+@pytest.mark.parametrize("n_samples", [1, 255, 256, 257, 1000, 100_000])
+def test_block_starts_cover_every_row_once(n_samples):
+    starts = block_starts(n_samples)
+    assert starts[0] == 0
+    assert starts[-1] == n_samples
+    assert np.all(np.diff(starts) > 0)
+    assert 1 <= starts.size - 1 <= 64
+
+
+# --- kernels called directly -------------------------------------------------
+
+
+def test_reduce_blocks_adds_blocks_in_order():
+    rng = np.random.RandomState(0)
+    block_sums = rng.normal(size=(5, 3, 4)) * 10.0 ** rng.randint(-8, 8, size=(5, 3, 4))
+    block_weights = rng.uniform(size=(5, 3))
+    sums, weights = np.empty((3, 4)), np.empty(3)
+    reduce_blocks(block_sums, block_weights, sums, weights)
+    expected_sums, expected_weights = np.zeros((3, 4)), np.zeros(3)
+    for b in range(5):  # the fixed order: block 0, then 1, ...
+        expected_sums += block_sums[b]
+        expected_weights += block_weights[b]
+    assert_array_equal(sums, expected_sums)
+    assert_array_equal(weights, expected_weights)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+def test_sq_dist_to_own_center_kernels(container, dtype):
+    X, _, centers = make_input(5, (90, 3, 4), dtype=dtype, container=container)
+    labels = np.random.RandomState(5).randint(0, 4, size=90).astype(np.int32)
+    out = np.empty(90)
+    if container == "sparse":
+        sq_dist_to_own_center_sparse(X.data, X.indices, X.indptr, centers, labels, out)
+    else:
+        sq_dist_to_own_center_dense(X, centers, labels, out)
+    expected = naive.sq_distances(X, centers)[np.arange(90), labels]
+    assert_allclose(out, expected, rtol=1e-12)
