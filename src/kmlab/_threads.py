@@ -34,11 +34,17 @@ def resolve_n_threads(n_threads):
     """Turn an ``n_threads`` parameter into a thread count.
 
     ``None`` or ``-1`` means every thread numba may use; other negative values
-    count back from there, as in joblib (``-2``: all but one).
+    count back from there, as in joblib (``-2``: all but one); larger counts are
+    capped at what numba may use.
     """
     available = max_threads()
     if n_threads is None:
         return available
+    if n_threads == 0:
+        raise ValueError(
+            "n_threads=0 is not a number of threads: pass a positive count, -1 (or None) for all, "
+            "or -2 for all but one."
+        )
     if n_threads < 0:
         return max(1, available + 1 + n_threads)
     return min(n_threads, available)
@@ -62,10 +68,13 @@ def kernel_threads(n_threads):
 def threads_for(work):
     """Size numba's pool for the next kernel call, by its ``work`` in multiply-adds.
 
-    Never more than the ``kernel_threads`` ceiling.  Results do not depend on it:
-    the kernels' blocks and reduction order are fixed by the data's shape.
+    Never more than the ``kernel_threads`` ceiling; outside ``kernel_threads`` it
+    changes nothing.  Results do not depend on it: the kernels' blocks and
+    reduction order are fixed by the data's shape.
     """
-    ceiling = getattr(_state, "ceiling", None) or numba.get_num_threads()
+    ceiling = getattr(_state, "ceiling", None)
+    if ceiling is None:
+        return
     wanted = max(1, min(ceiling, work // MIN_WORK_PER_THREAD))
     if wanted != numba.get_num_threads():
         numba.set_num_threads(wanted)

@@ -14,11 +14,12 @@ FLOAT_DTYPES = [np.float64, np.float32]
 
 def _reject_non_numeric(X, name):
     """Raise a clear error for strings, bytes and complex numbers in ``X``."""
-    if sp.issparse(X) or hasattr(X, "dtypes"):
-        # sparse matrices carry one dtype; pandas frames are checked column-wise below
-        dtypes = list(getattr(X, "dtypes", [X.dtype]))
-    else:
-        dtypes = [np.asarray(X).dtype] if not hasattr(X, "dtype") else [X.dtype]
+    if hasattr(X, "dtypes"):  # pandas DataFrame: one dtype per column
+        dtypes = list(X.dtypes)
+    elif hasattr(X, "dtype"):  # numpy array, sparse matrix, pandas Series
+        dtypes = [X.dtype]
+    else:  # list of lists and other sequences
+        dtypes = [np.asarray(X).dtype]
     for dtype in dtypes:
         kind = getattr(dtype, "kind", "O")
         if kind in "USa":
@@ -28,7 +29,7 @@ def _reject_non_numeric(X, name):
             )
         if kind == "c":
             raise ValueError(
-                f"{name} contains complex numbers (dtype {dtype}); K-Means needs real numbers. "
+                f"Complex data not supported: {name} contains complex numbers (dtype {dtype}); K-Means needs real numbers. "
                 "Pass the real part, the modulus, or both as separate features."
             )
 
@@ -36,14 +37,19 @@ def _reject_non_numeric(X, name):
 def _convert(convert, X, name):
     _reject_non_numeric(X, name)
     try:
-        return convert(X)
+        X = convert(X)
     except (ValueError, TypeError) as exc:
         message = str(exc)
         if "could not convert" in message or "string" in message:
-            raise ValueError(
+            raise type(exc)(
                 f"{name} must contain only numbers: {message}. Encode or drop the non-numeric columns first."
             ) from exc
         raise
+    if sp.issparse(X) and not X.has_canonical_format:
+        # Duplicate entries would be counted twice by the kernels' distances.
+        X = X.copy()
+        X.sum_duplicates()
+    return X
 
 
 def check_data(X, name="X", **kwargs):

@@ -219,14 +219,24 @@ def average_centers(
     centers_old,  # IN (k, d)
     centers_new,  # OUT (k, d) same dtype as centers_old
 ):
-    """New centres (sum times the reciprocal weight, as scikit-learn computes them;
-    an empty cluster keeps its zero sum); returns the total squared centre shift."""
+    """New centres from the sums; returns the total squared centre shift.
+
+    scikit-learn's rules, in its order: a centre is its sum times the reciprocal
+    weight; an empty cluster (one that could not be relocated) copies row
+    ``argmax(weights)`` as it stands at that point of the loop: the heaviest
+    centre if it came earlier, its still unaveraged sum if it comes later.
+    """
     n_clusters, n_features = sums.shape
+    heaviest = np.argmax(weights)
     shift = 0.0
     for j in range(n_clusters):
-        scale = 1.0 / weights[j] if weights[j] > 0 else 1.0
         for f in range(n_features):
-            centers_new[j, f] = sums[j, f] * scale
+            if weights[j] > 0:
+                centers_new[j, f] = sums[j, f] * (1.0 / weights[j])
+            elif heaviest < j:
+                centers_new[j, f] = centers_new[heaviest, f]
+            else:
+                centers_new[j, f] = sums[heaviest, f]
             diff = np.float64(centers_new[j, f]) - np.float64(centers_old[j, f])
             shift += diff * diff
     return shift
