@@ -1,0 +1,12 @@
+"""Benchmark suite: kmlab against its peers, in one process.
+
+Run ``python -m benchmarks --help`` from the repository root.  The modules:
+
+- :mod:`benchmarks.cases`: the datasets and their parameters;
+- :mod:`benchmarks.runners`: one fit of each implementation, timed;
+- :mod:`benchmarks.scoring`: the common inertia and the label comparisons;
+- :mod:`benchmarks.measure`: the protocol for one case (warm-up, repeats, seeds);
+- :mod:`benchmarks.overheads`: import and first-fit times in fresh processes;
+- :mod:`benchmarks.environment`: machine and library versions;
+- :mod:`benchmarks.report`: tables, JSON and the README block.
+"""

@@ -1,0 +1,149 @@
+"""The benchmark cases: datasets, numbers of clusters and run parameters."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from sklearn.datasets import load_digits, load_sample_image, make_blobs
+
+
+@dataclass(frozen=True)
+class Params:
+    """Parameters of one K-Means fit, shared by every implementation.
+
+    Attributes
+    ----------
+    n_clusters : int
+        Number of clusters.
+    n_init : int
+        Number of runs from different seeds (FAISS: ``nredo``).
+    max_iter : int
+        Most Lloyd iterations of a run (FAISS: the exact ``niter``).
+    seed : int
+        ``random_state`` (FAISS: ``seed``).
+    """
+
+    n_clusters: int
+    n_init: int
+    max_iter: int
+    seed: int
+
+    def sklearn_kwargs(self):
+        """Keyword arguments of ``sklearn.cluster.KMeans`` and its drop-in replacements."""
+        return dict(
+            n_clusters=self.n_clusters,
+            init="k-means++",
+            n_init=self.n_init,
+            max_iter=self.max_iter,
+            random_state=self.seed,
+        )
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark case.
+
+    Attributes
+    ----------
+    name : str
+        Short identifier, used on the command line and in the tables.
+    description : str
+        How the data is made, in words.
+    load : callable
+        ``load() -> ndarray`` of shape (n_samples, n_features).
+    n_clusters : int
+        Number of clusters.
+    n_init : int
+        Number of runs of each fit.
+    max_iter : int
+        Iteration cap of each run.
+    max_repeats : int or None
+        Cap on the timed repeats (slow cases); None: as many as asked.
+    max_seeds : int or None
+        Cap on the seeds of the equivalence check (slow cases); None: all.
+    """
+
+    name: str
+    description: str
+    load: Callable[[], np.ndarray]
+    n_clusters: int
+    n_init: int = 1
+    max_iter: int = 300
+    max_repeats: int | None = None
+    max_seeds: int | None = None
+
+    def params(self, seed):
+        """The :class:`Params` of this case for ``seed``."""
+        return Params(self.n_clusters, self.n_init, self.max_iter, seed)
+
+
+def _tutorial():
+    return make_blobs(n_samples=300, centers=4, cluster_std=0.60, random_state=0)[0]
+
+
+def _digits():
+    return load_digits().data
+
+
+def _blobs():
+    return make_blobs(100_000, n_features=16, centers=32, random_state=0)[0].astype(np.float32)
+
+
+@lru_cache(maxsize=1)
+def _china():
+    pixels = load_sample_image("china.jpg").reshape(-1, 3)
+    return (pixels / 255).astype(np.float32)
+
+
+def _gaussian(n_samples):
+    # Drawn directly in float32: the same numbers for the full and reduced cases.
+    return np.random.default_rng(0).standard_normal((n_samples, 64), dtype=np.float32)
+
+
+TUTORIAL = Case("tutorial", "make_blobs(300, centers=4, cluster_std=0.6)", _tutorial, 4, n_init=10)
+
+
+def suite(quick=False):
+    """The list of cases, in running order.
+
+    Parameters
+    ----------
+    quick : bool, default=False
+        Replace the slow ``gaussian`` case by ``gaussian-reduced`` and time the
+        slowest cases once, so that the suite runs in a few minutes.
+
+    Returns
+    -------
+    cases : list of Case
+    """
+    cases = [
+        TUTORIAL,
+        Case("digits", "load_digits().data", _digits, 10),
+        Case("blobs", "make_blobs(100_000, n_features=16, centers=32), float32", _blobs, 32),
+        Case("china16", "china.jpg pixels / 255, float32", _china, 16),
+        Case("china256", "china.jpg pixels / 255, float32", _china, 256, max_repeats=1 if quick else None),
+    ]
+    if quick:
+        cases.append(
+            Case(
+                "gaussian-reduced",
+                "REDUCED for --quick: standard normal 50_000 x 64, float32, max_iter=20",
+                lambda: _gaussian(50_000),
+                250,
+                max_iter=20,
+                max_repeats=1,
+            )
+        )
+    else:
+        cases.append(
+            Case(
+                "gaussian",
+                "standard normal 200_000 x 64, float32",
+                lambda: _gaussian(200_000),
+                1000,
+                max_repeats=1,
+                max_seeds=1,
+            )
+        )
+    return cases
