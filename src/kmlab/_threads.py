@@ -9,8 +9,15 @@ import threading
 from contextlib import contextmanager
 from functools import lru_cache
 
+import os
+
 import numba
 from threadpoolctl import ThreadpoolController
+
+# numba picks TBB first when libtbb is loaded (scikit-learn-intelex loads it), which
+# is slower for these kernels; prefer OpenMP unless the user chose a layer.
+if "NUMBA_THREADING_LAYER" not in os.environ and "NUMBA_THREADING_LAYER_PRIORITY" not in os.environ:
+    numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
 
 
 # Below this many multiply-adds per thread a kernel call is cheaper on fewer
