@@ -6,7 +6,8 @@ Run ``python -m benchmarks --help`` from the repository root.  The modules:
 - :mod:`benchmarks.runners`: one fit of each implementation, timed;
 - :mod:`benchmarks.scoring`: the common inertia and the label comparisons;
 - :mod:`benchmarks.measure`: the protocol for one case (warm-up, repeats, seeds);
-- :mod:`benchmarks.overheads`: import and first-fit times in fresh processes;
+- :mod:`benchmarks.overheads`: import, warm-up and first-fit times in fresh processes;
+- :mod:`benchmarks.scaling`: time per Lloyd iteration as n, k and d grow (its own entry point);
 - :mod:`benchmarks.environment`: machine and library versions;
 - :mod:`benchmarks.report`: tables, JSON and the README block.
 """

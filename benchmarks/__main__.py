@@ -1,7 +1,9 @@
-"""``python -m benchmarks``: run the suite, print the tables, save the JSON."""
+"""``python -m benchmarks``: run the suite, print the tables, save the JSON.
+
+The scaling table has its own entry point: ``python -m benchmarks.scaling``.
+"""
 
 import argparse
-import json
 import shlex
 import sys
 import time
@@ -12,9 +14,6 @@ from .cases import suite
 from .measure import measure_case, warm_up
 from .overheads import measure_overheads
 from .runners import available_runners
-
-# Cores kept busy by other processes above which a case's timings are flagged.
-INTERFERENCE_WARNING = 0.1
 
 
 def _seeds(text):
@@ -41,6 +40,7 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Time kmlab.KMeans against scikit-learn, scikit-learn-intelex and FAISS in one process.",
+        epilog="The scaling table (time per iteration as n, k and d grow): python -m benchmarks.scaling --help",
     )
     parser.add_argument("--quick", action="store_true", help="reduced suite, a few minutes (default: full suite)")
     parser.add_argument("--repeats", type=int, help="timed fits per implementation and case (default: 3)")
@@ -48,20 +48,13 @@ def parse_args(argv=None):
         "--seeds", type=_seeds, default=[0],
         help="random_state values for the equivalence check, e.g. 0,1,2,3,4; timing uses the first (default: 0)",
     )  # fmt: skip
-    parser.add_argument(
-        "--threads", type=int, default=environment.usable_cores(),
-        help="threads for every implementation (default: all usable cores)",
-    )  # fmt: skip
+    environment.add_threads_option(parser)
     parser.add_argument("--cases", help="comma-separated case names to run (default: all)")
     parser.add_argument("--no-overheads", action="store_true", help="skip the fresh-process import/first-fit times")
-    parser.add_argument("--name", help="results file name, without .json (default: latest, or quick with --quick)")
-    parser.add_argument("--write-readme", action="store_true", help="put the tables into benchmarks/README.md")
-    parser.add_argument("--from-json", metavar="PATH", help="render saved results instead of running")
+    report.add_output_options(parser, default_name="latest, or quick with --quick")
     args = parser.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
-    if args.threads < 1:
-        parser.error("--threads must be at least 1")
     return args
 
 
@@ -105,12 +98,7 @@ def run(args):
         result["interference"] = interference
         times = ", ".join(f"{name} {timing['median_s']:.3g} s" for name, timing in result["timing"].items())
         print(f"{times} [{result['wall_s']:.0f} s]", flush=True)
-        if (interference["other_cores"] or 0) > INTERFERENCE_WARNING:
-            print(
-                f"warning: other processes kept {interference['other_cores']:.2f} cores busy during this case; "
-                "its timings are disturbed",
-                flush=True,
-            )
+        environment.warn_if_busy(interference)
         case_results.append(result)
     overheads = None
     if not args.no_overheads:
@@ -140,20 +128,8 @@ def run(args):
 def main(argv=None):
     """Entry point: run (or load) the results, print them, save them."""
     args = parse_args(argv)
-    if args.from_json:
-        with open(args.from_json) as saved:
-            results = json.load(saved)
-    else:
-        results = run(args)
-        path = report.RESULTS_DIR / f"{args.name or ('quick' if args.quick else 'latest')}.json"
-        report.save_json(results, path)
-    text = report.render(results)
-    print(f"\n{text}")
-    if not args.from_json:
-        print(f"\nsaved {path}")
-    if args.write_readme:
-        report.write_readme(text)
-        print(f"updated {report.README}")
+    name = args.name or ("quick" if args.quick else "latest")
+    report.publish(args, run, report.render, report.RESULTS_MARKERS, name)
 
 
 if __name__ == "__main__":

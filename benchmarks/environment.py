@@ -1,5 +1,6 @@
-"""The machine and the library versions, for the record."""
+"""The machine, its load and the library versions, for the record; the ``--threads`` option."""
 
+import argparse
 import os
 import platform
 import sys
@@ -23,11 +24,30 @@ _DISTRIBUTIONS = (
 )
 
 
+# Cores kept busy by other processes above which a case's timings are flagged.
+INTERFERENCE_WARNING = 0.1
+
+
 def usable_cores():
     """Cores this process may run on."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count()
+
+
+def _thread_count(text):
+    count = int(text)
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"--threads must be at least 1; got {count}")
+    return count
+
+
+def add_threads_option(parser):
+    """Add ``--threads`` (default: every usable core) to an ``argparse`` parser."""
+    parser.add_argument(
+        "--threads", type=_thread_count, default=usable_cores(),
+        help="threads for every implementation (default: all usable cores)",
+    )  # fmt: skip
 
 
 def _cpu_model():
@@ -96,6 +116,31 @@ def cpu_interference():
         other = (end_machine[0] - start_machine[0]) - (_own_cpu_seconds() - start_own)
         usage["other_cores"] = round(max(other, 0.0) / wall, 3)
         usage["stolen_cores"] = round((end_machine[1] - start_machine[1]) / wall, 3)
+
+
+def is_busy(interference):
+    """Whether :func:`cpu_interference` saw other processes keep more than INTERFERENCE_WARNING cores busy.
+
+    Parameters
+    ----------
+    interference : dict
+        What :func:`cpu_interference` yielded, after its block.
+
+    Returns
+    -------
+    busy : bool
+    """
+    return (interference["other_cores"] or 0) > INTERFERENCE_WARNING
+
+
+def warn_if_busy(interference):
+    """Print a warning when :func:`is_busy`: the timings are disturbed."""
+    if is_busy(interference):
+        print(
+            f"warning: other processes kept {interference['other_cores']:.2f} cores busy during this measurement; "
+            "its timings are disturbed",
+            flush=True,
+        )
 
 
 def _version(distribution):

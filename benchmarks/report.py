@@ -1,4 +1,4 @@
-"""Tables (markdown), the JSON file and the README block."""
+"""Tables (markdown), the JSON files and the README blocks, for the suite and the scaling table."""
 
 import json
 import os
@@ -8,7 +8,9 @@ import numpy as np
 
 README = Path(__file__).with_name("README.md")
 RESULTS_DIR = Path(__file__).with_name("results")
-START, END = "<!-- results:start -->", "<!-- results:end -->"
+# Where each command's tables go in the README.
+RESULTS_MARKERS = ("<!-- results:start -->", "<!-- results:end -->")
+SCALING_MARKERS = ("<!-- scaling:start -->", "<!-- scaling:end -->")
 NOT_RUN = "—"
 
 
@@ -37,6 +39,11 @@ def _table(header, rows):
 
     rule = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
     return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def _other_load(measured):
+    other_cores = measured["interference"]["other_cores"]
+    return NOT_RUN if other_cores is None else f"{other_cores:.2f}"
 
 
 def _data(case):
@@ -68,8 +75,7 @@ def _speed_table(results):
                 _inertia_ratio(peers["sklearnex"]["inertia_ratio"]),
                 f"{peers['sklearnex']['label_agreement_with_sklearn']:.2%}",
             ]
-        other_cores = case["interference"]["other_cores"]
-        row.append(NOT_RUN if other_cores is None else f"{other_cores:.2f}")
+        row.append(_other_load(case))
         rows.append(row)
     return _table(header, rows)
 
@@ -127,30 +133,50 @@ def _first_call_table(results):
 def _overhead_lines(overheads):
     if overheads is None:
         return ["Fresh-process overheads: not measured (--no-overheads)."]
-    return [
-        f"Fresh processes (median of {overheads['repeats']}):",
-        f"- `import kmlab`: {_seconds(overheads['import_kmlab_s'])} s "
-        f"(`import sklearn.cluster`: {_seconds(overheads['import_sklearn_cluster_s'])} s);",
-        f"- first fit on the tutorial data (n_init=10), after the import: kmlab "
-        f"{_seconds(overheads['first_fit_kmlab_warm_cache_s'])} s with numba's cache warm, "
-        f"{_seconds(overheads['first_fit_kmlab_cold_cache_s'])} s with an empty cache (compiling, one run); "
-        f"scikit-learn {_seconds(overheads['first_fit_sklearn_s'])} s.",
+    seconds = {key: _seconds(value) for key, value in overheads.items() if key.endswith("_s")}
+    kmlab_import = f"`import kmlab`: {seconds['import_kmlab_s']} s"
+    if "first_access_kmlab_s" in seconds:  # results from before the lazy import lack it
+        kmlab_import += (
+            ", then the first access to `kmlab.KMeans` (imports scikit-learn, scipy and numba): "
+            f"{seconds['first_access_kmlab_s']} s"
+        )
+    items = [
+        f"{kmlab_import} (`import sklearn.cluster`: {seconds['import_sklearn_cluster_s']} s)",
+        "first fit on the tutorial data (n_init=10), after the import: "
+        f"kmlab {seconds['first_fit_kmlab_warm_cache_s']} s with numba's cache warm, "
+        f"{seconds['first_fit_kmlab_cold_cache_s']} s with an empty cache (compiling, one run); "
+        f"scikit-learn {seconds['first_fit_sklearn_s']} s",
     ]
+    if "warmup_kmlab_s" in seconds:
+        items.append(
+            "kmlab's warm-up (`kmlab warmup`: every kernel for float32 and float64, dense and sparse; cache warm): "
+            f"{seconds['warmup_kmlab_s']} s, after which the first fit takes "
+            f"{seconds['first_fit_kmlab_after_warmup_s']} s"
+        )
+    bullets = [f"- {item};" for item in items[:-1]] + [f"- {items[-1]}."]
+    return [f"Fresh processes (median of {overheads['repeats']}):", *bullets]
 
 
-def _header_lines(results):
-    machine, versions, settings = results["machine"], results["versions"], results["settings"]
+def _machine_line(results):
+    machine, versions = results["machine"], results["versions"]
     libraries = ", ".join(
         f"{name} {versions[name]}"
         for name in ("numpy", "scipy", "scikit-learn", "numba", "scikit-learn-intelex", "faiss-cpu")
         if versions.get(name)
     )
+    return (
+        f"Machine: {machine['cpu']}, {machine['usable_cores']} usable cores, {machine['ram_gib']} GiB RAM; "
+        f"Python {versions['python']}, {libraries}."
+    )
+
+
+def _header_lines(results):
+    settings = results["settings"]
     return [
         f"Run of {results['timestamp']}: `{results['command']}` "
         f"({settings['mode']} mode, median of {settings['repeats']} timed fits unless capped, "
         f"{settings['threads']} threads, {results['wall_s'] / 60:.1f} min in all).",
-        f"Machine: {machine['cpu']}, {machine['usable_cores']} usable cores, {machine['ram_gib']} GiB RAM; "
-        f"Python {versions['python']}, {libraries}.",
+        _machine_line(results),
     ]
 
 
@@ -185,6 +211,63 @@ def render(results):
     return "\n\n".join(parts)
 
 
+def _scaling_table(results, series):
+    header = [
+        series["name"], "kmlab (s/iter)", "kmlab 'lloyd' (s/iter)", "scikit-learn (s/iter)", "ratio",
+        "distances skipped", "iterations kmlab / sklearn", "fits", "other load (cores)",
+    ]  # fmt: skip
+    rows = []
+    for key in series["cells"]:
+        cell = results["cells"][key]
+        timing = cell["timing"]
+        rows.append([
+            f"{cell[series['field']]:,}",
+            _seconds(timing["kmlab"]["per_iter_s"]),
+            _seconds(timing["kmlab_lloyd"]["per_iter_s"]),
+            _seconds(timing["sklearn"]["per_iter_s"]),
+            _ratio(cell["per_iter_ratio"]),
+            NOT_RUN if cell["skipped"] is None else f"{cell['skipped']:.1%}",
+            f"{timing['kmlab']['n_iter']} / {timing['sklearn']['n_iter']}",
+            str(len(timing["kmlab"]["times_s"])),
+            _other_load(cell),
+        ])  # fmt: skip
+    return _table(header, rows)
+
+
+def render_scaling(results):
+    """The scaling results as markdown: settings, one table per series, legend.
+
+    Parameters
+    ----------
+    results : dict
+        What :func:`benchmarks.scaling.run` returns (or the saved JSON).
+
+    Returns
+    -------
+    text : str
+    """
+    settings = results["settings"]
+    parts = [
+        f"Run of {results['timestamp']}: `{results['command']}` (median of up to {settings['repeats']} timed fits "
+        f"per implementation and cell, one when a round takes over {settings['long_round_s']:.0f} s; "
+        f"{settings['threads']} threads, {results['wall_s'] / 60:.1f} min in all).\n{_machine_line(results)}"
+    ]
+    for series in results["series"]:
+        parts += [
+            f"**As {series['name']} grows** ({series['fixed']}; float32 blobs, the same initial centres for all, "
+            f"max_iter={settings['max_iter']}, tol=0)",
+            _scaling_table(results, series),
+        ]
+    parts.append(
+        "s/iter: median fit time / `n_iter_`, so input checks and the final labelling pass are included: "
+        "they weigh most where the blobs lie far apart and the fit stops after 2 iterations (labels unchanged). "
+        "ratio: scikit-learn s/iter / kmlab s/iter (above 1: kmlab is faster). "
+        f"distances skipped: 1 − kmlab's `{settings['n_distances_attribute']}` / the same with "
+        f"`algorithm='lloyd'` ({NOT_RUN}: this kmlab does not report it)."
+    )
+    return "\n\n".join(parts)
+
+
 def _to_json(value):
     if isinstance(value, np.generic):
         return value.item()
@@ -200,12 +283,58 @@ def save_json(results, path):
     os.replace(partial, path)
 
 
-def write_readme(text, path=README):
-    """Replace what lies between the results markers of the README with ``text``."""
+def write_readme(text, markers, path=README):
+    """Replace what lies between the ``markers`` (start, end) of the README with ``text``."""
+    start, end = markers
     path = Path(path)
     content = path.read_text()
-    if START not in content or END not in content:
-        raise ValueError(f"{path} lacks the markers {START} and {END}; add them where the table goes.")
-    head, rest = content.split(START, 1)
-    tail = rest.split(END, 1)[1]
-    path.write_text(f"{head}{START}\n{text}\n{END}{tail}")
+    if start not in content or end not in content:
+        raise ValueError(f"{path} lacks the markers {start} and {end}; add them where the table goes.")
+    head, rest = content.split(start, 1)
+    tail = rest.split(end, 1)[1]
+    path.write_text(f"{head}{start}\n{text}\n{end}{tail}")
+
+
+def add_output_options(parser, default_name):
+    """Add ``--name``, ``--write-readme`` and ``--from-json`` (what :func:`publish` reads) to ``parser``.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+    default_name : str
+        The results file name used without ``--name``, in words, for the help.
+    """
+    parser.add_argument("--name", help=f"results file name, without .json (default: {default_name})")
+    parser.add_argument("--write-readme", action="store_true", help="put the tables into benchmarks/README.md")
+    parser.add_argument("--from-json", metavar="PATH", help="render saved results instead of running")
+
+
+def publish(args, run, render, markers, name):
+    """Run (or load ``--from-json``), save, print, and with ``--write-readme`` put into the README.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed with :func:`add_output_options`.
+    run : callable
+        ``run(args) -> results``, JSON-ready.
+    render : callable
+        ``render(results) -> str``, markdown.
+    markers : tuple of str
+        The README markers the text goes between.
+    name : str
+        Results file name, without .json, under ``benchmarks/results/``.
+    """
+    if args.from_json:
+        results = json.loads(Path(args.from_json).read_text())
+    else:
+        results = run(args)
+        path = RESULTS_DIR / f"{name}.json"
+        save_json(results, path)
+    text = render(results)
+    print(f"\n{text}")
+    if not args.from_json:
+        print(f"\nsaved {path}")
+    if args.write_readme:
+        write_readme(text, markers)
+        print(f"updated {README}")

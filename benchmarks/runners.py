@@ -88,7 +88,8 @@ def _thread_limits(threads):
     return nullcontext() if threads is None else threadpool_limits(limits=threads)
 
 
-def _fit_estimator(estimator, X, threads):
+def fit_estimator(estimator, X, threads):
+    """Fit a scikit-learn style ``estimator`` on ``X`` under the thread limits; the :class:`Fit`."""
     with _thread_limits(threads):
         seconds = _timed(estimator.fit, X)
     return Fit(
@@ -102,12 +103,12 @@ def _fit_estimator(estimator, X, threads):
 
 def fit_kmlab(X, params, threads):
     """Fit :class:`kmlab.KMeans`; ``threads`` goes to ``n_threads``."""
-    return _fit_estimator(KmlabKMeans(**params.sklearn_kwargs(), n_threads=threads), X, threads)
+    return fit_estimator(KmlabKMeans(**params.sklearn_kwargs(), n_threads=threads), X, threads)
 
 
 def fit_sklearn(X, params, threads):
     """Fit :class:`sklearn.cluster.KMeans` under threadpoolctl's limits."""
-    return _fit_estimator(SklearnKMeans(**params.sklearn_kwargs()), X, threads)
+    return fit_estimator(SklearnKMeans(**params.sklearn_kwargs()), X, threads)
 
 
 class _Messages(logging.Handler):
@@ -140,7 +141,7 @@ def fit_sklearnex(X, params, threads):
     from sklearnex.cluster import KMeans
 
     with _sklearnex_messages() as messages:
-        fit = _fit_estimator(KMeans(**params.sklearn_kwargs(), n_jobs=threads), X, threads)
+        fit = fit_estimator(KMeans(**params.sklearn_kwargs(), n_jobs=threads), X, threads)
     if messages:
         fit.accelerated = not any("fallback" in message for message in messages)
     return fit

@@ -170,3 +170,19 @@ def kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=N
         closest, potential = best_closest, best_pot
     indices = np.array(indices)
     return X[indices], indices
+
+
+def seeding_cost(X, centers, sample_weight):
+    """Weighted sum of the squared distances of the samples to their nearest centre.
+
+    The quality of a seeding before any Lloyd iteration (k-means++'s potential).
+    """
+    X, centers = dense(X), dense(centers)
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    nearest = np.array([min(((x - c) ** 2).sum() for c in centers) for x in X])
+    return float(sample_weight @ nearest)
+
+
+def is_row_of(center, X):
+    """Whether ``center`` equals one of the rows of ``X`` exactly."""
+    return bool(np.any(np.all(dense(X) == np.asarray(center), axis=1)))

@@ -1,15 +1,20 @@
-"""Greedy k-means++ seeding: kmlab.kmeans_plusplus and kmlab._init.greedy_kmeans_plusplus."""
+"""Seedings: kmlab.kmeans_plusplus, kmlab._init (greedy k-means++, k-means||, AFK-MC²)."""
 
 import naive
 import numba
 import numpy as np
 import pytest
 import sklearn.cluster
-from testdata import blobs, positive_weights, sparsify
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
+from testdata import blobs, positive_weights, sparsify
 
 import kmlab
-from kmlab._init import greedy_kmeans_plusplus, row_sqnorms64
+import kmlab._init
+from kmlab._init import SEEDINGS, greedy_kmeans_plusplus, row_sqnorms64
+from kmlab._kernels.seeding import draw_candidates
 from kmlab._threads import kernel_threads, max_threads
 
 
@@ -126,3 +131,241 @@ def test_kmeans_plusplus_is_identical_across_thread_counts(container):
     two = kmlab.kmeans_plusplus(X, 12, random_state=7, n_threads=2)
     assert_array_equal(one[1], two[1])
     assert_array_equal(one[0], two[0])
+
+
+# --- bit-for-bit equality with scikit-learn on the cases that stress the kernels ---------
+
+
+def sklearn_equal(X, n_clusters, seed, weights=None, n_local_trials=None):
+    """kmlab.kmeans_plusplus and scikit-learn's give the same indices and centres."""
+    ours = kmlab.kmeans_plusplus(
+        X, n_clusters, sample_weight=weights, random_state=seed, n_local_trials=n_local_trials
+    )
+    theirs = sklearn.cluster.kmeans_plusplus(
+        X, n_clusters, sample_weight=weights, random_state=seed, n_local_trials=n_local_trials
+    )
+    assert_array_equal(ours[1], theirs[1])
+    assert_array_equal(ours[0], theirs[0])
+    assert ours[0].dtype == theirs[0].dtype
+
+
+# 2 and 3 features: the triangle prune; 9 and 40: the GEMM screen.
+@pytest.mark.parametrize("n_features", [2, 3, 9, 40])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_sklearn_on_several_blocks(seed, dtype, n_features):
+    # Enough samples for every block of rows to hold several steps.
+    X = make_data(seed, dtype=dtype, n_samples=12_000, n_features=n_features)
+    sklearn_equal(X, 30, seed, weights=positive_weights(X.shape[0], seed))
+
+
+@pytest.mark.parametrize("n_features", [3, 12])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_sklearn_far_from_the_origin(seed, dtype, n_features):
+    # Large norms, small distances: the norms expansion cancels, and the prunes'
+    # error bounds must hold against it.
+    X = (make_data(seed, n_features=n_features, n_samples=2000) + 1e3).astype(dtype)
+    sklearn_equal(X, 20, seed)
+
+
+@pytest.mark.parametrize("n_samples, n_clusters", [(40, 40), (60, 50), (30, 29)])
+@pytest.mark.parametrize("n_features", [2, 10])
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_sklearn_with_nearly_as_many_clusters_as_samples(
+    seed, dtype, container, n_features, n_samples, n_clusters
+):
+    X = make_data(seed, container, dtype, n_samples=n_samples, n_features=n_features)
+    sklearn_equal(X, n_clusters, seed)
+
+
+@pytest.mark.parametrize("n_features", [2, 10])
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_clusters", [6, 15])
+def test_matches_sklearn_with_duplicates(seed, dtype, container, n_features, n_clusters):
+    # 8 distinct rows, each repeated: from the 9th centre on the potential is zero.
+    rng = np.random.RandomState(seed)
+    X = np.repeat(rng.randint(0, 4, size=(8, n_features)).astype(dtype), 25, axis=0)
+    X = X[rng.permutation(X.shape[0])]
+    weights = positive_weights(X.shape[0], seed)
+    sklearn_equal(sparsify(X, seed) if container == "sparse" else X, n_clusters, seed, weights)
+
+
+@pytest.mark.parametrize("n_features", [3, 9])
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_sklearn_with_zero_weights(seed, dtype, container, n_features):
+    X = make_data(seed, container, dtype, n_samples=500, n_features=n_features)
+    weights = positive_weights(500, seed)
+    weights[np.random.RandomState(seed).uniform(size=500) < 0.5] = 0
+    sklearn_equal(X, 12, seed, weights)
+
+
+@pytest.mark.parametrize("n_features", [3, 9])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_sklearn_with_one_local_trial(seed, dtype, n_features):
+    # One candidate per centre: scikit-learn's product is then a GEMV.
+    X = make_data(seed, dtype=dtype, n_samples=3000, n_features=n_features)
+    sklearn_equal(X, 15, seed, n_local_trials=1)
+
+
+@pytest.mark.parametrize("n_features", [3, 9])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_screen_and_triangle_prunes_both_give_sklearns_result(seed, monkeypatch, dtype, n_features):
+    X = make_data(seed, dtype=dtype, n_samples=5000, n_features=n_features)
+    expected = sklearn.cluster.kmeans_plusplus(X, 25, random_state=seed)
+    for min_features in (1, 10**6):  # every width screened, or none
+        monkeypatch.setattr(kmlab._init, "SCREEN_MIN_FEATURES", min_features)
+        centers, indices = kmlab.kmeans_plusplus(X, 25, random_state=seed)
+        assert_array_equal(indices, expected[1])
+        assert_array_equal(centers, expected[0])
+
+
+@given(
+    weighted=arrays(np.float32, st.integers(1, 60), elements=st.floats(0, 1e6, width=32)),
+    fractions=arrays(np.float64, 5, elements=st.floats(0, 1.2)),
+)
+@settings(max_examples=60, deadline=None, database=None)
+def test_draw_candidates_is_numpys_cumsum_and_searchsorted(weighted, fractions):
+    closest = weighted[::-1].copy()
+    cumulative = np.cumsum(weighted * closest)
+    values = fractions * float(cumulative[-1])
+    # Hit some cumulative sums exactly: ties go to the first sample reaching them.
+    values[: min(2, weighted.size)] = cumulative[: min(2, weighted.size)]
+    expected = np.minimum(np.searchsorted(cumulative, values), weighted.size - 1)
+    out = np.empty(values.size, dtype=np.int64)
+    draw_candidates(weighted, closest, values, out)
+    assert_array_equal(out, expected)
+
+
+# --- the offset contract ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_features", [3, 9])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_offset_seeds_the_centred_data(seed, dtype, n_features):
+    X = (make_data(seed, dtype=dtype, n_samples=3000, n_features=n_features) * 3 + 50).astype(dtype)
+    offset = X.mean(axis=0)
+    assert offset.dtype == dtype
+    weights = positive_weights(3000, seed).astype(dtype)
+    ours = greedy_kmeans_plusplus(X, 20, weights, np.random.RandomState(seed), offset=offset)
+    centred = greedy_kmeans_plusplus(X - offset, 20, weights, np.random.RandomState(seed))
+    assert_array_equal(ours[1], centred[1])
+    assert_array_equal(ours[0], centred[0])
+    assert ours[0].dtype == dtype
+    # and so scikit-learn's seeding of the centred copy
+    sklearn_equal(X - offset, 20, seed, weights)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_row_sqnorms64_with_offset_is_row_norms_of_the_centred_rows(dtype):
+    X = (make_data(3, dtype=dtype, n_samples=70_000, n_features=4) + 7).astype(dtype)
+    offset = X.mean(axis=0)
+    centred = (X - offset).astype(np.float64)
+    assert_array_equal(row_sqnorms64(X, offset=offset), np.einsum("ij,ij->i", centred, centred))
+
+
+@pytest.mark.parametrize("seeding", ["k-means++", *SEEDINGS])
+def test_sparse_data_takes_no_offset(seeding):
+    X = make_data(0, "sparse", n_samples=50)
+    weights = np.ones(50)
+    with pytest.raises(ValueError, match="offset must be None for sparse X"):
+        row_sqnorms64(X, offset=np.zeros(3))
+    seed_with = greedy_kmeans_plusplus if seeding == "k-means++" else SEEDINGS[seeding]
+    with pytest.raises(ValueError, match="offset must be None for sparse X"):
+        seed_with(X, 3, weights, np.random.RandomState(0), offset=np.zeros(3))
+
+
+# --- thread counts ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seeding", ["k-means++", *SEEDINGS])
+@pytest.mark.parametrize("n_features", [3, 12])
+def test_seedings_are_identical_across_thread_counts(seeding, n_features):
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has a single thread here")
+    X = make_data(5, dtype=np.float32, n_samples=40_000, n_features=n_features)
+    weights = positive_weights(X.shape[0], 5).astype(np.float32)
+    results = []
+    for n_threads in (1, 2):
+        with kernel_threads(n_threads):
+            if seeding == "k-means++":
+                centers, _ = greedy_kmeans_plusplus(X, 20, weights, np.random.RandomState(5), offset=X.mean(0))
+            else:
+                centers = SEEDINGS[seeding](X, 20, weights, np.random.RandomState(5), offset=X.mean(0))
+        results.append(centers)
+    assert_array_equal(results[0], results[1])
+
+
+# --- k-means|| and AFK-MC² -------------------------------------------------------------
+
+
+def fast_seeding(name, X, n_clusters, seed, weights=None, offset=None):
+    weights = np.ones(X.shape[0], dtype=X.dtype) if weights is None else weights.astype(X.dtype)
+    return SEEDINGS[name](X, n_clusters, weights, seed, offset=offset)
+
+
+@pytest.mark.parametrize("name", list(SEEDINGS))
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fast_seedings_are_reproducible_rows_of_the_centred_data(seed, name, container, dtype):
+    X = make_data(seed, container, dtype, n_samples=600)
+    offset = None if container == "sparse" else X.mean(axis=0)
+    weights = positive_weights(600, seed)
+    centers = fast_seeding(name, X, 8, seed, weights, offset)
+    again = fast_seeding(name, X, 8, np.random.RandomState(seed), weights, offset)
+    assert_array_equal(centers, again)
+    assert centers.shape == (8, X.shape[1]) and centers.dtype == dtype
+    rows = naive.dense(X) if offset is None else X - offset
+    assert all(naive.is_row_of(center, rows) for center in centers)
+    assert np.unique(centers, axis=0).shape[0] == 8
+
+
+@pytest.mark.parametrize("name", list(SEEDINGS))
+def test_fast_seedings_are_as_good_as_kmeans_plusplus_on_blobs(name):
+    X = blobs(0, n_samples=2000, n_features=5, centers=12, cluster_std=0.5)
+    weights = np.ones(2000)
+    ratios = []
+    for seed in range(5):
+        plusplus, _ = greedy_kmeans_plusplus(X, 12, weights, np.random.RandomState(seed))
+        ours = fast_seeding(name, X, 12, seed)
+        ratios.append(naive.seeding_cost(X, ours, weights) / naive.seeding_cost(X, plusplus, weights))
+    assert np.median(ratios) < 1.5
+
+
+@pytest.mark.parametrize("name", list(SEEDINGS))
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+def test_fast_seedings_never_choose_samples_of_zero_weight(seed, name, container):
+    X = make_data(seed, container, n_samples=300)
+    weights = np.zeros(300)
+    weights[::3] = 1.0
+    centers = fast_seeding(name, X, 10, seed, weights)
+    allowed = naive.dense(X)[::3]
+    assert all(naive.is_row_of(center, allowed) for center in centers)
+
+
+@pytest.mark.parametrize("name", list(SEEDINGS))
+def test_fast_seedings_with_few_distinct_samples(seed, name):
+    # 5 distinct rows for 5 clusters: k-means|| finds too few candidates and
+    # falls back to k-means++; AFK-MC² chains must still reach every row.
+    X = np.repeat(np.arange(10.0).reshape(5, 2), 20, axis=0)
+    centers = fast_seeding(name, X, 5, seed)
+    assert_array_equal(np.unique(centers, axis=0), np.arange(10.0).reshape(5, 2))
+
+
+@pytest.mark.parametrize("init", ["k-means++", "random", *SEEDINGS])
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kmeans_fit_accepts_every_seeding(init, container, dtype):
+    X = make_data(1, container, dtype, n_samples=400)
+    km = kmlab.KMeans(5, init=init, n_init=1, random_state=0).fit(X)
+    assert km.cluster_centers_.shape == (5, 3) and km.cluster_centers_.dtype == dtype
+    assert np.unique(km.labels_).size == 5
+    again = kmlab.KMeans(5, init=init, n_init=1, random_state=0).fit(X)
+    assert_array_equal(again.cluster_centers_, km.cluster_centers_)
+
+
+@pytest.mark.parametrize("init", ["kmeans||", "k-means+", "AFK-MC2", "afkmc2"])
+def test_unknown_seeding_names_are_refused(init):
+    with pytest.raises(ValueError, match="init"):
+        kmlab.KMeans(2, init=init).fit(make_data(0))

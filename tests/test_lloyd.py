@@ -253,6 +253,6 @@ def test_sq_dist_to_own_center_kernels(container, dtype):
     if container == "sparse":
         sq_dist_to_own_center_sparse(X.data, X.indices, X.indptr, centers, labels, out)
     else:
-        sq_dist_to_own_center_dense(X, centers, labels, out)
+        sq_dist_to_own_center_dense(X, np.zeros(X.shape[1], dtype=X.dtype), centers, labels, out)
     expected = naive.sq_distances(X, centers)[np.arange(90), labels]
     assert_allclose(out, expected, rtol=1e-12)

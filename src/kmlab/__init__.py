@@ -3,6 +3,10 @@
 scikit-learn's API and answers on fast numba kernels, with the tools to choose
 K and to watch clusters form.
 
+``import kmlab`` is light: the estimators, and with them scikit-learn, scipy and
+numba, are imported on first use of a name (PEP 562), so that ``kmlab --help``
+and programs that only mention kmlab start fast.
+
 Examples
 --------
 >>> from kmlab import KMeans
@@ -13,9 +17,52 @@ Examples
 (4, 2)
 """
 
-from ._init import kmeans_plusplus
-from ._kmeans import KMeans, k_means
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
 __all__ = ["KMeans", "__version__", "k_means", "kmeans_plusplus"]
+
+# Public name -> the private module that defines it, imported on first access.
+_LAZY = {
+    "KMeans": "._kmeans",
+    "k_means": "._kmeans",
+    "kmeans_plusplus": "._init",
+}
+
+if TYPE_CHECKING:  # static analysers and IDEs see the real objects
+    from ._init import kmeans_plusplus
+    from ._kmeans import KMeans, k_means
+
+
+def __getattr__(name):
+    """Import a public name from its module on first access (PEP 562).
+
+    Parameters
+    ----------
+    name : str
+        The attribute asked for.
+
+    Returns
+    -------
+    value : object
+        The class or function; it is then stored in the package's namespace, so
+        later accesses do not come back here.
+
+    Raises
+    ------
+    AttributeError
+        When ``name`` is not one of kmlab's public names.
+    """
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    """The package's names, the lazy ones included, sorted."""
+    return sorted(set(globals()) | set(__all__))

@@ -1,101 +1,514 @@
-"""Seedings: greedy k-means++ (scikit-learn's draws) and its public wrapper."""
+"""Seedings: greedy k-means++ (scikit-learn's draws), k-means|| and AFK-MC².
+
+Every seeding here takes the data ``X`` as the estimator holds it and, for
+dense data, an ``offset`` (the column mean, X's dtype): it then behaves exactly
+as if it ran on the centred copy ``X - offset`` computed in X's dtype, and
+returns its centres in those centred coordinates, without making that copy.
+Sparse data is never centred (scikit-learn does not centre it either).
+
+Memory beyond ``X`` is O(n_samples + n_clusters * n_features): row-sized
+vectors and chunks of rows, never an n_samples x n_clusters matrix.
+"""
+
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
-from numbers import Integral
 
-from ._kernels.seeding import candidate_sq_distances_dense, candidate_sq_distances_sparse, row_sqnorms_sparse
+from ._kernels.seeding import (
+    adopt_center,
+    closest_sq_distances_dense,
+    closest_sq_distances_sparse,
+    draw_candidates,
+    nearest_candidate_dense,
+    nearest_candidate_sparse,
+    row_sqnorms_sparse,
+    search_cumulative,
+)
 from ._lloyd import block_starts
 from ._threads import kernel_threads, resolve_n_threads, threads_for
 from ._validation import check_data, check_weights
 
-
-# Rows upcast to float64 at a time when computing dense row norms.
+# Rows centred and upcast to float64 at a time (norms, one-candidate distances).
 _NORM_ROWS = 65536
 
+# k-means++ skips most exact dot products with a GEMM screen from this many
+# features on, and by the triangle inequality below (measured on blobs and
+# Gaussian data: the screen's GEMM does not pay with fewer features).
+SCREEN_MIN_FEATURES = 8
 
-def row_sqnorms64(X):
-    """Squared norm of every row in float64, as scikit-learn's ``row_norms``.
+# k-means|| compares the samples with at most this many candidates per pass.
+_CANDIDATE_BLOCK = 512
 
-    Dense rows go through numpy's ``einsum`` (the same call, hence the same
-    rounding), upcast a slice at a time so that no float64 copy of X is made.
+
+def _shift(X, offset):
+    """The offset as a (n_features,) array of X's dtype, zeros when None.
+
+    ``fl(x - 0) == x``, so the kernels can always subtract it.
     """
+    if sp.issparse(X):
+        if offset is not None:
+            raise ValueError("offset must be None for sparse X: sparse data is never centred.")
+        return None
+    if offset is None:
+        return np.zeros(X.shape[1], dtype=X.dtype)
+    return np.ascontiguousarray(offset, dtype=X.dtype)
+
+
+def _rows(X, ids, shift, dtype=None):
+    """The rows ``ids`` of ``X - shift`` as a dense array (X's dtype unless ``dtype``)."""
+    rows = X[ids].toarray() if sp.issparse(X) else X[ids] - shift
+    return rows.astype(dtype or X.dtype, copy=False)
+
+
+def row_sqnorms64(X, offset=None):
+    """Squared norm of every (centred) row in float64, as scikit-learn's ``row_norms``.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+        Valid float32/float64 data.
+    offset : ndarray of shape (n_features,), default=None
+        Dense data only: the norms are those of the rows ``fl(x - offset)`` in
+        X's dtype.  None: of the rows of ``X``.
+
+    Returns
+    -------
+    sqnorms : ndarray of shape (n_samples,), float64
+        Dense rows go through numpy's ``einsum`` on the upcast rows (scikit-learn's
+        call, hence its rounding), a slice at a time, so that neither a float64
+        nor a centred copy of X is made.  Sparse rows add their squared entries
+        in order, as scikit-learn's ``csr_row_norms``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmlab._init import row_sqnorms64
+    >>> X = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    >>> row_sqnorms64(X)
+    array([ 5., 25.])
+    >>> row_sqnorms64(X, offset=X.mean(axis=0))
+    array([2., 2.])
+    """
+    shift = _shift(X, offset)
     out = np.empty(X.shape[0])
     if sp.issparse(X):
         threads_for(X.nnz)
         row_sqnorms_sparse(X.data, X.indptr, out)
         return out
     for start in range(0, X.shape[0], _NORM_ROWS):
-        rows = X[start : start + _NORM_ROWS].astype(np.float64, copy=False)
+        rows = _rows(X, slice(start, start + _NORM_ROWS), shift, np.float64)
         np.einsum("ij,ij->i", rows, rows, out=out[start : start + _NORM_ROWS])
     return out
 
 
-def _rows_float64(X, ids):
-    rows = X[ids]
-    return rows.toarray().astype(np.float64) if sp.issparse(X) else rows.astype(np.float64)
+def _one_candidate_sq_distances(X, shift, x_sqnorms64, candidate, closest, out):
+    """``out = min(closest, d(x, candidate)^2)`` for one dense candidate, through numpy.
+
+    scikit-learn's product ``candidate @ rows.T`` with a single candidate is a
+    BLAS GEMV, which sums in another order than GEMM: the same numpy call on
+    chunks of rows gives the same bits.
+    """
+    cand_sqnorm = np.einsum("ij,ij->i", candidate, candidate)
+    for start in range(0, X.shape[0], _NORM_ROWS):
+        part = slice(start, start + _NORM_ROWS)
+        distances = candidate @ _rows(X, part, shift, np.float64).T
+        distances *= -2.0
+        distances += cand_sqnorm
+        distances += x_sqnorms64[part]
+        np.maximum(distances, 0.0, out=distances)
+        np.minimum(closest[part], distances[0].astype(X.dtype), out=out[part])
 
 
-def _candidate_sq_distances(X, x_sqnorms64, ids, rows_blocks):
-    """Squared distances (len(ids), n_samples) from the samples ``ids`` to all."""
-    out = np.empty((len(ids), X.shape[0]), dtype=X.dtype)
-    candidates = _rows_float64(X, ids)
-    cand_sqnorms = np.einsum("ij,ij->i", candidates, candidates)
-    threads_for(len(ids) * (X.nnz if sp.issparse(X) else X.size))
-    if sp.issparse(X):
-        candidate_sq_distances_sparse(X.data, X.indices, X.indptr, x_sqnorms64, candidates, cand_sqnorms, out)
-    else:
-        candidates_t = np.ascontiguousarray(candidates.T)
-        candidate_sq_distances_dense(X, x_sqnorms64, candidates_t, cand_sqnorms, rows_blocks, out)
-    return out
+class _CandidateDistances:
+    """Squared distances from candidate samples to all samples, scikit-learn's bits.
+
+    One object serves one k-means++ run: ``self(ids, closest, out)`` fills
+    ``out[j] = min(closest, ||x - X[ids[j]]||^2)`` and :meth:`add_center` makes
+    a candidate a centre.  Dense data skips the exact dot product of the pairs
+    whose entry is provably ``closest`` (see :mod:`kmlab._kernels.seeding`):
+
+    - with ``SCREEN_MIN_FEATURES`` features or more, by a GEMM screen: ``g = x.c``
+      on the raw rows, in X's dtype (unit roundoff u, gamma = d u / (1 - d u)).
+      With ``o`` the offset and ``xt = fl(x - o)``,
+      ``|xt.c - (g - o.c)| <= ||c|| (a ||xt|| + b)`` where
+      ``a = gamma (1 + u) + u (1 + u)`` (the GEMM, the centring's rounding) and
+      ``b = (gamma + gamma64) ||o||``; so ``||xt - c||^2 >= closest`` when
+      ``(1 - s) ||xt||^2 - closest + terms - coefs ||xt|| >= 2 g``, with
+      ``terms = (1 - s) ||c||^2 + 2 o.c - 2 b ||c||``, ``coefs = 2 a ||c||`` and
+      ``s`` the formula's slack (the norms' and the exact formula's rounding);
+    - with fewer features, by the triangle inequality: each sample keeps the
+      index of its closest centre, and a candidate twice as far from that centre
+      as the sample is cannot be closer to the sample.
+    """
+
+    def __init__(self, X, shift, x_sqnorms64, n_clusters):
+        self.X, self.shift, self.x_sqnorms64 = X, shift, x_sqnorms64
+        n_samples, n_features = X.shape
+        self.blocks = block_starts(n_samples)
+        dense = not sp.issparse(X)
+        self.screen = dense and n_features >= SCREEN_MIN_FEATURES
+        self.triangle = dense and not self.screen
+        # (-2 c.x + ||c||^2) + ||x||^2 from computed norms, in float64, is off by
+        # at most (3d + 16) 2^-53 (||x||^2 + ||c||^2); (4d + 16) 2^-53 to be safe.
+        self.formula_slack = (n_features + 4) * 2.0**-51
+        if self.screen:
+            u = np.finfo(X.dtype).eps / 2
+            gamma = n_features * u / (1 - n_features * u)
+            self.shift64 = shift.astype(np.float64)
+            self.screen_a = gamma * (1 + u) + u * (1 + u)
+            self.screen_b = (gamma + (n_features + 2) * 2.0**-53) * np.sqrt(self.shift64 @ self.shift64)
+        self.labels = np.zeros(n_samples if self.triangle else 0, dtype=np.int64)
+        self.centers = np.empty((n_clusters if self.triangle else 0, n_features))
+        self.max_sqnorm = x_sqnorms64.max() if self.triangle else 0.0
+        self.n_centers = 0
+
+    def __call__(self, ids, closest, out):
+        X, shift, x_sqnorms64 = self.X, self.shift, self.x_sqnorms64
+        candidates = _rows(X, ids, shift, np.float64)
+        n_candidates, n_features = candidates.shape
+        if sp.issparse(X):
+            cand_rows = X[ids]
+            cand_sqnorms = np.empty(n_candidates)
+            row_sqnorms_sparse(cand_rows.data, cand_rows.indptr, cand_sqnorms)
+            threads_for(n_candidates * X.nnz)
+            closest_sq_distances_sparse(
+                X.data, X.indices, X.indptr, x_sqnorms64, candidates, cand_sqnorms, closest, out
+            )
+            return
+        if n_candidates == 1:
+            _one_candidate_sq_distances(X, shift, x_sqnorms64, candidates, closest, out[0])
+            return
+        cand_sqnorms = np.einsum("ij,ij->i", candidates, candidates)
+        if self.screen:
+            cand_norms = np.sqrt(cand_sqnorms)
+            screen_c = candidates.astype(X.dtype)
+            screen_terms = (1 - self.formula_slack) * cand_sqnorms + 2 * (candidates @ self.shift64)
+            screen_terms -= 2 * self.screen_b * cand_norms
+            screen_coefs = 2 * self.screen_a * cand_norms
+        else:
+            screen_c, screen_terms, screen_coefs = np.empty((0, n_features), dtype=X.dtype), np.empty(0), np.empty(0)
+        if self.triangle:
+            # Zero-padded to whole vectors of 8 candidates (the kernel's lanes).
+            candidates_t = np.zeros((n_features, -(-n_candidates // 8) * 8))
+            candidates_t[:, :n_candidates] = candidates.T
+            # Direct differences are off by (d + 3) 2^-53 relatively: shrunk by
+            # twice the formula's slack, lower bounds.
+            diff = self.centers[: self.n_centers, None, :] - candidates[None, :, :]
+            center_min_sq = np.einsum("ijk,ijk->ij", diff, diff).min(axis=1) * (1.0 - 2.0 * self.formula_slack)
+        else:
+            candidates_t, center_min_sq = np.zeros((n_features, 8)), np.empty(0)
+        threads_for(n_candidates * X.size)
+        closest_sq_distances_dense(
+            X, shift, x_sqnorms64, candidates, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
+            candidates_t, self.labels, center_min_sq, self.formula_slack, self.max_sqnorm, self.blocks, out,
+        )  # fmt: skip
+
+    def add_center(self, index, sq_distances, closest):
+        """Make ``X[index]`` a centre; ``sq_distances``: min(closest, distances to it)."""
+        if self.triangle:
+            self.centers[self.n_centers] = _rows(self.X, [index], self.shift, np.float64)[0]
+        threads_for(closest.shape[0])
+        adopt_center(sq_distances, self.n_centers, closest, self.labels)
+        self.n_centers += 1
 
 
-def greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, x_sqnorms64=None, n_local_trials=None):
-    """Greedy k-means++ on valid input; the same random draws as scikit-learn.
+def greedy_kmeans_plusplus(
+    X, n_clusters, sample_weight, random_state, x_sqnorms64=None, n_local_trials=None, *, offset=None
+):
+    """Greedy k-means++ on valid input; scikit-learn's draws and centres, bit for bit.
 
     The first centre is drawn with probability proportional to the weights; each
     next one is the best of ``n_local_trials`` candidates drawn proportionally to
     the weighted squared distance to the closest centre so far (searching the
-    cumulative potential), "best" meaning the lowest potential once added.  The
-    reductions are numpy's, in the data's dtype, as scikit-learn's are, so that
-    the same draws land on the same samples.
+    cumulative potential), "best" meaning the lowest potential once added.
+
+    A draw falls between two samples' cumulative potentials, so one ulp in a
+    float32 sum can move it to the next sample: every distance is scikit-learn's
+    float value (see :mod:`kmlab._kernels.seeding`), and the float32 reductions
+    (cumulative sum, potentials) are the same numpy calls on the same arrays.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+        Valid float32/float64 data, C-ordered.
+    n_clusters : int
+        Number of centres, at most n_samples.
+    sample_weight : ndarray of shape (n_samples,), dtype of X
+        Non-negative weights, not all zero.
+    random_state : RandomState
+        The draws.
+    x_sqnorms64 : ndarray of shape (n_samples,), default=None
+        ``row_sqnorms64(X, offset)``, when the caller has it already.
+    n_local_trials : int, default=None
+        Candidates per centre after the first; None: ``2 + int(log(n_clusters))``.
+    offset : ndarray of shape (n_features,), dtype of X, default=None
+        Dense data only: seed ``X - offset`` (computed in X's dtype) without
+        forming it.  None: seed ``X``.
 
     Returns
     -------
     centers : ndarray of shape (n_clusters, n_features), dtype of X
+        Rows of ``X - offset``.
     indices : ndarray of shape (n_clusters,)
+        Their positions in X.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmlab._init import greedy_kmeans_plusplus
+    >>> X = np.array([[1.0, 2.0], [1.0, 4.0], [1.0, 0.0], [10.0, 2.0], [10.0, 4.0], [10.0, 0.0]])
+    >>> weights = np.ones(6)
+    >>> centers, indices = greedy_kmeans_plusplus(X, 2, weights, np.random.RandomState(0))
+    >>> indices
+    array([3, 2])
+    >>> centers, _ = greedy_kmeans_plusplus(
+    ...     X, 2, weights, np.random.RandomState(0), offset=X.mean(axis=0))
+    >>> centers
+    array([[ 4.5,  0. ],
+           [-4.5, -2. ]])
     """
-    n_samples, n_features = X.shape
+    shift = _shift(X, offset)
+    n_samples = X.shape[0]
     if x_sqnorms64 is None:
-        x_sqnorms64 = row_sqnorms64(X)
+        x_sqnorms64 = row_sqnorms64(X, offset)
     if n_local_trials is None:
         n_local_trials = 2 + int(np.log(n_clusters))
-    centers = np.empty((n_clusters, n_features), dtype=X.dtype)
+    sq_distances = _CandidateDistances(X, shift, x_sqnorms64, n_clusters)
     indices = np.full(n_clusters, -1, dtype=int)
 
-    center_id = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
-    centers[0] = _rows_float64(X, [center_id])[0]
-    indices[0] = center_id
-    rows_blocks = block_starts(n_samples)
-    closest_dist_sq = _candidate_sq_distances(X, x_sqnorms64, [center_id], rows_blocks)
-    current_pot = closest_dist_sq @ sample_weight
+    indices[0] = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
+    closest = np.full(n_samples, np.inf, dtype=X.dtype)
+    first = np.empty((1, n_samples), dtype=X.dtype)
+    sq_distances(indices[:1], closest, first)
+    sq_distances.add_center(indices[0], first[0], closest)
+    current_pot = first @ sample_weight
 
+    # Buffers reused by every round: scikit-learn allocates these arrays anew.
+    distances = np.empty((n_local_trials, n_samples), dtype=X.dtype)
+    candidate_ids = np.empty(n_local_trials, dtype=np.int64)
+    weight_column = sample_weight.reshape(-1, 1)
     for c in range(1, n_clusters):
         rand_vals = random_state.uniform(size=n_local_trials) * current_pot
-        candidate_ids = np.searchsorted(np.cumsum(sample_weight * closest_dist_sq), rand_vals)
-        # Rounding can put a draw past the last sample.
-        np.clip(candidate_ids, None, closest_dist_sq.size - 1, out=candidate_ids)
-        distance_to_candidates = _candidate_sq_distances(X, x_sqnorms64, candidate_ids, rows_blocks)
-        np.minimum(closest_dist_sq, distance_to_candidates, out=distance_to_candidates)
-        candidates_pot = distance_to_candidates @ sample_weight.reshape(-1, 1)
+        draw_candidates(sample_weight, closest, rand_vals, candidate_ids)
+        sq_distances(candidate_ids, closest, distances)
+        candidates_pot = distances @ weight_column
         best = np.argmin(candidates_pot)
         current_pot = candidates_pot[best]
-        closest_dist_sq = distance_to_candidates[best]
         indices[c] = candidate_ids[best]
-        centers[c] = _rows_float64(X, [indices[c]])[0]
-    return centers, indices
+        sq_distances.add_center(indices[c], distances[best], closest)
+    return _rows(X, indices, shift), indices
+
+
+def _nearest_candidates(X, shift, x_sqnorms64, ids, first_label, closest, nearest, blocks):
+    """Lower ``closest``/``nearest`` (float64, labels) with the samples ``ids`` as candidates."""
+    for start in range(0, len(ids), _CANDIDATE_BLOCK):
+        part = ids[start : start + _CANDIDATE_BLOCK]
+        candidates = _rows(X, part, shift)
+        upcast = candidates.astype(np.float64)
+        cand_sqnorms = np.einsum("ij,ij->i", upcast, upcast)
+        if sp.issparse(X):
+            threads_for(len(part) * X.nnz)
+            nearest_candidate_sparse(
+                X.data, X.indices, X.indptr, x_sqnorms64, upcast, cand_sqnorms, first_label + start, closest, nearest
+            )
+        else:
+            threads_for(len(part) * X.size)
+            nearest_candidate_dense(
+                X, shift, x_sqnorms64, np.ascontiguousarray(candidates.T), cand_sqnorms, first_label + start,
+                blocks, closest, nearest,
+            )  # fmt: skip
+
+
+def _weighted_choice(random_state, weights):
+    """One index drawn with probability proportional to ``weights`` (float64)."""
+    return random_state.choice(weights.shape[0], p=weights / weights.sum())
+
+
+def kmeans_parallel(
+    X, n_clusters, sample_weight, random_state, offset=None, *, x_sqnorms64=None, n_rounds=5, oversampling=None
+):
+    """k-means|| seeding (Bahmani et al., 2012), weighted.
+
+    A first candidate is drawn by weight; then, in each of ``n_rounds`` rounds,
+    every sample becomes a candidate independently with probability
+    ``min(1, oversampling * w d^2 / potential)``, ``d`` being its distance to
+    the nearest candidate so far and the potential the sum of ``w d^2``.  Each
+    candidate is weighted by the samples nearest to it, and greedy k-means++ on
+    the weighted candidates picks the centres.  A round compares the samples
+    with a whole batch of candidates by GEMM (in X's dtype), instead of one
+    centre at a time: with many clusters this is faster than k-means++, for
+    centres of similar quality.  The centres differ from scikit-learn's.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+        Valid float32/float64 data, C-ordered.
+    n_clusters : int
+        Number of centres, at most n_samples.
+    sample_weight : ndarray of shape (n_samples,), dtype of X
+        Non-negative weights, not all zero.
+    random_state : int, RandomState instance or None
+        The draws: the same seed gives the same centres, whatever the number of
+        threads.
+    offset : ndarray of shape (n_features,), dtype of X, default=None
+        Dense data only: seed ``X - offset`` (computed in X's dtype) without
+        forming it.
+    x_sqnorms64 : ndarray of shape (n_samples,), default=None
+        ``row_sqnorms64(X, offset)``, when the caller has it already.
+    n_rounds : int, default=5
+        Sampling rounds.
+    oversampling : float, default=None
+        Expected candidates per round (the paper's l); None: ``2 * n_clusters``.
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features), dtype of X
+        Rows of ``X - offset``.  When the rounds find fewer than ``n_clusters``
+        candidates (data with few distinct samples), greedy k-means++ on the
+        whole data gives the centres instead.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmlab._init import kmeans_parallel
+    >>> X = np.array([[1.0, 2.0], [1.0, 4.0], [1.0, 0.0], [10.0, 2.0], [10.0, 4.0], [10.0, 0.0]])
+    >>> centers = kmeans_parallel(X, 2, np.ones(6), random_state=0)
+    >>> sorted(centers[:, 0].tolist())
+    [1.0, 10.0]
+    """
+    random_state = check_random_state(random_state)
+    shift = _shift(X, offset)
+    n_samples = X.shape[0]
+    oversampling = 2.0 * n_clusters if oversampling is None else oversampling
+    weights = sample_weight.astype(np.float64)
+    if x_sqnorms64 is None:
+        x_sqnorms64 = row_sqnorms64(X, offset)
+    blocks = block_starts(n_samples)
+
+    closest = np.full(n_samples, np.inf)
+    nearest = np.zeros(n_samples, dtype=np.int64)
+    chosen = [np.array([_weighted_choice(random_state, weights)])]
+    _nearest_candidates(X, shift, x_sqnorms64, chosen[0], 0, closest, nearest, blocks)
+    n_chosen = 1
+    for _ in range(n_rounds):
+        weighted = weights * closest
+        potential = weighted.sum()
+        if potential == 0:  # every sample sits on a candidate
+            break
+        # A sample on a candidate has d = 0: candidates are never drawn twice.
+        new = np.flatnonzero(random_state.uniform(size=n_samples) < oversampling * weighted / potential)
+        _nearest_candidates(X, shift, x_sqnorms64, new, n_chosen, closest, nearest, blocks)
+        chosen.append(new)
+        n_chosen += new.size
+    if n_chosen < n_clusters:
+        return greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, x_sqnorms64, offset=offset)[0]
+    ids = np.concatenate(chosen)
+    cand_weights = np.bincount(nearest, weights=weights, minlength=n_chosen).astype(X.dtype)
+    candidates = X[ids] if sp.issparse(X) else _rows(X, ids, shift)
+    _, picked = greedy_kmeans_plusplus(candidates, n_clusters, cand_weights, random_state)
+    return _rows(X, ids[picked], shift)
+
+
+def afk_mc2(X, n_clusters, sample_weight, random_state, offset=None, *, x_sqnorms64=None, chain_length=200):
+    """Assumption-free K-MC² seeding (Bachem et al., 2016), weighted.
+
+    An approximation of k-means++ sampling that does not scan the data for each
+    centre.  After the first centre (drawn by weight), one pass over the data
+    builds the proposal distribution
+    ``q(x) = w(x) d(x, c_1)^2 / (2 sum w d^2) + w(x) / (2 sum w)``; each next
+    centre is the state reached by a Metropolis-Hastings chain of
+    ``chain_length`` proposals drawn from ``q``, whose target is k-means++'s
+    distribution (weight times squared distance to the nearest centre).  Only
+    the proposals are compared with the centres: after the first pass the cost
+    is O(chain_length * n_clusters^2 * n_features), whatever the number of
+    samples.  The centres differ from scikit-learn's k-means++.
+
+    Parameters
+    ----------
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
+        Valid float32/float64 data, C-ordered.
+    n_clusters : int
+        Number of centres, at most n_samples.
+    sample_weight : ndarray of shape (n_samples,), dtype of X
+        Non-negative weights, not all zero.
+    random_state : int, RandomState instance or None
+        The draws: the same seed gives the same centres, whatever the number of
+        threads.
+    offset : ndarray of shape (n_features,), dtype of X, default=None
+        Dense data only: seed ``X - offset`` (computed in X's dtype) without
+        forming it.
+    x_sqnorms64 : ndarray of shape (n_samples,), default=None
+        ``row_sqnorms64(X, offset)``, when the caller has it already.
+    chain_length : int, default=200
+        Proposals per centre (the paper's m).
+
+    Returns
+    -------
+    centers : ndarray of shape (n_clusters, n_features), dtype of X
+        Rows of ``X - offset``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmlab._init import afk_mc2
+    >>> X = np.array([[1.0, 2.0], [1.0, 4.0], [1.0, 0.0], [10.0, 2.0], [10.0, 4.0], [10.0, 0.0]])
+    >>> centers = afk_mc2(X, 2, np.ones(6), random_state=0)
+    >>> sorted(centers[:, 0].tolist())
+    [1.0, 10.0]
+    """
+    random_state = check_random_state(random_state)
+    shift = _shift(X, offset)
+    n_samples = X.shape[0]
+    weights = sample_weight.astype(np.float64)
+    if x_sqnorms64 is None:
+        x_sqnorms64 = row_sqnorms64(X, offset)
+
+    indices = np.empty(n_clusters, dtype=np.int64)
+    indices[0] = _weighted_choice(random_state, weights)
+    first_sq_dist = np.full(n_samples, np.inf)
+    labels = np.zeros(n_samples, dtype=np.int64)
+    _nearest_candidates(X, shift, x_sqnorms64, indices[:1], 0, first_sq_dist, labels, block_starts(n_samples))
+    proposal = weights / (2.0 * weights.sum())
+    weighted = weights * first_sq_dist
+    if weighted.sum() > 0:
+        proposal += weighted / (2.0 * weighted.sum())
+    else:  # every sample sits on the first centre
+        proposal *= 2.0
+    cumulative = np.cumsum(proposal)
+
+    centers64 = np.empty((n_clusters, X.shape[1]))
+    centers64[0] = _rows(X, indices[:1], shift, np.float64)[0]
+    center_sqnorms = np.empty(n_clusters)
+    center_sqnorms[0] = centers64[0] @ centers64[0]
+    chain = np.empty(chain_length, dtype=np.int64)
+    for c in range(1, n_clusters):
+        # 1 - uniform lies in (0, 1]: a draw never lands on a sample of zero proposal.
+        search_cumulative(cumulative, (1.0 - random_state.uniform(size=chain_length)) * cumulative[-1], chain)
+        rows = _rows(X, chain, shift, np.float64)
+        # Squared distances of the proposals to their nearest centre, by the norms
+        # expansion (one GEMM): only the proposals are compared with the centres.
+        sq_dist = (rows @ centers64[:c].T) * -2.0
+        sq_dist += center_sqnorms[:c]
+        sq_dist = np.maximum(sq_dist.min(axis=1) + x_sqnorms64[chain], 0.0)
+        # Metropolis-Hastings with an independent proposal: move from x to y with
+        # probability min(1, pi(y) q(x) / (pi(x) q(y))), pi = w d^2.
+        ratio = weights[chain] * sq_dist / proposal[chain]
+        accept = random_state.uniform(size=chain_length)
+        state = 0
+        for j in range(1, chain_length):
+            if ratio[state] == 0 or ratio[j] >= accept[j] * ratio[state]:
+                state = j
+        indices[c] = chain[state]
+        centers64[c] = rows[state]
+        center_sqnorms[c] = rows[state] @ rows[state]
+    return _rows(X, indices, shift)
+
+
+# The seedings KMeans(init=...) offers besides 'k-means++' and 'random', by name.
+SEEDINGS = {"k-means||": kmeans_parallel, "afk-mc2": afk_mc2}
 
 
 @validate_params(

@@ -13,8 +13,8 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _is_arraylike_not_scalar, check_array, check_is_fitted
 
-from ._init import greedy_kmeans_plusplus, row_sqnorms64
-from ._lloyd import LloydWorkspace, kmeans_single_lloyd, labels_inertia
+from ._init import SEEDINGS, greedy_kmeans_plusplus, row_sqnorms64
+from ._lloyd import ALGORITHMS, LloydWorkspace, choose_algorithm, kmeans_single_lloyd, labels_inertia, n_bound_groups
 from ._threads import kernel_threads, resolve_n_threads
 from ._validation import check_weights, validate_estimator_data
 
@@ -56,12 +56,18 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     ----------
     n_clusters : int, default=8
         The number of clusters to form.
-    init : {'k-means++', 'random'}, callable or array-like of shape (n_clusters, n_features), \
-            default='k-means++'
-        'k-means++': greedy k-means++ (scikit-learn's draws); 'random': distinct
-        samples drawn with probability proportional to their weights; an array:
-        the initial centres; a callable ``init(X, n_clusters, random_state)``
-        returning them.
+    init : {'k-means++', 'random', 'k-means||', 'afk-mc2'}, callable or array-like of shape \
+            (n_clusters, n_features), default='k-means++'
+        'k-means++': greedy k-means++, scikit-learn's draws and centres, bit for
+        bit; 'random': distinct samples drawn with probability proportional to
+        their weights; 'k-means||' (Bahmani et al., 2012: 5 rounds oversampling
+        2 * n_clusters candidates each, then weighted k-means++ on the
+        candidates) and 'afk-mc2' (Bachem et al., 2016: Markov chains of 200
+        proposals instead of passes over the data): faster seedings of similar
+        quality, reproducible with ``random_state`` but with centres that differ
+        from scikit-learn's (see ``kmlab._init.kmeans_parallel`` and
+        ``kmlab._init.afk_mc2``); an array: the initial centres; a callable
+        ``init(X, n_clusters, random_state)`` returning them.
     n_init : 'auto' or int, default='auto'
         Number of runs from different seeds; the run with the lowest inertia is
         kept.  'auto' means 1 for 'k-means++' or an array, 10 for 'random' or a
@@ -76,14 +82,17 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     random_state : int, RandomState instance or None, default=None
         Random number generation for the seeding.
     copy_x : bool, default=True
-        Dense data is centred before the computation (more accurate distances);
-        with ``copy_x=False`` this happens in place and is undone afterwards,
-        which can change the last bits of ``X``.
-    algorithm : {'auto', 'lloyd', 'elkan'}, default='auto'
-        'lloyd' is the exact Lloyd iteration.  'elkan' is accepted for
-        compatibility; it gives the same iterates as Lloyd in exact arithmetic and
-        currently runs kmlab's Lloyd kernel.  'auto' chooses the fastest exact
-        method (currently 'lloyd').
+        Accepted for compatibility.  kmlab never modifies ``X`` and never copies
+        it: dense data is centred row by row inside the kernels (as accurate as
+        scikit-learn's centred copy, without the memory).
+    algorithm : {'auto', 'lloyd', 'hamerly', 'yinyang', 'elkan'}, default='auto'
+        All are exact: they give the same iterates, labels and ``n_iter_``.
+        'lloyd' compares every sample with every centre at every iteration; the
+        others keep triangle-inequality bounds and skip the samples whose label
+        cannot change: 'hamerly' one lower bound per sample, 'yinyang' one per
+        group of about ten centres, 'elkan' one per centre (both capped at 64 MB
+        of bounds).  'auto' picks by the data's shape (see
+        ``kmlab._lloyd.choose_algorithm``).  Sparse input always runs 'lloyd'.
     n_threads : int, default=None
         Threads used by the kernels (None or -1: all of numba's threads).  The
         result does not depend on it.
@@ -98,6 +107,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         Weighted sum of squared distances of the samples to their closest centre.
     n_iter_ : int
         Number of iterations of the best run.
+    n_distances_ : int
+        Sample-centre distances the best run computed (plain Lloyd computes
+        ``n_samples * n_clusters`` per assignment); shows what the bounds saved.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -127,14 +139,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     _parameter_constraints: dict = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "init": [StrOptions({"k-means++", "random", *SEEDINGS}), callable, "array-like"],
         "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "copy_x": ["boolean"],
-        "algorithm": [StrOptions({"auto", "lloyd", "elkan"})],
+        "algorithm": [StrOptions({"auto", *ALGORITHMS})],
         "n_threads": [Integral, None],
     }
 
@@ -185,7 +197,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 stacklevel=3,
             )
             self._n_init = 1
-        self._algorithm = "lloyd" if self.algorithm == "auto" else self.algorithm
+        self._algorithm = self.algorithm
         if self._algorithm == "elkan" and self.n_clusters == 1:
             warnings.warn(
                 "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead.",
@@ -206,16 +218,25 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 f"the number of features of the data {X.shape[1]}."
             )
 
-    def _init_centroids(self, X, x_sqnorms64, init, random_state, sample_weight):
+    def _init_centroids(self, X, x_sqnorms64, init, random_state, sample_weight, offset):
+        """Initial centres, in the coordinates of ``x - offset`` (offset None: X's own)."""
         if isinstance(init, str) and init == "k-means++":
-            centers, _ = greedy_kmeans_plusplus(X, self.n_clusters, sample_weight, random_state, x_sqnorms64)
+            centers, _ = greedy_kmeans_plusplus(
+                X, self.n_clusters, sample_weight, random_state, x_sqnorms64, offset=offset
+            )
+        elif isinstance(init, str) and init in SEEDINGS:
+            centers = SEEDINGS[init](
+                X, self.n_clusters, sample_weight, random_state, offset=offset, x_sqnorms64=x_sqnorms64
+            )
         elif isinstance(init, str) and init == "random":
             seeds = random_state.choice(
                 X.shape[0], size=self.n_clusters, replace=False, p=sample_weight / sample_weight.sum()
             )
-            centers = X[seeds]
+            centers = X[seeds] if offset is None else X[seeds] - offset
         elif callable(init):
-            centers = init(X, self.n_clusters, random_state=random_state)
+            # scikit-learn hands the callable the centred data: the one case that needs a copy.
+            centred = X if offset is None else X - offset
+            centers = init(centred, self.n_clusters, random_state=random_state)
             centers = check_array(centers, dtype=X.dtype, copy=False, order="C", input_name="init")
             self._validate_center_shape(X, centers)
         else:
@@ -244,7 +265,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             Fitted estimator.
         """
         self._validate_params()
-        X = validate_estimator_data(self, X, copy=self.copy_x)
+        X = validate_estimator_data(self, X)
         self._check_params_vs_input(X)
         random_state = check_random_state(self.random_state)
         sample_weight = check_weights(sample_weight, X)
@@ -256,34 +277,43 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             init = check_array(init, dtype=X.dtype, copy=True, order="C", input_name="init")
             self._validate_center_shape(X, init)
 
-        # Centring the data makes the ||c||^2 - 2 x.c distances more accurate.
+        # Like scikit-learn, work on centred dense data (more accurate distances),
+        # but centre each row on the fly instead of copying X.
+        offset = None
         if not sp.issparse(X):
-            X_mean = X.mean(axis=0)
-            X -= X_mean
+            offset = X.mean(axis=0)
             if init_is_array:
-                init -= X_mean
+                init -= offset
 
+        adaptive = self._algorithm == "auto"
+        if adaptive:
+            self._algorithm = choose_algorithm(X, self.n_clusters)
+        n_groups = 0 if sp.issparse(X) else n_bound_groups(self._algorithm, X.shape[0], self.n_clusters)
         with kernel_threads(self._n_threads):
-            x_sqnorms64 = row_sqnorms64(X) if isinstance(init, str) and init == "k-means++" else None
-            workspace = LloydWorkspace(X, self.n_clusters)
+            need_norms = n_groups > 0 or (isinstance(init, str) and init == "k-means++")
+            # Shared by every run: the seeding's and the bounds' squared norms.
+            x_sqnorms64 = row_sqnorms64(X, offset=offset) if need_norms else None
+            workspace = LloydWorkspace(
+                X, self.n_clusters, offset=offset, n_groups=n_groups, x_sqnorms=x_sqnorms64
+            )
             best_inertia, best_labels = None, None
             for _ in range(self._n_init):
-                centers_init = self._init_centroids(X, x_sqnorms64, init, random_state, sample_weight)
+                centers_init = self._init_centroids(X, x_sqnorms64, init, random_state, sample_weight, offset)
                 if self.verbose:
                     print("Initialization complete")
                 labels, inertia, centers, n_iter = kmeans_single_lloyd(
-                    X, sample_weight, centers_init, self.max_iter, self.verbose, self._tol, workspace
+                    X, sample_weight, centers_init, self.max_iter, self.verbose, self._tol, workspace, adaptive
                 )
                 # A slightly lower inertia for the same partition is rounding noise.
                 if best_inertia is None or (
                     inertia < best_inertia and not _is_same_clustering(labels, best_labels, self.n_clusters)
                 ):
                     best_labels, best_centers, best_inertia, best_n_iter = labels, centers, inertia, n_iter
+                    best_n_distances = workspace.n_distances
 
-        if not sp.issparse(X):
-            if not self.copy_x:
-                X += X_mean
-            best_centers += X_mean
+        if offset is not None:
+            best_centers += offset
+        self.n_distances_ = best_n_distances
 
         distinct_clusters = len(np.unique(best_labels))
         if distinct_clusters < self.n_clusters:

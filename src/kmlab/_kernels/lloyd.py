@@ -1,7 +1,11 @@
 """Lloyd step kernels: assignment fused with partial sums and inertia.
 
 One call of :func:`assign_dense` (or :func:`assign_sparse`) is the whole E-step
-plus the accumulation part of the M-step.  The rows are split into fixed blocks
+plus the accumulation part of the M-step.  Dense data can carry triangle-inequality
+bounds (one upper bound per sample, one lower bound per group of centres: Hamerly
+with one group, Yinyang with a few, Elkan with one per centre): a sample whose
+label provably cannot change skips the distance computation; the others are
+gathered and compared with every centre through GEMM.  The rows are split into fixed blocks
 (chosen from the shape only, never from the thread count); every block writes its
 own partial sums, and :func:`reduce_blocks` adds the blocks in order.  The result
 is therefore the same whatever the number of threads.
@@ -21,58 +25,197 @@ from ._config import CHUNK, FASTMATH
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
 def assign_dense(
-    X,  # IN (n, d) float32/float64, C-contiguous
-    sample_weight,  # IN (n,) same dtype as X
-    centers,  # IN (k, d) same dtype as X
+    X,  # IN (n, d) float32/float64, C-contiguous, raw (not centred)
+    offset,  # IN (d,) dtype of X: the kernel works on rows fl(x - offset)
+    sample_weight,  # IN (n,) dtype of X
+    centers,  # IN (k, d) dtype of X, in the coordinates of x - offset
     centers_t,  # IN (d, k) centers transposed, C-contiguous (GEMM operand)
-    centers_sqnorm,  # IN (k,) same dtype as X
+    centers_sqnorm,  # IN (k,) dtype of X
     block_starts,  # IN (n_blocks + 1,) int64 row offsets
     update,  # IN bool: accumulate partial sums and weights
     with_inertia,  # IN bool: compute block_inertia (else it is left at 0)
-    labels,  # IN/OUT (n,) int32: previous labels in, new labels out
+    track_bounds,  # IN bool: use and maintain the bounds (else they are dummies)
+    use_groups,  # IN bool: keep per-group lower bounds besides the global one
+    center_moves,  # IN (k,) float64 distance each centre moved since the last call
+    global_moves,  # IN (2,) float64 largest and second largest move of all centres
+    global_mover,  # IN int64 the centre that moved most
+    group_of,  # IN (k,) int64 bound group of each centre
+    group_drift,  # IN (S, G) float64 cumulative largest move of each group, by step
+    step,  # IN int64 this call's row of group_drift
+    x_sqnorms,  # IN (n,) float64 ||x - offset||^2 (read when track_bounds)
+    err_coef,  # IN float64 rounding bound of the distance formula, per unit of norm^2
+    center_norm_max,  # IN float64 max ||c_j||
+    labels,  # IN/OUT (n,) int32: previous labels in (-1: none), new labels out
+    upper,  # IN/OUT (n,) float64 upper bound of ||x - c_label||
+    lower_min,  # IN/OUT (n,) float64 lower bound of the distance to every other centre
+    lower,  # IN/OUT (n, G) float64 lower bound per group, as of step stamp[i]
+    stamp,  # IN/OUT (n,) int64 step at which lower[i] was last brought up to date
     block_sums,  # OUT (n_blocks, k, d) float64, written when update
     block_weights,  # OUT (n_blocks, k) float64, written when update
     block_inertia,  # OUT (n_blocks,) float64
     block_changed,  # OUT (n_blocks,) int64: labels that changed
+    block_computed,  # OUT (n_blocks,) int64: samples compared with every centre
 ):
     n_blocks = block_starts.shape[0] - 1
     n_clusters, n_features = centers.shape
     for b in prange(n_blocks):
-        start = block_starts[b]
-        end = block_starts[b + 1]
-        scratch = np.empty((CHUNK, n_clusters), dtype=X.dtype)
+        rows = np.empty((CHUNK, n_features), dtype=X.dtype)
+        dots = np.empty((CHUNK, n_clusters), dtype=X.dtype)
+        gathered = np.empty(CHUNK, dtype=np.int64)
+        n_gathered = 0
+        changed = 0
+        computed = 0
+        last_row = block_starts[b + 1] - 1
+        for row in range(block_starts[b], block_starts[b + 1]):
+            certain = track_bounds and labels[row] >= 0 and _label_is_certain(
+                X, offset, row, centers, labels, use_groups, center_moves, global_moves, global_mover,
+                group_drift, step, x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp,
+            )  # fmt: skip
+            if not certain:
+                for f in range(n_features):
+                    rows[n_gathered, f] = X[row, f] - offset[f]
+                gathered[n_gathered] = row
+                n_gathered += 1
+            if n_gathered == CHUNK or (row == last_row and n_gathered > 0):
+                changed += _assign_gathered(
+                    rows, dots, gathered, n_gathered, centers, centers_t, centers_sqnorm, track_bounds,
+                    use_groups, group_of, step, x_sqnorms, err_coef, center_norm_max, X, offset,
+                    labels, upper, lower_min, lower, stamp,
+                )  # fmt: skip
+                computed += n_gathered
+                n_gathered = 0
+        block_changed[b] = changed
+        block_computed[b] = computed
+        # Sums and inertia in row order, once every label of the block is final, so
+        # that they do not depend on which samples the bounds let through.
         if update:
             block_sums[b, :, :] = 0.0
             block_weights[b, :] = 0.0
         inertia = 0.0
-        changed = 0
-        for chunk_start in range(start, end, CHUNK):
-            chunk_end = min(chunk_start + CHUNK, end)
-            # scratch[i, j] = x_i . c_j by BLAS GEMM, the same call scikit-learn
-            # makes: the same rounding, hence the same labels.  Even with three
-            # features GEMM beats a hand-written loop (measured with benchmarks/).
-            np.dot(X[chunk_start:chunk_end], centers_t, scratch[: chunk_end - chunk_start])
-            for row in range(chunk_start, chunk_end):
-                i = row - chunk_start
-                best_label = 0
-                best_dist = centers_sqnorm[0] - (scratch[i, 0] + scratch[i, 0])
-                for j in range(1, n_clusters):
-                    dist = centers_sqnorm[j] - (scratch[i, j] + scratch[i, j])
-                    if dist < best_dist:
-                        best_dist = dist
-                        best_label = j
-                if labels[row] != best_label:
-                    changed += 1
-                    labels[row] = best_label
-                weight = np.float64(sample_weight[row])
-                if with_inertia:
-                    inertia += weight * _dense_sq_dist(X, row, centers, best_label)
-                if update:
-                    block_weights[b, best_label] += weight
-                    for f in range(n_features):
-                        block_sums[b, best_label, f] += np.float64(X[row, f]) * weight
+        for row in range(block_starts[b], block_starts[b + 1]):
+            label = labels[row]
+            weight = np.float64(sample_weight[row])
+            if with_inertia:
+                inertia += weight * _dense_sq_dist(X, offset, row, centers, label)
+            if update:
+                block_weights[b, label] += weight
+                for f in range(n_features):
+                    block_sums[b, label, f] += np.float64(X[row, f] - offset[f]) * weight
         block_inertia[b] = inertia
-        block_changed[b] = changed
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _formula_error(err_coef, center_norm_max, x_sqnorm):
+    """Bound on the rounding error of ||c||^2 - 2 x.c for one sample and any centre."""
+    return err_coef * (center_norm_max * center_norm_max + 2.0 * np.sqrt(x_sqnorm) * center_norm_max)
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _separated(low, up, margin):
+    """Whether a lower bound ``low`` of the other centres' distances beats the upper
+    bound ``up`` of the own centre's by more than ``margin`` in squared distance
+    (plus a relative slack for the rounding of the bounds themselves)."""
+    return low > 0 and low * low - up * up > margin + 1e-12 * (low * low + up * up)
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _label_is_certain(
+    X, offset, row, centers, labels, use_groups, center_moves, global_moves, global_mover, group_drift, step,
+    x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp,
+):  # fmt: skip
+    """Move the bounds of ``row`` by the centres' moves; True when its label must stay.
+
+    The label stays when every other centre is farther than the own centre by
+    more than the rounding error of the distance formula, so that the formula
+    scikit-learn evaluates would pick the same centre.  Three tries, cheapest
+    first: the global bounds as they are; with the upper bound made exact; with
+    the per-group bounds (Yinyang/Elkan), which are only brought up to date here,
+    from the groups' cumulative drift since ``stamp[row]``.
+    """
+    label = labels[row]
+    up = upper[row] + center_moves[label]
+    # The others moved at most the largest move, or the second largest when the
+    # own centre is the one that moved most.
+    low = lower_min[row] - global_moves[1 if global_mover == label else 0]
+    upper[row] = up
+    lower_min[row] = low
+    margin = 2.0 * _formula_error(err_coef, center_norm_max, x_sqnorms[row])
+    if _separated(low, up, margin):
+        return True
+    up = np.sqrt(_dense_sq_dist(X, offset, row, centers, label))
+    upper[row] = up
+    if _separated(low, up, margin):
+        return True
+    if not use_groups:
+        return False
+    since = stamp[row]
+    tightest = np.inf
+    for g in range(lower.shape[1]):
+        # Differences of cumulative sums round: give them a little room.
+        drift = (group_drift[step, g] - group_drift[since, g]) * (1.0 + 1e-12) + 1e-15 * group_drift[step, g]
+        lower[row, g] -= drift
+        tightest = min(tightest, lower[row, g])
+    stamp[row] = step
+    if tightest > low:
+        low = tightest
+        lower_min[row] = low
+    return _separated(low, up, margin)
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _assign_gathered(
+    rows, dots, gathered, n_gathered, centers, centers_t, centers_sqnorm, track_bounds, use_groups, group_of, step,
+    x_sqnorms, err_coef, center_norm_max, X, offset, labels, upper, lower_min, lower, stamp,
+):  # fmt: skip
+    """Label the gathered rows from all k distances; reset their bounds.
+
+    dots = rows . centers by BLAS GEMM, the call scikit-learn makes, so
+    ||c||^2 - 2 x.c rounds as in scikit-learn and ties go to the lowest index.
+    Returns how many labels changed.
+    """
+    n_clusters = centers.shape[0]
+    np.dot(rows[:n_gathered], centers_t, dots[:n_gathered])
+    changed = 0
+    for i in range(n_gathered):
+        row = gathered[i]
+        best_label = 0
+        best_dist = centers_sqnorm[0] - (dots[i, 0] + dots[i, 0])
+        for j in range(1, n_clusters):
+            dist = centers_sqnorm[j] - (dots[i, j] + dots[i, j])
+            if dist < best_dist:
+                best_dist = dist
+                best_label = j
+        if labels[row] != best_label:
+            changed += 1
+            labels[row] = best_label
+        if track_bounds:
+            upper[row] = np.sqrt(_dense_sq_dist(X, offset, row, centers, best_label))
+            # Smallest formula value of the other centres (per group too), then the
+            # square roots: D^2 >= ||x||^2 + formula - error.
+            error = _formula_error(err_coef, center_norm_max, x_sqnorms[row])
+            smallest = np.inf
+            if use_groups:
+                lower[row, :] = np.inf
+            for j in range(n_clusters):
+                if j != best_label:
+                    dist = np.float64(centers_sqnorm[j] - (dots[i, j] + dots[i, j]))
+                    smallest = min(smallest, dist)
+                    if use_groups:
+                        lower[row, group_of[j]] = min(lower[row, group_of[j]], dist)
+            lower_min[row] = _distance_from_formula(smallest, x_sqnorms[row], error)
+            if use_groups:
+                for g in range(lower.shape[1]):
+                    lower[row, g] = _distance_from_formula(lower[row, g], x_sqnorms[row], error)
+                stamp[row] = step
+    return changed
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _distance_from_formula(formula, x_sqnorm, error):
+    """A lower bound of the distance whose formula value is ``formula`` (inf stays inf)."""
+    if formula == np.inf:
+        return np.inf
+    return np.sqrt(max(x_sqnorm + formula - error, 0.0))
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
@@ -128,11 +271,11 @@ def assign_sparse(
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
-def _dense_sq_dist(X, row, centers, label):
-    """||X[row] - centers[label]||^2 in float64, from the exact differences."""
+def _dense_sq_dist(X, offset, row, centers, label):
+    """||fl(X[row] - offset) - centers[label]||^2 in float64, from exact differences."""
     acc = 0.0
     for f in range(X.shape[1]):
-        diff = np.float64(X[row, f]) - np.float64(centers[label, f])
+        diff = np.float64(X[row, f] - offset[f]) - np.float64(centers[label, f])
         acc += diff * diff
     return acc
 
@@ -160,6 +303,7 @@ def _sparse_sq_dist(data, indices, lo, hi, centers, label):
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
 def inertia_dense(
     X,  # IN (n, d)
+    offset,  # IN (d,) dtype of X: rows are fl(x - offset)
     sample_weight,  # IN (n,)
     centers,  # IN (k, d)
     labels,  # IN (n,) int32
@@ -170,7 +314,7 @@ def inertia_dense(
     for b in prange(n_blocks):
         inertia = 0.0
         for row in range(block_starts[b], block_starts[b + 1]):
-            sq_dist = _dense_sq_dist(X, row, centers, labels[row])
+            sq_dist = _dense_sq_dist(X, offset, row, centers, labels[row])
             inertia += np.float64(sample_weight[row]) * sq_dist
         block_inertia[b] = inertia
 
@@ -218,6 +362,7 @@ def average_centers(
     weights,  # IN (k,) float64 total weight of each cluster
     centers_old,  # IN (k, d)
     centers_new,  # OUT (k, d) same dtype as centers_old
+    moves,  # OUT (k,) float64 distance between old and new centre
 ):
     """New centres from the sums; returns the total squared centre shift.
 
@@ -230,6 +375,7 @@ def average_centers(
     heaviest = np.argmax(weights)
     shift = 0.0
     for j in range(n_clusters):
+        move = 0.0
         for f in range(n_features):
             if weights[j] > 0:
                 centers_new[j, f] = sums[j, f] * (1.0 / weights[j])
@@ -238,19 +384,22 @@ def average_centers(
             else:
                 centers_new[j, f] = sums[heaviest, f]
             diff = np.float64(centers_new[j, f]) - np.float64(centers_old[j, f])
-            shift += diff * diff
+            move += diff * diff
+        shift += move
+        moves[j] = np.sqrt(move)
     return shift
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
 def sq_dist_to_own_center_dense(
     X,  # IN (n, d)
+    offset,  # IN (d,) dtype of X: rows are fl(x - offset)
     centers,  # IN (k, d)
     labels,  # IN (n,) int32
     out,  # OUT (n,) float64: ||x_i - c_{labels_i}||^2
 ):
     for i in prange(X.shape[0]):
-        out[i] = _dense_sq_dist(X, i, centers, labels[i])
+        out[i] = _dense_sq_dist(X, offset, i, centers, labels[i])
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)

@@ -1,11 +1,31 @@
-"""Seeding kernels: squared distances from candidate centres to every point.
+"""Seeding kernels: squared distances from candidate centres to every sample.
 
-They follow scikit-learn's ``euclidean_distances`` arithmetic: in float64
+The k-means++ kernels reproduce scikit-learn's ``euclidean_distances`` arithmetic
+to the last bit, which is what makes k-means++ pick the same centres: in float64
 (float32 data is upcast, as scikit-learn's ``_euclidean_distances_upcast`` does),
-``(-2 c.x + ||c||^2) + ||x||^2`` clipped at zero, then cast to the data's dtype,
-with the dot products from the same float64 GEMM.  Matching that arithmetic is
-what makes k-means++ pick the same centres.  The squared norms come from the
-driver (numpy's ``einsum``, as scikit-learn's ``row_norms``).
+``(-2 c.x + ||c||^2) + ||x||^2`` clipped at zero, then cast to the data's dtype.
+
+- Dense dot products are accumulated feature by feature with fused multiply-adds
+  from zero, which is what OpenBLAS's GEMM kernels do for each entry; the
+  squared norms come from the driver (numpy's ``einsum``, as ``row_norms``).
+- Sparse dot products and norms round every product before adding it, in the
+  order of the stored entries, as scipy's sparse product and scikit-learn's
+  ``csr_row_norms`` do (hence :data:`SEPARATE_ROUNDING`).
+
+Every kernel also takes the minimum with the current closest squared distance
+(scikit-learn's ``np.minimum``), and that is what lets the dense kernel skip
+work: an entry whose exact distance provably cannot go below the closest one is
+the closest one, whatever the exact value.  Such pairs are found by a GEMM
+*screen* (a fast dot product with a rigorous error bound) or, with few features,
+by the triangle inequality through each sample's closest centre; the driver
+(:class:`kmlab._init._CandidateDistances`) derives the bounds, with margins for
+every rounding.  Each entry is thus either computed exactly or provably equal to
+the exact computation's result, so the output does not depend on the prunes,
+the blocks or the thread count.
+
+:func:`draw_candidates` and :func:`adopt_center` are the rest of a k-means++
+round; the k-means|| kernels (:func:`nearest_candidate_dense`, ``_sparse``) need
+no such care: they give a seeding of their own, from distances in X's dtype.
 """
 
 import numpy as np
@@ -13,8 +33,13 @@ from numba import njit, prange
 
 from ._config import CHUNK, FASTMATH
 
+# scipy's sparse products and scikit-learn's csr_row_norms round every product
+# before adding it (their x86-64 builds use no FMA); fusing here would change
+# the last bits of float64 sums.
+SEPARATE_ROUNDING = FASTMATH - {"contract"}
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+
+@njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
 def row_sqnorms_sparse(
     data,  # IN (nnz,)
     indptr,  # IN (n + 1,)
@@ -28,47 +53,303 @@ def row_sqnorms_sparse(
         out[i] = acc
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
-def candidate_sq_distances_dense(
-    X,  # IN (n, d) float32/float64
-    x_sqnorms,  # IN (n,) float64
-    candidates_t,  # IN (d, t) float64 candidate centres, transposed
+# Rows per step of closest_sq_distances_dense: its screen GEMM, (t x d) @ (d x rows),
+# ran fastest at this size (2 cores, 64 features; 256 rows took three times longer).
+STEP_ROWS = 128
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _screened_step(
+    rows,  # IN (m, d) raw rows of X
+    offset,  # IN (d,)
+    sqnorms,  # IN (m,) float64 their centred squared norms
+    near,  # IN (m,) dtype of X: their closest squared distances
+    candidates,  # IN (t, d) float64
     cand_sqnorms,  # IN (t,) float64
-    block_starts,  # IN (n_blocks + 1,) int64 row offsets
-    out,  # OUT (t, n) dtype of X
+    screen_c,  # IN (t, d) dtype of X: the candidates for the GEMM
+    screen_terms,  # IN (t,) float64
+    screen_coefs,  # IN (t,) float64
+    formula_slack,  # IN float64
+    dots,  # SCRATCH (>= t * m,) dtype of X
+    row_terms,  # SCRATCH (>= m,) float64
+    row_norms,  # SCRATCH (>= m,) float64
+    kept,  # SCRATCH (>= m,) int64
+    out,  # IN/OUT (t, m) holding near: exact distances replace it where they may be smaller
 ):
-    n_features, n_candidates = candidates_t.shape
-    for b in prange(block_starts.shape[0] - 1):
-        rows64 = np.empty((CHUNK, n_features))
-        dots = np.empty((CHUNK, n_candidates))
-        for chunk_start in range(block_starts[b], block_starts[b + 1], CHUNK):
-            chunk_end = min(chunk_start + CHUNK, block_starts[b + 1])
-            m = chunk_end - chunk_start
-            # float64 GEMM on the upcast rows, as scikit-learn's euclidean_distances
-            rows64[:m] = X[chunk_start:chunk_end]
-            np.dot(rows64[:m], candidates_t, dots[:m])
-            for i in range(m):
-                row = chunk_start + i
-                for c in range(n_candidates):
-                    dist = (-2.0 * dots[i, c] + cand_sqnorms[c]) + x_sqnorms[row]
-                    out[c, row] = max(dist, 0.0)
+    n_candidates, n_features = candidates.shape
+    m = rows.shape[0]
+    # Raw x.c by GEMM, in any order: only a bound on its error matters (see the driver).
+    g = dots[: n_candidates * m].reshape((n_candidates, m))
+    np.dot(screen_c, rows.T, g)
+    for i in range(m):
+        row_terms[i] = (1.0 - formula_slack) * sqnorms[i] - near[i]
+        row_norms[i] = np.sqrt(sqnorms[i])
+    for c in range(n_candidates):
+        term, coef = screen_terms[c], screen_coefs[c]
+        # A lower bound of ||x - c||^2 - near: where it is >= 0, the exact value is >= near.
+        undecided = 0
+        for i in range(m):
+            undecided += row_terms[i] + term - coef * row_norms[i] < 2.0 * g[c, i]
+        if undecided == 0:
+            continue
+        # List the undecided rows without branches, then compute them in a tight
+        # loop: their chains of multiply-adds overlap, and no branch is mispredicted.
+        n_kept = 0
+        for i in range(m):
+            kept[n_kept] = i
+            n_kept += row_terms[i] + term - coef * row_norms[i] < 2.0 * g[c, i]
+        for k in range(n_kept):
+            i = kept[k]
+            dot = 0.0
+            for f in range(n_features):
+                dot += np.float64(rows[i, f] - offset[f]) * candidates[c, f]
+            dist = max((-2.0 * dot + cand_sqnorms[c]) + sqnorms[i], 0.0)
+            out[c, i] = min(dist, np.float64(near[i]))
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _triangle_step(
+    flat_rows,  # IN (m * d,) raw rows of X, flattened
+    tiled_offset,  # IN (>= m * d,) the offset repeated
+    sqnorms,  # IN (m,) float64 their centred squared norms
+    near,  # IN (m,) dtype of X: their closest squared distances
+    labels,  # IN (m,) int64 index of their closest centre
+    candidates_t,  # IN (d, t_padded) float64 candidates transposed, zero columns after t
+    cand_sqnorms,  # IN (t,) float64
+    center_min_sq,  # IN (n_centers,) float64
+    formula_slack,  # IN float64
+    max_sqnorm,  # IN float64
+    rows64,  # SCRATCH (>= m * d,) float64
+    diameter_sq,  # SCRATCH (>= m,) float64
+    kept,  # SCRATCH (>= m,) int64
+    dots,  # SCRATCH (>= t_padded,) float64
+    out,  # IN/OUT (t, m) holding near: exact distances replace it where they may be smaller
+):
+    n_candidates = cand_sqnorms.shape[0]
+    n_features = candidates_t.shape[0]
+    m = near.shape[0]
+    # Centre the rows in one flat loop: row-by-row loops over a few features cost
+    # more in loop overhead than the distances themselves.
+    for j in range(flat_rows.shape[0]):
+        rows64[j] = flat_rows[j] - tiled_offset[j]
+    # ||x - own centre|| <= radius, even through the float32 rounding of near and
+    # the formula's error; a candidate at least 2 radius from that centre is then
+    # at least radius from x: no closer than near.
+    for i in range(m):
+        radius_sq = np.float64(near[i]) * (1.0 + 2.0**-22) + formula_slack * (sqnorms[i] + max_sqnorm)
+        diameter_sq[i] = 4.0 * radius_sq
+    # The rows some candidate may come closer to, listed without branches (most
+    # rows have none, at random: a branch per row would be mispredicted often).
+    n_kept = 0
+    for i in range(m):
+        kept[n_kept] = i
+        n_kept += center_min_sq[labels[i]] < diameter_sq[i]
+    # With few features the exact distances to all candidates cost less than the
+    # per-candidate tests would: compute them at once, vectorised over candidates
+    # (padded to a whole number of vectors; each lane still adds in feature order).
+    n_padded = candidates_t.shape[1]
+    for k in range(n_kept):
+        i = kept[k]
+        for c in range(n_padded):
+            dots[c] = 0.0
+        for f in range(n_features):
+            value = rows64[i * n_features + f]
+            for c in range(n_padded):
+                dots[c] += value * candidates_t[f, c]
+        for c in range(n_candidates):
+            dist = max((-2.0 * dots[c] + cand_sqnorms[c]) + sqnorms[i], 0.0)
+            out[c, i] = min(dist, np.float64(near[i]))
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
-def candidate_sq_distances_sparse(
-    data,  # IN (nnz,)
-    indices,  # IN (nnz,)
-    indptr,  # IN (n + 1,)
-    x_sqnorms,  # IN (n,) float64
-    candidates,  # IN (t, d) float64 candidate centres (dense)
+def closest_sq_distances_dense(
+    X,  # IN (n, d) float32/float64, raw rows
+    offset,  # IN (d,) dtype of X: the kernel works on the rows fl(x - offset)
+    x_sqnorms,  # IN (n,) float64 ||fl(x - offset)||^2, as numpy's einsum computes it
+    candidates,  # IN (t, d) float64 candidate centres, in the coordinates of x - offset
     cand_sqnorms,  # IN (t,) float64
-    out,  # OUT (t, n) dtype of data
+    closest,  # IN (n,) dtype of X: squared distance of each sample to its closest centre
+    screen_c,  # IN (t, d) dtype of X: candidates for the screen's GEMM; (0, d): no screen
+    screen_terms,  # IN (t,) float64 screen constant of each candidate
+    screen_coefs,  # IN (t,) float64 screen coefficient of ||x - offset|| for each candidate
+    candidates_t,  # IN (d, t_padded) float64 candidates transposed, zero-padded (triangle prune)
+    labels,  # IN (n,) int64 index of each sample's closest centre (triangle prune)
+    center_min_sq,  # IN (n_centers,) float64 lower bound of its squared distance to the candidates
+    formula_slack,  # IN float64 bound on the formula's error per unit of ||x||^2 + ||c||^2
+    max_sqnorm,  # IN float64 the largest x_sqnorms (bounds every centre's and candidate's)
+    block_starts,  # IN (n_blocks + 1,) int64 row offsets
+    out,  # OUT (t, n) dtype of X: min(closest, squared distance to each candidate)
+):
+    n_candidates, n_features = candidates.shape
+    n_blocks = block_starts.shape[0] - 1
+    screen = screen_c.shape[0] > 0
+    flat = X.reshape(-1)
+    for b in prange(n_blocks):
+        dots = np.empty(STEP_ROWS * n_candidates, dtype=X.dtype)
+        row_terms = np.empty(STEP_ROWS)
+        row_norms = np.empty(STEP_ROWS)
+        kept = np.empty(STEP_ROWS, dtype=np.int64)
+        lane_dots = np.empty(candidates_t.shape[1])
+        rows64 = np.empty(STEP_ROWS * n_features)
+        tiled = np.empty(STEP_ROWS * n_features, dtype=X.dtype)
+        for r in range(STEP_ROWS):
+            tiled[r * n_features : (r + 1) * n_features] = offset
+        for start in range(block_starts[b], block_starts[b + 1], STEP_ROWS):
+            stop = min(start + STEP_ROWS, block_starts[b + 1])
+            # The entries the prunes leave are the closest distances: write them first.
+            for c in range(n_candidates):
+                out[c, start:stop] = closest[start:stop]
+            if screen:
+                _screened_step(
+                    X[start:stop], offset, x_sqnorms[start:stop], closest[start:stop], candidates, cand_sqnorms,
+                    screen_c, screen_terms, screen_coefs, formula_slack, dots, row_terms, row_norms, kept,
+                    out[:, start:stop],
+                )  # fmt: skip
+            else:
+                _triangle_step(
+                    flat[start * n_features : stop * n_features], tiled, x_sqnorms[start:stop], closest[start:stop],
+                    labels[start:stop], candidates_t, cand_sqnorms, center_min_sq, formula_slack, max_sqnorm,
+                    rows64, row_terms, kept, lane_dots, out[:, start:stop],
+                )  # fmt: skip
+
+
+@njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
+def closest_sq_distances_sparse(
+    data,  # IN (nnz,) float32/float64
+    indices,  # IN (nnz,) sorted column indices of each row
+    indptr,  # IN (n + 1,)
+    x_sqnorms,  # IN (n,) float64 (row_sqnorms_sparse)
+    candidates,  # IN (t, d) float64 candidate centres (dense)
+    cand_sqnorms,  # IN (t,) float64 (row_sqnorms_sparse of the candidate rows)
+    closest,  # IN (n,) dtype of data: squared distance to the closest centre (inf: none yet)
+    out,  # OUT (t, n) dtype of data: min(closest, squared distance to each candidate)
 ):
     n_candidates = candidates.shape[0]
     for i in prange(indptr.shape[0] - 1):
+        near = closest[i]
         for c in range(n_candidates):
             dot = 0.0
             for p in range(indptr[i], indptr[i + 1]):
                 dot += candidates[c, indices[p]] * np.float64(data[p])
-            dist = (-2.0 * dot + cand_sqnorms[c]) + x_sqnorms[i]
-            out[c, i] = max(dist, 0.0)
+            out[c, i] = max((-2.0 * dot + cand_sqnorms[c]) + x_sqnorms[i], 0.0)
+            if near < out[c, i]:
+                out[c, i] = near
+
+
+@njit(parallel=True, cache=True)
+def adopt_center(
+    sq_distances,  # IN (n,) min(closest, squared distance to the new centre)
+    label,  # IN int64 index of the new centre
+    closest,  # IN/OUT (n,) squared distance to the closest centre: becomes sq_distances
+    labels,  # IN/OUT (n,) int64 index of the closest centre; (0,): not kept
+):
+    """Make the new centre the closest one of the samples it is strictly closer to."""
+    track = labels.shape[0] > 0
+    for i in prange(closest.shape[0]):
+        if track and sq_distances[i] < closest[i]:
+            labels[i] = label
+        closest[i] = sq_distances[i]
+
+
+@njit(cache=True, fastmath=SEPARATE_ROUNDING)
+def draw_candidates(
+    sample_weight,  # IN (n,) dtype of the data
+    closest,  # IN (n,) dtype of the data
+    values,  # IN (t,) float64 draws, uniform * potential
+    out,  # OUT (t,) int64
+):
+    """``np.searchsorted(np.cumsum(sample_weight * closest), values)``, clipped to n - 1.
+
+    The same operations in the same order: each product rounded to the data's
+    dtype, then added to the running sum in that dtype, one sample after the
+    other (numpy's ``cumsum`` is sequential), and the first sample whose running
+    sum reaches the value is the answer (a float32 sum compares exactly with a
+    float64 value).  One pass, without the two temporary arrays.
+    """
+    n = closest.shape[0]
+    order = np.argsort(values)
+    found = 0
+    running = sample_weight[0] * closest[0]
+    for i in range(n):
+        if i > 0:
+            running = running + sample_weight[i] * closest[i]
+        while found < order.shape[0] and running >= values[order[found]]:
+            out[order[found]] = i
+            found += 1
+    for j in range(found, order.shape[0]):
+        out[order[j]] = n - 1
+
+
+@njit(cache=True)
+def search_cumulative(
+    cumulative,  # IN (n,) non-decreasing
+    values,  # IN (t,) float64
+    out,  # OUT (t,) int64
+):
+    """``np.searchsorted(cumulative, values)`` clipped to ``n - 1``."""
+    n = cumulative.shape[0]
+    for j in range(values.shape[0]):
+        low, high = 0, n
+        while low < high:
+            mid = (low + high) // 2
+            if cumulative[mid] < values[j]:
+                low = mid + 1
+            else:
+                high = mid
+        out[j] = min(low, n - 1)
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def nearest_candidate_dense(
+    X,  # IN (n, d) float32/float64, raw rows
+    offset,  # IN (d,) dtype of X
+    x_sqnorms,  # IN (n,) float64 ||fl(x - offset)||^2
+    candidates_t,  # IN (d, m) dtype of X: candidates (centred) transposed, C-contiguous
+    cand_sqnorms,  # IN (m,) float64
+    first_label,  # IN int64: label of candidate 0
+    block_starts,  # IN (n_blocks + 1,) int64 row offsets
+    closest,  # IN/OUT (n,) float64 squared distance to the nearest candidate so far
+    nearest,  # IN/OUT (n,) int64 label of that candidate (ties keep the earlier one)
+):
+    n_features, n_candidates = candidates_t.shape
+    for b in prange(block_starts.shape[0] - 1):
+        rows = np.empty((CHUNK, n_features), dtype=X.dtype)
+        dots = np.empty((CHUNK, n_candidates), dtype=X.dtype)
+        for start in range(block_starts[b], block_starts[b + 1], CHUNK):
+            stop = min(start + CHUNK, block_starts[b + 1])
+            m = stop - start
+            chunk_x, chunk_sqnorms = X[start:stop], x_sqnorms[start:stop]
+            chunk_closest, chunk_nearest = closest[start:stop], nearest[start:stop]
+            for i in range(m):
+                for f in range(n_features):
+                    rows[i, f] = chunk_x[i, f] - offset[f]
+            np.dot(rows[:m], candidates_t, dots[:m])
+            for i in range(m):
+                for c in range(n_candidates):
+                    dist = max((-2.0 * np.float64(dots[i, c]) + cand_sqnorms[c]) + chunk_sqnorms[i], 0.0)
+                    if dist < chunk_closest[i]:
+                        chunk_closest[i] = dist
+                        chunk_nearest[i] = first_label + c
+
+
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def nearest_candidate_sparse(
+    data,  # IN (nnz,) float32/float64
+    indices,  # IN (nnz,)
+    indptr,  # IN (n + 1,)
+    x_sqnorms,  # IN (n,) float64
+    candidates,  # IN (m, d) float64 candidates (dense)
+    cand_sqnorms,  # IN (m,) float64
+    first_label,  # IN int64: label of candidate 0
+    closest,  # IN/OUT (n,) float64 squared distance to the nearest candidate so far
+    nearest,  # IN/OUT (n,) int64 label of that candidate (ties keep the earlier one)
+):
+    for i in prange(indptr.shape[0] - 1):
+        for c in range(candidates.shape[0]):
+            dot = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                dot += candidates[c, indices[p]] * np.float64(data[p])
+            dist = max((-2.0 * dot + cand_sqnorms[c]) + x_sqnorms[i], 0.0)
+            if dist < closest[i]:
+                closest[i] = dist
+                nearest[i] = first_label + c

@@ -1,0 +1,72 @@
+"""Warm-up: compile, or load from numba's on-disk cache, every kernel up front.
+
+A process pays for numba on its first fit: about 0.2 s to start numba's compiler
+and load the cached machine code, and 10 s or more per dtype when the cache is
+empty (after an install or an upgrade).  Calling :func:`warmup` once, from
+``kmlab warmup`` after installing or when a long-lived program (a server, the
+Studio) starts, moves that cost out of the first real fit.
+"""
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import KMeans, kmeans_plusplus
+
+# Every dtype the kernels are specialised for (other inputs are converted to float64).
+DTYPES = (np.float64, np.float32)
+
+# Small enough to run in microseconds once compiled; the shapes do not matter to numba.
+_N_SAMPLES, _N_FEATURES, _N_CLUSTERS = 64, 3, 3
+
+
+def _options(parameter):
+    """The strings KMeans accepts for ``parameter``, 'auto' aside: each may run kernels of its own.
+
+    Read from the estimator's parameter constraints, so that a new option is
+    warmed up without changing this module.
+    """
+    options = next(c for c in KMeans._parameter_constraints[parameter] if hasattr(c, "options")).options
+    return sorted(options - {"auto"})
+
+
+def _exercise(X):
+    """Run every code path that reaches a kernel, on ``X``."""
+    kmeans_plusplus(X, _N_CLUSTERS, random_state=0)
+    for init in _options("init"):
+        KMeans(_N_CLUSTERS, init=init, n_init=1, random_state=0).fit(X)
+    for algorithm in _options("algorithm"):
+        KMeans(_N_CLUSTERS, n_init=1, random_state=0, algorithm=algorithm).fit(X).score(X)
+    # A centre far from every sample ends up empty: the relocation kernels run too.
+    far = np.vstack([X[:2].toarray() if sp.issparse(X) else X[:2], np.full((1, X.shape[1]), 1e3)])
+    KMeans(_N_CLUSTERS, init=far, n_init=1).fit(X)
+
+
+def warmup():
+    """Compile or load every kernel signature, for float32 and float64, dense and sparse.
+
+    Fits tiny data through the public API, for each dtype and storage with
+    every ``init`` and every ``algorithm`` KMeans accepts, and once with an
+    empty cluster to relocate; numba compiles what its cache lacks and stores
+    it there, so that later processes only load it.
+
+    Returns
+    -------
+    seconds : float
+        Wall-clock time taken.
+
+    Examples
+    --------
+    >>> from kmlab._warmup import warmup
+    >>> seconds = warmup()
+    """
+    start = time.perf_counter()
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((_N_SAMPLES, _N_FEATURES))
+    data[rng.uniform(size=data.shape) < 0.3] = 0.0  # some zeros, so the CSR copy is really sparse
+    for dtype in DTYPES:
+        dense = data.astype(dtype)
+        _exercise(dense)
+        _exercise(sp.csr_matrix(dense))
+    return time.perf_counter() - start

@@ -1,0 +1,113 @@
+"""Bounds-accelerated Lloyd: every variant gives plain Lloyd's iterates, bit for bit."""
+
+import numpy as np
+import pytest
+import sklearn.cluster
+from numpy.testing import assert_array_equal
+from testdata import blobs, positive_weights
+
+from kmlab import KMeans
+from kmlab._lloyd import ALGORITHMS, BOUNDS_BYTES, choose_algorithm, group_centers, n_bound_groups
+
+BOUNDED = [algorithm for algorithm in ALGORITHMS if algorithm != "lloyd"]
+
+
+def assert_identical(a, b):
+    assert_array_equal(a.labels_, b.labels_)
+    assert a.n_iter_ == b.n_iter_
+    assert_array_equal(a.cluster_centers_, b.cluster_centers_)
+    assert a.inertia_ == b.inertia_
+
+
+def structured(seed, dtype, n_samples=3000, n_features=5, centers=24):
+    """Many blobs, overlapping enough for several iterations: the bounds skip most samples."""
+    return blobs(seed, n_samples=n_samples, n_features=n_features, centers=centers, cluster_std=1.5, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("algorithm", BOUNDED + ["auto"])
+def test_bounded_variants_equal_plain_lloyd(seed, dtype, algorithm):
+    X = structured(seed, dtype)
+    weights = positive_weights(X.shape[0], seed)
+    plain = KMeans(24, algorithm="lloyd", random_state=seed).fit(X, sample_weight=weights)
+    bounded = KMeans(24, algorithm=algorithm, random_state=seed).fit(X, sample_weight=weights)
+    assert_identical(bounded, plain)
+
+
+@pytest.mark.parametrize("algorithm", BOUNDED)
+def test_bounded_variants_match_sklearn_in_float64(seed, algorithm):
+    X = structured(seed, np.float64)
+    ours = KMeans(24, algorithm=algorithm, random_state=seed).fit(X)
+    theirs = sklearn.cluster.KMeans(24, random_state=seed).fit(X)
+    assert_array_equal(ours.labels_, theirs.labels_)
+    assert ours.n_iter_ == theirs.n_iter_
+    assert ours.inertia_ == pytest.approx(theirs.inertia_, rel=1e-6)
+
+
+@pytest.mark.parametrize("algorithm", BOUNDED)
+def test_bounds_skip_distance_computations(seed, algorithm):
+    X = structured(seed, np.float64)
+    plain = KMeans(24, algorithm="lloyd", random_state=seed, n_init=1).fit(X)
+    bounded = KMeans(24, algorithm=algorithm, random_state=seed, n_init=1).fit(X)
+    # one assignment per iteration, plus the final one unless the labels repeated
+    assert plain.n_distances_ in (X.shape[0] * 24 * plain.n_iter_, X.shape[0] * 24 * (plain.n_iter_ + 1))
+    assert bounded.n_distances_ < 0.4 * plain.n_distances_
+
+
+@pytest.mark.parametrize("algorithm", BOUNDED)
+def test_bounds_with_duplicates_ties_and_empty_clusters(algorithm):
+    # Exact ties (points halfway between centres) and duplicated points, and an
+    # initial centre far away that ends up empty and is relocated.
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [2.0, 0.0], [3.0, 0.0], [4.0, 0.0]] * 20)
+    init = np.array([[0.5, 0.0], [3.5, 0.0], [100.0, 100.0]])
+    plain = KMeans(3, init=init, algorithm="lloyd").fit(X)
+    bounded = KMeans(3, init=init, algorithm=algorithm).fit(X)
+    assert_identical(bounded, plain)
+    assert_identical(bounded, KMeans(3, init=init, algorithm=algorithm, n_threads=1).fit(X))
+
+
+def test_bounds_far_from_the_origin_in_float32():
+    # Large norms make the distance formula's rounding error large: the margin
+    # must keep the bounded labels equal to the formula's.
+    rng = np.random.RandomState(0)
+    X = (1e4 + rng.normal(scale=1.0, size=(4000, 3))).astype(np.float32)
+    plain = KMeans(20, algorithm="lloyd", random_state=0).fit(X)
+    for algorithm in BOUNDED:
+        assert_identical(KMeans(20, algorithm=algorithm, random_state=0).fit(X), plain)
+
+
+def test_auto_drops_useless_bounds_and_keeps_the_answer():
+    # Uniform noise in 30 dimensions: almost nothing can be skipped.
+    X = np.random.RandomState(0).uniform(size=(3000, 30))
+    auto = KMeans(64, algorithm="auto", random_state=0, max_iter=15).fit(X)
+    elkan = KMeans(64, algorithm="elkan", random_state=0, max_iter=15).fit(X)
+    plain = KMeans(64, algorithm="lloyd", random_state=0, max_iter=15).fit(X)
+    assert_identical(auto, plain)
+    # after the drop every sample is compared with every centre again
+    assert elkan.n_distances_ < auto.n_distances_ <= plain.n_distances_
+
+
+def test_choose_algorithm_and_group_counts():
+    import scipy.sparse as sp
+
+    X = np.zeros((1000, 4))
+    assert choose_algorithm(X, 4) == "lloyd"
+    assert choose_algorithm(X, 63) == "lloyd"
+    assert choose_algorithm(X, 128) == "elkan"
+    assert choose_algorithm(X[:, :2], 128) == "lloyd"
+    assert choose_algorithm(sp.csr_matrix(X), 64) == "lloyd"
+    assert n_bound_groups("lloyd", 1000, 64) == 0
+    assert n_bound_groups("hamerly", 1000, 64) == 1
+    assert n_bound_groups("elkan", 1000, 64) == 64
+    assert n_bound_groups("yinyang", 1000, 64) == 6
+    big = BOUNDS_BYTES // 8  # one bound per sample fits, no more
+    assert n_bound_groups("elkan", big, 1000) == 1
+
+
+def test_group_centers_is_a_deterministic_partition():
+    centers = np.random.RandomState(0).normal(size=(50, 3))
+    groups = group_centers(centers, 5)
+    assert groups.shape == (50,) and groups.min() >= 0 and groups.max() < 5
+    assert_array_equal(groups, group_centers(centers, 5))
+    assert_array_equal(group_centers(centers, 1), np.zeros(50))
+    assert_array_equal(group_centers(centers, 50), np.arange(50))
