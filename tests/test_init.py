@@ -9,11 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.metrics.pairwise import _euclidean_distances
+from sklearn.utils.extmath import row_norms
 from testdata import blobs, positive_weights, sparsify
 
 import kmlab
 import kmlab._init
-from kmlab._init import SEEDINGS, greedy_kmeans_plusplus, row_sqnorms64
+from kmlab._init import SEEDINGS, _CandidateDistances, _shift, greedy_kmeans_plusplus, row_sqnorms64
 from kmlab._kernels.seeding import draw_candidates
 from kmlab._threads import kernel_threads, max_threads
 
@@ -149,6 +151,31 @@ def sklearn_equal(X, n_clusters, seed, weights=None, n_local_trials=None):
     assert ours[0].dtype == theirs[0].dtype
 
 
+@pytest.mark.parametrize("n_features", [3, 9, 40])
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_candidate_distances_are_sklearns_bits(seed, dtype, container, n_features):
+    # Draws hide most last-bit differences; compare the distances themselves with
+    # the function scikit-learn's k-means++ calls, for the first centre (a dense
+    # row; a GEMV) and then for a round of 8 candidates (sparse rows; a GEMM).
+    X = make_data(seed, container, dtype, n_samples=3000, n_features=n_features)
+    ids = np.random.RandomState(seed).choice(3000, 8, replace=False)
+    norms = row_norms(X, squared=True)
+    first_row = X[ids[:1]].toarray() if container == "sparse" else X[ids[:1]]
+    expected_first = _euclidean_distances(first_row, X, Y_norm_squared=norms, squared=True)
+    expected = np.minimum(expected_first, _euclidean_distances(X[ids], X, Y_norm_squared=norms, squared=True))
+
+    distances = _CandidateDistances(X, _shift(X, None), row_sqnorms64(X), 2)
+    closest = np.full(3000, np.inf, dtype=dtype)
+    first = np.empty((1, 3000), dtype=dtype)
+    distances(ids[:1], closest, first)
+    assert_array_equal(first, expected_first)
+    distances.add_center(ids[0], first[0], closest)
+    out = np.empty((8, 3000), dtype=dtype)
+    distances(ids, closest, out)
+    assert_array_equal(out, expected)
+
+
 # 2 and 3 features: the triangle prune; 9 and 40: the GEMM screen.
 @pytest.mark.parametrize("n_features", [2, 3, 9, 40])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -176,6 +203,14 @@ def test_matches_sklearn_with_nearly_as_many_clusters_as_samples(
 ):
     X = make_data(seed, container, dtype, n_samples=n_samples, n_features=n_features)
     sklearn_equal(X, n_clusters, seed)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_sklearn_on_wide_sparse_data(seed, dtype):
+    # scikit-learn takes the first centre's norm from a dense row (einsum, in
+    # pairs) and the candidates' from sparse rows (in order): both must match.
+    X = sparsify(make_data(seed, n_samples=300, n_features=200), seed, density=0.3).astype(dtype)
+    sklearn_equal(X, 20, seed, positive_weights(300, seed))
 
 
 @pytest.mark.parametrize("n_features", [2, 10])
@@ -238,12 +273,23 @@ def test_draw_candidates_is_numpys_cumsum_and_searchsorted(weighted, fractions):
     assert_array_equal(out, expected)
 
 
+def test_draw_candidates_compares_float32_sums_with_float64_draws():
+    # Running sums 0.5, 1.0, 2.0: a draw just above 1.0 (not a float32) goes to
+    # the third sample, as numpy's search on the float64 cast finds; a draw past
+    # the total goes to the last sample (scikit-learn's clip).
+    out = np.empty(3, dtype=np.int64)
+    values = np.array([1.0 + 1e-12, 1.0, 5.0])
+    draw_candidates(np.ones(3, dtype=np.float32), np.array([0.5, 0.5, 1.0], dtype=np.float32), values, out)
+    assert_array_equal(out, [2, 1, 2])
+
+
 # --- the offset contract ---------------------------------------------------------------
 
 
 @pytest.mark.parametrize("n_features", [3, 9])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_offset_seeds_the_centred_data(seed, dtype, n_features):
+def test_offset_seeds_the_centred_data(seed, monkeypatch, dtype, n_features):
+    monkeypatch.setattr(kmlab._init, "_SCRATCH_BYTES", 8 * n_features * 700)  # chunks of 700 rows
     X = (make_data(seed, dtype=dtype, n_samples=3000, n_features=n_features) * 3 + 50).astype(dtype)
     offset = X.mean(axis=0)
     assert offset.dtype == dtype
@@ -258,8 +304,9 @@ def test_offset_seeds_the_centred_data(seed, dtype, n_features):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_row_sqnorms64_with_offset_is_row_norms_of_the_centred_rows(dtype):
-    X = (make_data(3, dtype=dtype, n_samples=70_000, n_features=4) + 7).astype(dtype)
+def test_row_sqnorms64_with_offset_is_row_norms_of_the_centred_rows(monkeypatch, dtype):
+    monkeypatch.setattr(kmlab._init, "_SCRATCH_BYTES", 8 * 4 * 1000)  # chunks of 1000 rows
+    X = (make_data(3, dtype=dtype, n_samples=5500, n_features=4) + 7).astype(dtype)
     offset = X.mean(axis=0)
     centred = (X - offset).astype(np.float64)
     assert_array_equal(row_sqnorms64(X, offset=offset), np.einsum("ij,ij->i", centred, centred))

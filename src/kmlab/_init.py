@@ -31,8 +31,9 @@ from ._lloyd import block_starts
 from ._threads import kernel_threads, resolve_n_threads, threads_for
 from ._validation import check_data, check_weights
 
-# Rows centred and upcast to float64 at a time (norms, one-candidate distances).
-_NORM_ROWS = 65536
+# Bound on the float64 copies of rows made at a time (norms, one-candidate
+# distances, k-means|| candidates): chunks, never a copy of X.
+_SCRATCH_BYTES = 32 * 2**20
 
 # k-means++ skips most exact dot products with a GEMM screen from this many
 # features on, and by the triangle inequality below (measured on blobs and
@@ -61,6 +62,12 @@ def _rows(X, ids, shift, dtype=None):
     """The rows ``ids`` of ``X - shift`` as a dense array (X's dtype unless ``dtype``)."""
     rows = X[ids].toarray() if sp.issparse(X) else X[ids] - shift
     return rows.astype(dtype or X.dtype, copy=False)
+
+
+def _chunks(X):
+    """Slices of rows whose float64 copy fits in _SCRATCH_BYTES."""
+    step = max(1, _SCRATCH_BYTES // (8 * X.shape[1]))
+    return [slice(start, start + step) for start in range(0, X.shape[0], step)]
 
 
 def row_sqnorms64(X, offset=None):
@@ -98,9 +105,9 @@ def row_sqnorms64(X, offset=None):
         threads_for(X.nnz)
         row_sqnorms_sparse(X.data, X.indptr, out)
         return out
-    for start in range(0, X.shape[0], _NORM_ROWS):
-        rows = _rows(X, slice(start, start + _NORM_ROWS), shift, np.float64)
-        np.einsum("ij,ij->i", rows, rows, out=out[start : start + _NORM_ROWS])
+    for part in _chunks(X):
+        rows = _rows(X, part, shift, np.float64)
+        np.einsum("ij,ij->i", rows, rows, out=out[part])
     return out
 
 
@@ -112,8 +119,7 @@ def _one_candidate_sq_distances(X, shift, x_sqnorms64, candidate, closest, out):
     chunks of rows gives the same bits.
     """
     cand_sqnorm = np.einsum("ij,ij->i", candidate, candidate)
-    for start in range(0, X.shape[0], _NORM_ROWS):
-        part = slice(start, start + _NORM_ROWS)
+    for part in _chunks(X):
         distances = candidate @ _rows(X, part, shift, np.float64).T
         distances *= -2.0
         distances += cand_sqnorm
@@ -160,6 +166,7 @@ class _CandidateDistances:
             self.shift64 = shift.astype(np.float64)
             self.screen_a = gamma * (1 + u) + u * (1 + u)
             self.screen_b = (gamma + (n_features + 2) * 2.0**-53) * np.sqrt(self.shift64 @ self.shift64)
+        self.x_norms = np.sqrt(x_sqnorms64) if self.screen else x_sqnorms64[:0]
         self.labels = np.zeros(n_samples if self.triangle else 0, dtype=np.int64)
         self.centers = np.empty((n_clusters if self.triangle else 0, n_features))
         self.max_sqnorm = x_sqnorms64.max() if self.triangle else 0.0
@@ -170,9 +177,14 @@ class _CandidateDistances:
         candidates = _rows(X, ids, shift, np.float64)
         n_candidates, n_features = candidates.shape
         if sp.issparse(X):
-            cand_rows = X[ids]
-            cand_sqnorms = np.empty(n_candidates)
-            row_sqnorms_sparse(cand_rows.data, cand_rows.indptr, cand_sqnorms)
+            # scikit-learn passes the first centre as a dense row (norm by einsum)
+            # and the candidates as sparse rows (csr_row_norms): so do we.
+            if self.n_centers == 0:
+                cand_sqnorms = np.einsum("ij,ij->i", candidates, candidates)
+            else:
+                cand_rows = X[ids]
+                cand_sqnorms = np.empty(n_candidates)
+                row_sqnorms_sparse(cand_rows.data, cand_rows.indptr, cand_sqnorms)
             threads_for(n_candidates * X.nnz)
             closest_sq_distances_sparse(
                 X.data, X.indices, X.indptr, x_sqnorms64, candidates, cand_sqnorms, closest, out
@@ -182,6 +194,10 @@ class _CandidateDistances:
             _one_candidate_sq_distances(X, shift, x_sqnorms64, candidates, closest, out[0])
             return
         cand_sqnorms = np.einsum("ij,ij->i", candidates, candidates)
+        # Transposed and zero-padded to whole vectors of 8 candidates (the lanes of
+        # the exact computation).
+        candidates_t = np.zeros((n_features, -(-n_candidates // 8) * 8))
+        candidates_t[:, :n_candidates] = candidates.T
         if self.screen:
             cand_norms = np.sqrt(cand_sqnorms)
             screen_c = candidates.astype(X.dtype)
@@ -190,20 +206,16 @@ class _CandidateDistances:
             screen_coefs = 2 * self.screen_a * cand_norms
         else:
             screen_c, screen_terms, screen_coefs = np.empty((0, n_features), dtype=X.dtype), np.empty(0), np.empty(0)
+        center_min_sq = np.empty(0)
         if self.triangle:
-            # Zero-padded to whole vectors of 8 candidates (the kernel's lanes).
-            candidates_t = np.zeros((n_features, -(-n_candidates // 8) * 8))
-            candidates_t[:, :n_candidates] = candidates.T
             # Direct differences are off by (d + 3) 2^-53 relatively: shrunk by
             # twice the formula's slack, lower bounds.
             diff = self.centers[: self.n_centers, None, :] - candidates[None, :, :]
             center_min_sq = np.einsum("ijk,ijk->ij", diff, diff).min(axis=1) * (1.0 - 2.0 * self.formula_slack)
-        else:
-            candidates_t, center_min_sq = np.zeros((n_features, 8)), np.empty(0)
         threads_for(n_candidates * X.size)
         closest_sq_distances_dense(
-            X, shift, x_sqnorms64, candidates, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
-            candidates_t, self.labels, center_min_sq, self.formula_slack, self.max_sqnorm, self.blocks, out,
+            X, shift, x_sqnorms64, self.x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms,
+            screen_coefs, self.labels, center_min_sq, self.formula_slack, self.max_sqnorm, self.blocks, out,
         )  # fmt: skip
 
     def add_center(self, index, sq_distances, closest):
@@ -227,8 +239,15 @@ def greedy_kmeans_plusplus(
 
     A draw falls between two samples' cumulative potentials, so one ulp in a
     float32 sum can move it to the next sample: every distance is scikit-learn's
-    float value (see :mod:`kmlab._kernels.seeding`), and the float32 reductions
-    (cumulative sum, potentials) are the same numpy calls on the same arrays.
+    float value (see :mod:`kmlab._kernels.seeding`), the cumulative sum adds the
+    same rounded products in the same order as numpy's ``cumsum``
+    (:func:`~kmlab._kernels.seeding.draw_candidates`), and the candidates'
+    potentials are the same numpy product on the same arrays.  Exact equality
+    assumes scikit-learn's BLAS accumulates each GEMM entry in order, as OpenBLAS
+    does on x86-64 up to a few hundred features.  With one candidate (the first
+    centre) scikit-learn's float64 product is a GEMV whose last bit depends on
+    its BLAS thread count; kmlab gives its one-thread result whatever
+    ``n_threads``.
 
     Parameters
     ----------
@@ -304,8 +323,9 @@ def greedy_kmeans_plusplus(
 
 def _nearest_candidates(X, shift, x_sqnorms64, ids, first_label, closest, nearest, blocks):
     """Lower ``closest``/``nearest`` (float64, labels) with the samples ``ids`` as candidates."""
-    for start in range(0, len(ids), _CANDIDATE_BLOCK):
-        part = ids[start : start + _CANDIDATE_BLOCK]
+    block = max(1, min(_CANDIDATE_BLOCK, _SCRATCH_BYTES // (8 * X.shape[1])))
+    for start in range(0, len(ids), block):
+        part = ids[start : start + block]
         candidates = _rows(X, part, shift)
         upcast = candidates.astype(np.float64)
         cand_sqnorms = np.einsum("ij,ij->i", upcast, upcast)
@@ -487,9 +507,9 @@ def afk_mc2(X, n_clusters, sample_weight, random_state, offset=None, *, x_sqnorm
     for c in range(1, n_clusters):
         # 1 - uniform lies in (0, 1]: a draw never lands on a sample of zero proposal.
         search_cumulative(cumulative, (1.0 - random_state.uniform(size=chain_length)) * cumulative[-1], chain)
-        rows = _rows(X, chain, shift, np.float64)
+        rows = X[chain] if sp.issparse(X) else _rows(X, chain, shift, np.float64)
         # Squared distances of the proposals to their nearest centre, by the norms
-        # expansion (one GEMM): only the proposals are compared with the centres.
+        # expansion (one product): only the proposals are compared with the centres.
         sq_dist = (rows @ centers64[:c].T) * -2.0
         sq_dist += center_sqnorms[:c]
         sq_dist = np.maximum(sq_dist.min(axis=1) + x_sqnorms64[chain], 0.0)
@@ -502,8 +522,8 @@ def afk_mc2(X, n_clusters, sample_weight, random_state, offset=None, *, x_sqnorm
             if ratio[state] == 0 or ratio[j] >= accept[j] * ratio[state]:
                 state = j
         indices[c] = chain[state]
-        centers64[c] = rows[state]
-        center_sqnorms[c] = rows[state] @ rows[state]
+        centers64[c] = _rows(X, chain[state : state + 1], shift, np.float64)[0]
+        center_sqnorms[c] = centers64[c] @ centers64[c]
     return _rows(X, indices, shift)
 
 
@@ -537,7 +557,10 @@ def kmeans_plusplus(
 
     Same parameters, defaults and result as
     :func:`sklearn.cluster.kmeans_plusplus`: with the same ``random_state`` it
-    returns the same centres and indices.
+    returns the same centres and indices, computed from the same float values
+    (see :func:`kmlab._init.greedy_kmeans_plusplus`), several times faster:
+    exact distances are only computed where a cheap bound cannot show that they
+    leave a sample's closest distance unchanged.
 
     Parameters
     ----------

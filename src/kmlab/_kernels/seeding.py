@@ -59,12 +59,46 @@ STEP_ROWS = 128
 
 
 @njit(cache=True, fastmath=FASTMATH)
+def _exact_rows(
+    rows64,  # IN (>= m * d,) float64 centred rows, flattened (only the kept ones are read)
+    kept,  # IN (n_kept,) int64 the rows to compute
+    candidates_t,  # IN (d, t_padded) float64 candidates transposed, zero columns after t
+    cand_sqnorms,  # IN (t,) float64
+    sqnorms,  # IN (m,) float64 the rows' centred squared norms
+    near,  # IN (m,) dtype of X: their closest squared distances
+    lanes,  # SCRATCH (t_padded,) float64
+    out,  # OUT (t, m) min(near, exact squared distance) in the kept rows
+):
+    """Exact distances from the kept rows to every candidate, vectorised over candidates.
+
+    Each lane adds its products in feature order from zero, as one dot product
+    would (the lanes are padded to whole vectors).  A candidate the prunes ruled
+    out gets its exact value too: it is >= near, so the entry is near either way.
+    """
+    n_features, n_padded = candidates_t.shape
+    for k in range(kept.shape[0]):
+        i = kept[k]
+        for c in range(n_padded):
+            lanes[c] = 0.0
+        for f in range(n_features):
+            value = rows64[i * n_features + f]
+            for c in range(n_padded):
+                lanes[c] += value * candidates_t[f, c]
+        for c in range(cand_sqnorms.shape[0]):
+            dist = max((-2.0 * lanes[c] + cand_sqnorms[c]) + sqnorms[i], 0.0)
+            # min before the cast to X's dtype: rounding is monotone and near is
+            # representable, so this is np.minimum after the cast.
+            out[c, i] = min(dist, np.float64(near[i]))
+
+
+@njit(cache=True, fastmath=FASTMATH)
 def _screened_step(
     rows,  # IN (m, d) raw rows of X
     offset,  # IN (d,)
     sqnorms,  # IN (m,) float64 their centred squared norms
+    norms,  # IN (m,) float64 their square roots
     near,  # IN (m,) dtype of X: their closest squared distances
-    candidates,  # IN (t, d) float64
+    candidates_t,  # IN (d, t_padded) float64
     cand_sqnorms,  # IN (t,) float64
     screen_c,  # IN (t, d) dtype of X: the candidates for the GEMM
     screen_terms,  # IN (t,) float64
@@ -72,37 +106,35 @@ def _screened_step(
     formula_slack,  # IN float64
     dots,  # SCRATCH (>= t * m,) dtype of X
     row_terms,  # SCRATCH (>= m,) float64
-    row_norms,  # SCRATCH (>= m,) float64
     kept,  # SCRATCH (>= m,) int64
     out,  # IN/OUT (t, m) holding near: exact distances replace it where they may be smaller
 ):
-    n_candidates, n_features = candidates.shape
-    m = rows.shape[0]
+    n_candidates = cand_sqnorms.shape[0]
+    m, n_features = rows.shape
     # Raw x.c by GEMM, in any order: only a bound on its error matters (see the driver).
     g = dots[: n_candidates * m].reshape((n_candidates, m))
     np.dot(screen_c, rows.T, g)
     for i in range(m):
         row_terms[i] = (1.0 - formula_slack) * sqnorms[i] - near[i]
-        row_norms[i] = np.sqrt(sqnorms[i])
     for c in range(n_candidates):
         term, coef = screen_terms[c], screen_coefs[c]
         # A lower bound of ||x - c||^2 - near: where it is >= 0, the exact value is >= near.
         undecided = 0
         for i in range(m):
-            undecided += row_terms[i] + term - coef * row_norms[i] < 2.0 * g[c, i]
+            undecided += row_terms[i] + term - coef * norms[i] < 2.0 * g[c, i]
         if undecided == 0:
             continue
-        # List the undecided rows without branches, then compute them in a tight
-        # loop: their chains of multiply-adds overlap, and no branch is mispredicted.
+        # List the undecided rows without branches (a branch per row would often
+        # be mispredicted), then compute them in a tight loop.
         n_kept = 0
         for i in range(m):
             kept[n_kept] = i
-            n_kept += row_terms[i] + term - coef * row_norms[i] < 2.0 * g[c, i]
+            n_kept += row_terms[i] + term - coef * norms[i] < 2.0 * g[c, i]
         for k in range(n_kept):
             i = kept[k]
             dot = 0.0
             for f in range(n_features):
-                dot += np.float64(rows[i, f] - offset[f]) * candidates[c, f]
+                dot += np.float64(rows[i, f] - offset[f]) * candidates_t[f, c]
             dist = max((-2.0 * dot + cand_sqnorms[c]) + sqnorms[i], 0.0)
             out[c, i] = min(dist, np.float64(near[i]))
 
@@ -114,19 +146,17 @@ def _triangle_step(
     sqnorms,  # IN (m,) float64 their centred squared norms
     near,  # IN (m,) dtype of X: their closest squared distances
     labels,  # IN (m,) int64 index of their closest centre
-    candidates_t,  # IN (d, t_padded) float64 candidates transposed, zero columns after t
+    candidates_t,  # IN (d, t_padded) float64
     cand_sqnorms,  # IN (t,) float64
     center_min_sq,  # IN (n_centers,) float64
     formula_slack,  # IN float64
     max_sqnorm,  # IN float64
-    rows64,  # SCRATCH (>= m * d,) float64
     diameter_sq,  # SCRATCH (>= m,) float64
     kept,  # SCRATCH (>= m,) int64
-    dots,  # SCRATCH (>= t_padded,) float64
+    rows64,  # SCRATCH (>= m * d,) float64
+    lanes,  # SCRATCH (t_padded,) float64
     out,  # IN/OUT (t, m) holding near: exact distances replace it where they may be smaller
 ):
-    n_candidates = cand_sqnorms.shape[0]
-    n_features = candidates_t.shape[0]
     m = near.shape[0]
     # Centre the rows in one flat loop: row-by-row loops over a few features cost
     # more in loop overhead than the distances themselves.
@@ -138,27 +168,12 @@ def _triangle_step(
     for i in range(m):
         radius_sq = np.float64(near[i]) * (1.0 + 2.0**-22) + formula_slack * (sqnorms[i] + max_sqnorm)
         diameter_sq[i] = 4.0 * radius_sq
-    # The rows some candidate may come closer to, listed without branches (most
-    # rows have none, at random: a branch per row would be mispredicted often).
+    # The rows some candidate may come closer to, listed without branches.
     n_kept = 0
     for i in range(m):
         kept[n_kept] = i
         n_kept += center_min_sq[labels[i]] < diameter_sq[i]
-    # With few features the exact distances to all candidates cost less than the
-    # per-candidate tests would: compute them at once, vectorised over candidates
-    # (padded to a whole number of vectors; each lane still adds in feature order).
-    n_padded = candidates_t.shape[1]
-    for k in range(n_kept):
-        i = kept[k]
-        for c in range(n_padded):
-            dots[c] = 0.0
-        for f in range(n_features):
-            value = rows64[i * n_features + f]
-            for c in range(n_padded):
-                dots[c] += value * candidates_t[f, c]
-        for c in range(n_candidates):
-            dist = max((-2.0 * dots[c] + cand_sqnorms[c]) + sqnorms[i], 0.0)
-            out[c, i] = min(dist, np.float64(near[i]))
+    _exact_rows(rows64, kept[:n_kept], candidates_t, cand_sqnorms, sqnorms, near, lanes, out)
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
@@ -166,13 +181,14 @@ def closest_sq_distances_dense(
     X,  # IN (n, d) float32/float64, raw rows
     offset,  # IN (d,) dtype of X: the kernel works on the rows fl(x - offset)
     x_sqnorms,  # IN (n,) float64 ||fl(x - offset)||^2, as numpy's einsum computes it
-    candidates,  # IN (t, d) float64 candidate centres, in the coordinates of x - offset
+    x_norms,  # IN (n,) float64 their square roots (screen)
+    candidates_t,  # IN (d, t_padded) float64 candidate centres (coordinates of x - offset),
+    #                transposed, zero columns from t to a whole number of vectors
     cand_sqnorms,  # IN (t,) float64
     closest,  # IN (n,) dtype of X: squared distance of each sample to its closest centre
     screen_c,  # IN (t, d) dtype of X: candidates for the screen's GEMM; (0, d): no screen
     screen_terms,  # IN (t,) float64 screen constant of each candidate
     screen_coefs,  # IN (t,) float64 screen coefficient of ||x - offset|| for each candidate
-    candidates_t,  # IN (d, t_padded) float64 candidates transposed, zero-padded (triangle prune)
     labels,  # IN (n,) int64 index of each sample's closest centre (triangle prune)
     center_min_sq,  # IN (n_centers,) float64 lower bound of its squared distance to the candidates
     formula_slack,  # IN float64 bound on the formula's error per unit of ||x||^2 + ||c||^2
@@ -180,17 +196,16 @@ def closest_sq_distances_dense(
     block_starts,  # IN (n_blocks + 1,) int64 row offsets
     out,  # OUT (t, n) dtype of X: min(closest, squared distance to each candidate)
 ):
-    n_candidates, n_features = candidates.shape
+    n_candidates, n_features = cand_sqnorms.shape[0], X.shape[1]
     n_blocks = block_starts.shape[0] - 1
     screen = screen_c.shape[0] > 0
     flat = X.reshape(-1)
     for b in prange(n_blocks):
         dots = np.empty(STEP_ROWS * n_candidates, dtype=X.dtype)
         row_terms = np.empty(STEP_ROWS)
-        row_norms = np.empty(STEP_ROWS)
         kept = np.empty(STEP_ROWS, dtype=np.int64)
-        lane_dots = np.empty(candidates_t.shape[1])
         rows64 = np.empty(STEP_ROWS * n_features)
+        lanes = np.empty(candidates_t.shape[1])
         tiled = np.empty(STEP_ROWS * n_features, dtype=X.dtype)
         for r in range(STEP_ROWS):
             tiled[r * n_features : (r + 1) * n_features] = offset
@@ -201,15 +216,15 @@ def closest_sq_distances_dense(
                 out[c, start:stop] = closest[start:stop]
             if screen:
                 _screened_step(
-                    X[start:stop], offset, x_sqnorms[start:stop], closest[start:stop], candidates, cand_sqnorms,
-                    screen_c, screen_terms, screen_coefs, formula_slack, dots, row_terms, row_norms, kept,
-                    out[:, start:stop],
+                    X[start:stop], offset, x_sqnorms[start:stop], x_norms[start:stop], closest[start:stop],
+                    candidates_t, cand_sqnorms, screen_c, screen_terms, screen_coefs, formula_slack, dots,
+                    row_terms, kept, out[:, start:stop],
                 )  # fmt: skip
             else:
                 _triangle_step(
                     flat[start * n_features : stop * n_features], tiled, x_sqnorms[start:stop], closest[start:stop],
                     labels[start:stop], candidates_t, cand_sqnorms, center_min_sq, formula_slack, max_sqnorm,
-                    rows64, row_terms, kept, lane_dots, out[:, start:stop],
+                    row_terms, kept, rows64, lanes, out[:, start:stop],
                 )  # fmt: skip
 
 
