@@ -416,3 +416,10 @@ def test_kmeans_fit_accepts_every_seeding(init, container, dtype):
 def test_unknown_seeding_names_are_refused(init):
     with pytest.raises(ValueError, match="init"):
         kmlab.KMeans(2, init=init).fit(make_data(0))
+
+
+@pytest.mark.parametrize("init", ["k-means||", "afk-mc2"])
+def test_fast_seedings_run_once_with_n_init_auto(init):
+    X = np.random.RandomState(0).normal(size=(200, 2))
+    model = kmlab.KMeans(3, init=init, random_state=0).fit(X)
+    assert model._n_init == 1

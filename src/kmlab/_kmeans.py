@@ -70,8 +70,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         ``init(X, n_clusters, random_state)`` returning them.
     n_init : 'auto' or int, default='auto'
         Number of runs from different seeds; the run with the lowest inertia is
-        kept.  'auto' means 1 for 'k-means++' or an array, 10 for 'random' or a
-        callable.
+        kept.  'auto' means 1 for 'k-means++', 'k-means||', 'afk-mc2' or an array,
+        10 for 'random' or a callable.
     max_iter : int, default=300
         Maximum number of Lloyd iterations of a run.
     tol : float, default=1e-4
@@ -185,7 +185,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         init_is_array = _is_arraylike_not_scalar(self.init)
         if self.n_init != "auto":
             self._n_init = self.n_init
-        elif init_is_array or (isinstance(self.init, str) and self.init == "k-means++"):
+        elif init_is_array or (isinstance(self.init, str) and self.init in ("k-means++", *SEEDINGS)):
             self._n_init = 1
         else:
             self._n_init = 10
