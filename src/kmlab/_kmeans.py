@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _is_arraylike_not_scalar, check_array, check_is_fitted
 
+from ._history import HISTORY_MAX_LABELS, FitRecorder
 from ._init import SEEDINGS, greedy_kmeans_plusplus, row_sqnorms64
 from ._lloyd import ALGORITHMS, LloydWorkspace, choose_algorithm, kmeans_single_lloyd, labels_inertia, n_bound_groups
 from ._threads import kernel_threads, resolve_n_threads
@@ -96,6 +97,18 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     n_threads : int, default=None
         Threads used by the kernels (None or -1: all of numba's threads).  The
         result does not depend on it.
+    record_history : bool, default=False
+        Keep every step of the fit in ``history_`` (to animate or teach the
+        algorithm).  Costs one extra inertia pass per half-step, a copy of the
+        centres per step, and one of the labels when ``n_samples`` is at most
+        ``HISTORY_MAX_LABELS``; the result is unchanged.
+    callback : callable, default=None
+        ``callback(step)`` is called after each step of every run with a
+        dictionary like those of ``history_`` (its ``"run"`` says which of the
+        ``n_init`` runs), e.g. to draw a live view or stop watching a long fit.
+    progress : bool, default=False
+        Show a progress bar (tqdm, on standard error): one tick per run, the
+        current iteration and inertia beside it.
 
     Attributes
     ----------
@@ -110,6 +123,18 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     n_distances_ : int
         Sample-centre distances the best run computed (plain Lloyd computes
         ``n_samples * n_clusters`` per assignment); shows what the bounds saved.
+    history_ : list of dict
+        Only with ``record_history=True``: the steps of the kept run, in order.
+        The first is ``{"phase": "init", "iteration": 0, "centers": ...,
+        "labels": None, "inertia": None}``; then each iteration ``i`` adds an
+        ``"assign"`` step (the centres used, the new ``labels``, their
+        ``inertia`` and ``n_changed``) and an ``"update"`` step (the new
+        ``centers``, the same labels, their inertia with respect to the new
+        centres, and ``center_shift``).  A run that ends without strict
+        convergence ends with one more ``"assign"``.  The last step's labels and
+        centres are ``labels_`` and ``cluster_centers_``.  ``labels`` is None
+        when ``n_samples > HISTORY_MAX_LABELS`` (20 000).  Centres are in the
+        units of ``X``; every step also says which ``run`` it belongs to.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -135,7 +160,18 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
            [ 1.,  2.]])
     >>> float(kmeans.inertia_)
     16.0
+
+    Watching the fit step by step:
+
+    >>> kmeans = KMeans(n_clusters=2, random_state=0, record_history=True).fit(X)
+    >>> [(step["iteration"], step["phase"]) for step in kmeans.history_]
+    [(0, 'init'), (1, 'assign'), (1, 'update'), (2, 'assign'), (2, 'update')]
+    >>> float(kmeans.history_[-1]["inertia"])
+    16.0
     """
+
+    # Labels are recorded in ``history_`` up to this many samples.
+    HISTORY_MAX_LABELS = HISTORY_MAX_LABELS
 
     _parameter_constraints: dict = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
@@ -148,6 +184,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         "copy_x": ["boolean"],
         "algorithm": [StrOptions({"auto", *ALGORITHMS})],
         "n_threads": [Integral, None],
+        "record_history": ["boolean"],
+        "callback": [callable, None],
+        "progress": ["boolean"],
     }
 
     def __init__(
@@ -163,6 +202,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         copy_x=True,
         algorithm="auto",
         n_threads=None,
+        record_history=False,
+        callback=None,
+        progress=False,
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -174,6 +216,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.copy_x = copy_x
         self.algorithm = algorithm
         self.n_threads = n_threads
+        self.record_history = record_history
+        self.callback = callback
+        self.progress = progress
 
     def _check_params_vs_input(self, X):
         if X.shape[0] < self.n_clusters:
@@ -289,6 +334,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         if adaptive:
             self._algorithm = choose_algorithm(X, self.n_clusters)
         n_groups = 0 if sp.issparse(X) else n_bound_groups(self._algorithm, X.shape[0], self.n_clusters)
+        recorder = FitRecorder(
+            X.shape[0], offset, record=self.record_history, callback=self.callback, progress=self.progress,
+            n_runs=self._n_init, description=f"KMeans(n_clusters={self.n_clusters})",
+        )  # fmt: skip
         with kernel_threads(self._n_threads):
             need_norms = n_groups > 0 or (isinstance(init, str) and init == "k-means++")
             # Shared by every run: the seeding's and the bounds' squared norms.
@@ -297,19 +346,24 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 X, self.n_clusters, offset=offset, n_groups=n_groups, x_sqnorms=x_sqnorms64
             )
             best_inertia, best_labels = None, None
-            for _ in range(self._n_init):
+            for run in range(self._n_init):
                 centers_init = self._init_centroids(X, x_sqnorms64, init, random_state, sample_weight, offset)
                 if self.verbose:
                     print("Initialization complete")
+                recorder.start_run(run)
                 labels, inertia, centers, n_iter = kmeans_single_lloyd(
-                    X, sample_weight, centers_init, self.max_iter, self.verbose, self._tol, workspace, adaptive
-                )
+                    X, sample_weight, centers_init, self.max_iter, self.verbose, self._tol, workspace, adaptive,
+                    on_step=recorder if recorder.active else None,
+                )  # fmt: skip
+                steps = recorder.end_run()
                 # A slightly lower inertia for the same partition is rounding noise.
                 if best_inertia is None or (
                     inertia < best_inertia and not _is_same_clustering(labels, best_labels, self.n_clusters)
                 ):
                     best_labels, best_centers, best_inertia, best_n_iter = labels, centers, inertia, n_iter
                     best_n_distances = workspace.n_distances
+                    best_steps = steps
+            recorder.close()
 
         if offset is not None:
             best_centers += offset
@@ -328,6 +382,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.labels_ = best_labels
         self.inertia_ = best_inertia
         self.n_iter_ = best_n_iter
+        if self.record_history:
+            self.history_ = best_steps
         return self
 
     def fit_predict(self, X, y=None, sample_weight=None):

@@ -285,7 +285,9 @@ class LloydWorkspace:
             self.weights[old_label] -= weight
 
 
-def kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, verbose, tol, workspace=None, adaptive=False):
+def kmeans_single_lloyd(
+    X, sample_weight, centers_init, max_iter, verbose, tol, workspace=None, adaptive=False, on_step=None
+):
     """One run of Lloyd's algorithm from ``centers_init``.
 
     The loop and its stopping rules are scikit-learn's: stop when the labels
@@ -294,6 +296,14 @@ def kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, verbose, tol, 
     the labels match the returned centres.  Bounds in ``workspace`` only skip
     work: the iterates are those of plain Lloyd.  ``adaptive`` lets the run drop
     bounds that skip too little.  Without a ``workspace``, plain Lloyd on X as it is.
+
+    ``on_step(phase, iteration, centers, labels, inertia, extra)``, when given,
+    is called with the initial centres ('init'), after every assignment
+    ('assign': the centres used, the new labels and their inertia, ``extra``
+    holds ``n_changed``) and every update ('update': the new centres and the
+    inertia of the same labels with respect to them, ``extra`` holds
+    ``center_shift``).  The arrays are the loop's buffers: copy what you keep.
+    Observing costs one inertia pass per half-step and changes no result.
 
     Returns
     -------
@@ -309,14 +319,22 @@ def kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, verbose, tol, 
         workspace = LloydWorkspace(X, centers.shape[0])
     workspace.start(centers, max_iter + 1)
     strict_convergence = False
+    observe = on_step is not None
+    if observe:
+        on_step("init", 0, centers, None, None, {})
 
     for i in range(max_iter):
         inertia, n_changed = workspace.assign(
-            X, sample_weight, centers, labels, update=True, with_inertia=bool(verbose)
+            X, sample_weight, centers, labels, update=True, with_inertia=bool(verbose) or observe
         )
+        if observe:
+            on_step("assign", i + 1, centers, labels, inertia, {"n_changed": n_changed})
         if adaptive:
             workspace.drop_bounds_if_useless(i)
         center_shift_tot = workspace.update_centers(X, sample_weight, centers, labels, centers_new)
+        if observe:
+            updated_inertia = workspace.inertia(X, sample_weight, centers_new, labels)
+            on_step("update", i + 1, centers_new, labels, updated_inertia, {"center_shift": center_shift_tot})
         if verbose:
             print(f"Iteration {i}, inertia {inertia}.")
         centers, centers_new = centers_new, centers
@@ -331,8 +349,10 @@ def kmeans_single_lloyd(X, sample_weight, centers_init, max_iter, verbose, tol, 
             break
 
     if not strict_convergence:
-        workspace.assign(X, sample_weight, centers, labels, update=False, with_inertia=False)
+        _, n_changed = workspace.assign(X, sample_weight, centers, labels, update=False, with_inertia=False)
     inertia = workspace.inertia(X, sample_weight, centers, labels)
+    if observe and not strict_convergence:
+        on_step("assign", i + 1, centers, labels, inertia, {"n_changed": n_changed})
     return labels, inertia, centers, i + 1
 
 
