@@ -1,17 +1,10 @@
-"""kmlab's command line.
+"""``kmlab demo`` (the K-Means tutorial in the terminal) and ``kmlab warmup``."""
 
-``kmlab demo`` replays the K-Means tutorial in the terminal; ``kmlab warmup``
-compiles the kernels ahead of the first fit.  Every command is a thin layer over
-the Python API: it parses, calls kmlab, and prints.
-"""
-
-import argparse
 import sys
 import time
 
+import click
 import numpy as np
-
-from . import __version__
 
 TUTORIAL_NEW_POINTS = np.array([[0.0, 2.0], [3.0, 4.0], [-1.5, 3.0], [2.0, 0.5]])
 
@@ -56,7 +49,7 @@ def run_demo(out=sys.stdout, max_k=10):
     """
     from sklearn.datasets import make_blobs
 
-    from . import KMeans
+    from .. import KMeans
 
     def say(text=""):
         print(text, file=out)
@@ -92,40 +85,22 @@ def run_demo(out=sys.stdout, max_k=10):
     return model
 
 
-def build_parser():
-    """The argument parser of the ``kmlab`` command."""
-    parser = argparse.ArgumentParser(prog="kmlab", description="K-Means for Python: cluster, choose K, watch it work.")
-    parser.add_argument("--version", action="version", version=f"kmlab {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    demo = commands.add_parser("demo", help="replay the K-Means tutorial in the terminal")
-    demo.add_argument("--max-k", type=int, default=10, help="largest K of the elbow table (default 10)")
-    commands.add_parser(
-        "warmup",
-        help="compile (or load from numba's cache) every kernel now, so that later first fits are fast",
+@click.command()
+@click.option("--max-k", type=click.IntRange(min=1), default=10, show_default=True, help="Largest K of the elbow table.")
+def demo(max_k):
+    """Replay the K-Means tutorial in the terminal."""
+    run_demo(max_k=max_k)
+
+
+@click.command("warmup")
+def warmup_command():
+    """Compile (or load from numba's cache) every kernel now, so that later first fits are fast."""
+    start = time.perf_counter()
+    from .._warmup import warmup  # imports scikit-learn, scipy and numba: part of the cost
+
+    imported = time.perf_counter() - start
+    kernels = warmup()
+    click.echo(
+        f"kmlab warmup: kernels ready for float32 and float64, dense and sparse, in {imported + kernels:.2f} s "
+        f"({imported:.2f} s importing scikit-learn, scipy and numba, {kernels:.2f} s compiling or loading kernels)"
     )
-    return parser
-
-
-def main(argv=None):
-    """Entry point of the ``kmlab`` command; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    if args.command == "demo":
-        if args.max_k < 1:
-            print("kmlab demo: error: --max-k must be at least 1", file=sys.stderr)
-            return 2
-        run_demo(max_k=args.max_k)
-    elif args.command == "warmup":
-        start = time.perf_counter()
-        from ._warmup import warmup  # imports scikit-learn, scipy and numba: part of the cost
-
-        imported = time.perf_counter() - start
-        kernels = warmup()
-        print(
-            f"kmlab warmup: kernels ready for float32 and float64, dense and sparse, in {imported + kernels:.2f} s "
-            f"({imported:.2f} s importing scikit-learn, scipy and numba, {kernels:.2f} s compiling or loading kernels)"
-        )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
