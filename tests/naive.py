@@ -186,3 +186,35 @@ def seeding_cost(X, centers, sample_weight):
 def is_row_of(center, X):
     """Whether ``center`` equals one of the rows of ``X`` exactly."""
     return bool(np.any(np.all(dense(X) == np.asarray(center), axis=1)))
+
+
+def spherical_kmeans(X, centers_init, sample_weight=None, max_iter=300, tol=0.0):
+    """Spherical K-Means: Lloyd on unit-length rows with unit-length centres.
+
+    Labels maximise the cosine similarity (ties: lowest index); each centre is the
+    direction of its cluster's weighted mean (empty clusters relocated as in
+    :func:`update_centers`).  Returns (labels, sum of 1 - cos, centers, n_iter).
+    """
+    X = dense(X)
+    lengths = np.sqrt((X**2).sum(axis=1))
+    X = X / np.where(lengths > 0, lengths, 1.0)[:, None]
+    sample_weight = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    centers = dense(centers_init)
+    centers = centers / np.sqrt((centers**2).sum(axis=1))[:, None]
+    labels_old, strict = None, False
+    for i in range(max_iter):
+        labels = assign(X, centers)
+        centers_new = update_centers(X, labels, sample_weight, centers)
+        centers_new = centers_new / np.sqrt((centers_new**2).sum(axis=1))[:, None]
+        shift = ((centers_new - centers) ** 2).sum()
+        centers = centers_new
+        if labels_old is not None and np.array_equal(labels, labels_old):
+            strict = True
+            break
+        if shift <= tol:
+            break
+        labels_old = labels
+    if not strict:
+        labels = assign(X, centers)
+    cosine_distances = [1.0 - sum(a * b for a, b in zip(x, centers[label])) for x, label in zip(X, labels)]
+    return labels, float(np.dot(sample_weight, cosine_distances)), centers, i + 1

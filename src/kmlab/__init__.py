@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["KMeans", "__version__", "k_means", "kmeans_plusplus"]
+__all__ = ["KMeans", "SphericalKMeans", "__version__", "k_means", "kmeans_plusplus"]
 
 # Public name -> the private module that defines it, imported on first access.
 _LAZY = {
     "KMeans": "._kmeans",
+    "SphericalKMeans": "._spherical",
     "k_means": "._kmeans",
     "kmeans_plusplus": "._init",
 }
@@ -34,6 +35,7 @@ _LAZY = {
 if TYPE_CHECKING:  # static analysers and IDEs see the real objects
     from ._init import kmeans_plusplus
     from ._kmeans import KMeans, k_means
+    from ._spherical import SphericalKMeans
 
 
 def __getattr__(name):
