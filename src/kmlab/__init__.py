@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["KMeans", "SphericalKMeans", "__version__", "k_means", "kmeans_plusplus"]
+__all__ = ["ClusterAnomalyDetector", "KMeans", "SphericalKMeans", "__version__", "k_means", "kmeans_plusplus"]
 
 # Public name -> the private module that defines it, imported on first access.
 _LAZY = {
+    "ClusterAnomalyDetector": "._anomaly",
     "KMeans": "._kmeans",
     "SphericalKMeans": "._spherical",
     "k_means": "._kmeans",
@@ -33,6 +34,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:  # static analysers and IDEs see the real objects
+    from ._anomaly import ClusterAnomalyDetector
     from ._init import kmeans_plusplus
     from ._kmeans import KMeans, k_means
     from ._spherical import SphericalKMeans
