@@ -218,3 +218,119 @@ def spherical_kmeans(X, centers_init, sample_weight=None, max_iter=300, tol=0.0)
         labels = assign(X, centers)
     cosine_distances = [1.0 - sum(a * b for a, b in zip(x, centers[label])) for x, label in zip(X, labels)]
     return labels, float(np.dot(sample_weight, cosine_distances)), centers, i + 1
+
+
+def gap_statistic(X, k_values, n_refs, seed, cluster, sample_weight=None):
+    """Tibshirani's gap statistic and its standard error, references uniform in X's bounding box.
+
+    ``cluster(data, k)`` returns (centers, labels); W_k is :func:`inertia` of that
+    clustering.  The references are drawn one after the other from
+    ``numpy.random.RandomState(seed)``, each ``uniform(low, high, size=X.shape)``
+    cast to X's dtype, and carry the same sample weights as X.  Returns (gap, se)
+    with ``se = sd * sqrt(1 + 1/n_refs)``, sd the population standard deviation
+    of the references' log W.
+    """
+    X = np.asarray(X)
+    rng = np.random.RandomState(seed)
+    low = np.array([min(column) for column in X.T])
+    high = np.array([max(column) for column in X.T])
+    references = [rng.uniform(low, high, size=X.shape).astype(X.dtype) for _ in range(n_refs)]
+
+    def log_w(data, k):
+        centers, labels = cluster(data, k)
+        return np.log(inertia(data, centers, labels, sample_weight))
+
+    gap, se = [], []
+    for k in k_values:
+        logs = [log_w(reference, k) for reference in references]
+        mean = sum(logs) / n_refs
+        sd = np.sqrt(sum((value - mean) ** 2 for value in logs) / n_refs)
+        gap.append(mean - log_w(X, k))
+        se.append(sd * np.sqrt(1 + 1 / n_refs))
+    return np.array(gap), np.array(se)
+
+
+def one_se_choice(k_values, gap, se):
+    """Tibshirani's 1-SE rule: the first k whose gap is within one SE of the next k's; None if none."""
+    for i in range(len(k_values) - 1):
+        if gap[i] >= gap[i + 1] - se[i + 1]:
+            return k_values[i]
+    return None
+
+
+def silhouette_samples(X, labels):
+    """Rousseeuw's silhouette of every sample, from every pairwise distance (O(n^2 d)).
+
+    ``a``: mean distance to the other members of the own cluster; ``b``: the
+    smallest mean distance to the members of another cluster; the value is
+    ``(b - a) / max(a, b)``, and 0 for a sample alone in its cluster or when
+    ``a == b == 0`` (scikit-learn's convention).
+    """
+    X = dense(X)
+    labels = list(labels)
+    clusters = sorted(set(labels))
+    out = np.empty(X.shape[0])
+    for i, x in enumerate(X):
+        totals = {c: 0.0 for c in clusters}
+        sizes = {c: 0 for c in clusters}
+        for y, label in zip(X, labels):
+            totals[label] += np.sqrt(sum((xf - yf) ** 2 for xf, yf in zip(x, y)))
+            sizes[label] += 1
+        own = labels[i]
+        if sizes[own] == 1:
+            out[i] = 0.0
+            continue
+        a = totals[own] / (sizes[own] - 1)
+        b = min(totals[c] / sizes[c] for c in clusters if c != own)
+        out[i] = 0.0 if max(a, b) == 0 else (b - a) / max(a, b)
+    return out
+
+
+def simplified_silhouette_samples(X, labels, centers=None):
+    """The centroid-based silhouette: ``a`` the distance to the own centre, ``b`` to the nearest other one.
+
+    ``centers`` defaults to the mean of each cluster (then ``labels`` may be any
+    values, the centres taken in sorted label order); given, ``labels`` index
+    its rows.  A sample alone in its cluster gets 0, as do ``a == b == 0``.
+    """
+    X = dense(X)
+    labels = list(labels)
+    if centers is None:
+        clusters = sorted(set(labels))
+        centers = [sum(x for x, label in zip(X, labels) if label == c) / labels.count(c) for c in clusters]
+        labels = [clusters.index(label) for label in labels]
+    centers = dense(centers)
+    out = np.empty(X.shape[0])
+    for i, (x, own) in enumerate(zip(X, labels)):
+        if labels.count(own) == 1:
+            out[i] = 0.0
+            continue
+        distances = [np.sqrt(sum((xf - cf) ** 2 for xf, cf in zip(x, c))) for c in centers]
+        a = distances[own]
+        b = min(d for j, d in enumerate(distances) if j != own)
+        out[i] = 0.0 if max(a, b) == 0 else (b - a) / max(a, b)
+    return out
+
+
+def floyd_steinberg(image, palette):
+    """Floyd-Steinberg dithering onto ``palette``: palette index of every pixel.
+
+    Raster order; each pixel takes the nearest palette colour (RGB, ties: lowest
+    index) to its value plus the diffused error, clipped to 0..255, and passes
+    its error on: 7/16 right, 3/16 down-left, 5/16 down, 1/16 down-right.
+    """
+    height, width = image.shape[:2]
+    work = image.astype(np.float64).copy()
+    palette = np.asarray(palette, dtype=np.float64)
+    indices = np.zeros((height, width), dtype=np.int64)
+    for y in range(height):
+        for x in range(width):
+            wanted = np.clip(work[y, x], 0, 255)
+            distances = [((wanted - color) ** 2).sum() for color in palette]
+            best = int(np.argmin(distances))
+            indices[y, x] = best
+            error = wanted - palette[best]
+            for dy, dx, share in ((0, 1, 7), (1, -1, 3), (1, 0, 5), (1, 1, 1)):
+                if 0 <= y + dy < height and 0 <= x + dx < width:
+                    work[y + dy, x + dx] += error * share / 16
+    return indices
