@@ -23,6 +23,7 @@ from ._common import CommandError
 # Command name -> "module:function" within this package, imported on first use.
 COMMANDS = {
     "demo": "tutorial:demo",
+    "quantize": "recipes:quantize_command",
     "warmup": "tutorial:warmup_command",
 }
 

@@ -41,6 +41,10 @@ def atomic_file(path):
     tmp = Path(tmp)
     try:
         yield tmp
+        # mkstemp makes the file private; give it the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
