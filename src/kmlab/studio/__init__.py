@@ -1,0 +1,1 @@
+"""kmlab Studio: the local web app (server, API, pages, code runner)."""
