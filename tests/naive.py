@@ -334,3 +334,126 @@ def floyd_steinberg(image, palette):
                 if 0 <= y + dy < height and 0 <= x + dx < width:
                     work[y + dy, x + dx] += error * share / 16
     return indices
+
+
+def distance_matrix(X):
+    """Euclidean distances between the rows of X, from the exact differences, float64."""
+    X = dense(X)
+    n = X.shape[0]
+    out = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = np.sqrt(sum((a - b) ** 2 for a, b in zip(X[i], X[j])))
+    return out
+
+
+def medoid_loss(D, medoids):
+    """Sum over the samples of the distance to their nearest medoid (k-medoids' objective)."""
+    return float(sum(min(D[m, o] for m in medoids) for o in range(D.shape[0])))
+
+
+def best_swap(D, medoids):
+    """PAM's SWAP step: the (slot, sample) swap that lowers the loss most, and its change of loss.
+
+    Tries every medoid slot with every non-medoid sample and recomputes the loss
+    from scratch each time.  Returns (None, 0.0) when no swap lowers the loss.
+    """
+    medoids = list(medoids)
+    current = medoid_loss(D, medoids)
+    best, best_change = None, 0.0
+    for slot in range(len(medoids)):
+        for x in range(D.shape[0]):
+            if x in medoids:
+                continue
+            trial = medoids[:slot] + [x] + medoids[slot + 1 :]
+            change = medoid_loss(D, trial) - current
+            if change < best_change:
+                best, best_change = (slot, x), change
+    return best, best_change
+
+
+def pam(D, medoids, rtol=1e-12):
+    """Classic PAM from the given medoids: make the best swap while it lowers the loss by more than rtol.
+
+    Returns (medoids, loss) at a local optimum of the swap neighbourhood.
+    """
+    medoids = list(medoids)
+    while True:
+        swap, change = best_swap(D, medoids)
+        if swap is None or change >= -rtol * medoid_loss(D, medoids):
+            return medoids, medoid_loss(D, medoids)
+        medoids[swap[0]] = swap[1]
+
+
+def best_medoids(D, n_clusters):
+    """The global optimum by brute force over every set of medoids: (medoids, loss). Tiny data only."""
+    from itertools import combinations
+
+    best = min(combinations(range(D.shape[0]), n_clusters), key=lambda m: medoid_loss(D, m))
+    return list(best), medoid_loss(D, best)
+
+
+def pam_build(D, n_clusters):
+    """PAM's BUILD: the sample with the smallest total distance, then greedily the one lowering the loss most.
+
+    Ties go to the lowest sample index.
+    """
+    n = D.shape[0]
+    medoids = [min(range(n), key=lambda c: (sum(D[c]), c))]
+    while len(medoids) < n_clusters:
+        others = [c for c in range(n) if c not in medoids]
+        medoids.append(min(others, key=lambda c: (medoid_loss(D, medoids + [c]), c)))
+    return medoids
+
+
+def alternate_kmedoids(D, medoids, max_iter=300):
+    """k-means-style k-medoids: assign to the nearest medoid (lowest slot on ties), then move each
+    medoid to the member of its cluster with the smallest total distance to the cluster (the current
+    medoid stays on ties; a sample that is another slot's medoid is never taken).  Returns (medoids, n_iter).
+    """
+    medoids = list(medoids)
+    n = D.shape[0]
+    for n_iter in range(1, max_iter + 1):
+        labels = [min(range(len(medoids)), key=lambda s: (D[medoids[s], o], s)) for o in range(n)]
+        changed = False
+        for slot, m in enumerate(medoids):
+            members = [o for o in range(n) if labels[o] == slot]
+            if not members:
+                continue
+            current = sum(D[m, p] for p in members)
+            candidates = [o for o in members if o not in medoids or o == m]
+            best = min(candidates, key=lambda o: (sum(D[o, p] for p in members), o))
+            if sum(D[best, p] for p in members) < current * (1 - 1e-9):
+                medoids[slot] = best
+                changed = True
+        if not changed:
+            return medoids, n_iter
+    return medoids, max_iter
+
+
+def minibatch_step(X_batch, sample_weight, centers, counts):
+    """One step of scikit-learn's mini-batch K-Means, before any reassignment.
+
+    Each sample goes to its closest centre; then each centre that got weight is
+    moved to the weighted mean of its old position (weighted by its count so
+    far) and its new samples, added in batch order; its count grows by that
+    weight.  Returns (labels, batch inertia, new centres, new counts).
+    """
+    X = dense(X_batch)
+    centers = dense(centers)
+    sample_weight = np.asarray(sample_weight, dtype=np.float64)
+    counts = np.array(counts, dtype=np.float64)
+    labels = assign(X, centers)
+    new_centers = centers.copy()
+    for cluster in range(centers.shape[0]):
+        members = [i for i in range(X.shape[0]) if labels[i] == cluster]
+        weight = 0.0
+        for i in members:
+            weight += sample_weight[i]
+        if weight > 0:
+            total = centers[cluster] * counts[cluster]
+            for i in members:
+                total = total + X[i] * sample_weight[i]
+            counts[cluster] += weight
+            new_centers[cluster] = total * (1.0 / counts[cluster])
+    return labels, inertia(X, centers, labels, sample_weight), new_centers, counts

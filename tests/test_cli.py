@@ -10,17 +10,17 @@ from kmlab.cli._common import CommandError, atomic_directory, atomic_file
 
 
 def test_demo_replays_the_tutorial(capsys):
-    assert main(["demo", "--max-k", "5"]) == 0
+    assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "KMeans(n_clusters=4, n_init=10, random_state=42)" in out
-    assert "the bend (the 'elbow') is at K=4" in out
+    assert "clear elbow at k=4; silhouette agrees" in out
     assert sum(line.endswith(" points") for line in out.splitlines()) == 4
 
 
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["demo", "--max-k", "0"], "kmlab demo: error: Invalid value for '--max-k'"),
+        (["demo", "--max-k", "1"], "kmlab demo: error: Invalid value for '--max-k'"),
         (["demo", "--bogus"], "kmlab demo: error: No such option '--bogus'"),
         (["no-such-command"], "kmlab: error: No such command 'no-such-command'"),
     ],

@@ -12,7 +12,7 @@ skipped for both (it needs SCIPY_ARRAY_API=1 and array_api_compat).
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from kmlab import KMeans, SphericalKMeans
+from kmlab import KMeans, KMedoids, SphericalKMeans
 
 # TODO in scikit-learn: "replace by a statistical test, see meta-issue #16298"
 SKLEARN_EXPECTED_FAILURES = {
@@ -30,4 +30,9 @@ SKLEARN_EXPECTED_FAILURES = {
     expected_failed_checks=lambda estimator: SKLEARN_EXPECTED_FAILURES,
 )
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks([KMedoids(n_clusters=2, random_state=0)])
+def test_sklearn_compatible_kmedoids(estimator, check):
     check(estimator)

@@ -22,22 +22,37 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["ClusterAnomalyDetector", "KMeans", "SphericalKMeans", "__version__", "k_means", "kmeans_plusplus"]
+__all__ = [
+    "ClusterAnomalyDetector",
+    "KMeans",
+    "KMedoids",
+    "KSelection",
+    "SphericalKMeans",
+    "__version__",
+    "k_means",
+    "kmeans_plusplus",
+    "select_k",
+]
 
 # Public name -> the private module that defines it, imported on first access.
 _LAZY = {
     "ClusterAnomalyDetector": "._anomaly",
     "KMeans": "._kmeans",
+    "KMedoids": "._kmedoids",
+    "KSelection": ".selection",
     "SphericalKMeans": "._spherical",
     "k_means": "._kmeans",
     "kmeans_plusplus": "._init",
+    "select_k": ".selection",
 }
 
 if TYPE_CHECKING:  # static analysers and IDEs see the real objects
     from ._anomaly import ClusterAnomalyDetector
     from ._init import kmeans_plusplus
     from ._kmeans import KMeans, k_means
+    from ._kmedoids import KMedoids
     from ._spherical import SphericalKMeans
+    from .selection import KSelection, select_k
 
 
 def __getattr__(name):

@@ -12,7 +12,8 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from . import KMeans, kmeans_plusplus
+from . import KMeans, KMedoids, kmeans_plusplus
+from .recipes import quantize
 
 # Every dtype the kernels are specialised for (other inputs are converted to float64).
 DTYPES = (np.float64, np.float32)
@@ -43,13 +44,25 @@ def _exercise(X):
     KMeans(_N_CLUSTERS, init=far, n_init=1).fit(X)
 
 
+def _exercise_kmedoids(X):
+    """Every KMedoids method and init, k = 1, its own Euclidean kernels and the precomputed path."""
+    for method in ("fasterpam", "alternate"):
+        for init in ("k-medoids++", "build", "random"):
+            KMedoids(_N_CLUSTERS, method=method, init=init, random_state=0).fit(X).predict(X)
+    KMedoids(1).fit(X)  # a single medoid: the row with the smallest total distance
+    distances = KMedoids(_N_CLUSTERS, random_state=0).fit(X).transform(X)
+    square = np.abs(distances[:, :1] - distances[:, :1].T)
+    KMedoids(_N_CLUSTERS, metric="precomputed", random_state=0).fit(square)
+
+
 def warmup():
     """Compile or load every kernel signature, for float32 and float64, dense and sparse.
 
     Fits tiny data through the public API, for each dtype and storage with
     every ``init`` and every ``algorithm`` KMeans accepts, and once with an
-    empty cluster to relocate; numba compiles what its cache lacks and stores
-    it there, so that later processes only load it.
+    empty cluster to relocate; every KMedoids method and init; and quantizes a
+    tiny image.  numba compiles what its cache lacks and stores it there, so
+    that later processes only load it.
 
     Returns
     -------
@@ -69,4 +82,8 @@ def warmup():
         dense = data.astype(dtype)
         _exercise(dense)
         _exercise(sp.csr_matrix(dense))
+        _exercise_kmedoids(dense)
+    image = rng.integers(0, 256, size=(8, 8, 3), dtype=np.uint8)
+    quantize(image, _N_CLUSTERS)
+    quantize(image, _N_CLUSTERS, dither=True)
     return time.perf_counter() - start

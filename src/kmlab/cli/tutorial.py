@@ -13,18 +13,6 @@ def _bar(value, largest, width=40):
     return "#" * max(1, round(width * value / largest)) if largest > 0 else ""
 
 
-def _sharpest_bend(inertias):
-    """K (1-based) where the drop in inertia shrinks the most, or None.
-
-    A quick rule for the demo's text on clean data, not a general knee finder.
-    """
-    drops = -np.diff(np.asarray(inertias, dtype=float))
-    if drops.size < 2:
-        return None
-    ratios = drops[:-1] / np.maximum(drops[1:], np.finfo(float).tiny)
-    return int(np.argmax(ratios)) + 2
-
-
 def run_demo(out=sys.stdout, max_k=10):
     """Replay the tutorial: four blobs, KMeans(4), the elbow, predictions.
 
@@ -33,7 +21,7 @@ def run_demo(out=sys.stdout, max_k=10):
     out : file-like, default=sys.stdout
         Where to print.
     max_k : int, default=10
-        Largest K of the elbow table.
+        Largest K of the elbow table (at least 2).
 
     Returns
     -------
@@ -49,7 +37,7 @@ def run_demo(out=sys.stdout, max_k=10):
     """
     from sklearn.datasets import make_blobs
 
-    from .. import KMeans
+    from .. import KMeans, select_k
 
     def say(text=""):
         print(text, file=out)
@@ -71,13 +59,13 @@ def run_demo(out=sys.stdout, max_k=10):
         say(f"  {label}: {center[0]:8.3f} {center[1]:8.3f}  {size:4d} points")
     say(f"inertia_          {model.inertia_:.3f}")
     say()
-    say(f"Elbow method: inertia for K = 1..{max_k}")
-    inertias = [KMeans(n_clusters=k, n_init=10, random_state=42).fit(X).inertia_ for k in range(1, max_k + 1)]
-    for k, inertia in enumerate(inertias, start=1):
-        say(f"  K={k:2d} {inertia:10.1f} {_bar(inertia, inertias[0])}")
-    elbow = _sharpest_bend(inertias)
-    if elbow is not None:
-        say(f"  the bend (the 'elbow') is at K={elbow}: past it, more clusters barely lower the inertia.")
+    say(f"Elbow method: inertia for K = 1..{max_k}  (select_k(X, range(1, {max_k + 1})))")
+    selection = select_k(
+        X, range(1, max_k + 1), estimator=KMeans(n_init=10), criteria=("elbow", "silhouette"), random_state=42
+    )
+    for k, inertia in zip(selection.k_values, selection.inertia):
+        say(f"  K={k:2d} {inertia:10.1f} {_bar(inertia, selection.inertia[0])}")
+    say(f"  {selection.verdict}")
     say()
     say("predict(X_new): assign new points without refitting")
     for point, label in zip(TUTORIAL_NEW_POINTS, model.predict(TUTORIAL_NEW_POINTS)):
@@ -86,7 +74,7 @@ def run_demo(out=sys.stdout, max_k=10):
 
 
 @click.command()
-@click.option("--max-k", type=click.IntRange(min=1), default=10, show_default=True, help="Largest K of the elbow table.")
+@click.option("--max-k", type=click.IntRange(min=2), default=10, show_default=True, help="Largest K of the elbow table.")
 def demo(max_k):
     """Replay the K-Means tutorial in the terminal."""
     run_demo(max_k=max_k)
