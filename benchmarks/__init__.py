@@ -8,6 +8,10 @@ Run ``python -m benchmarks --help`` from the repository root.  The modules:
 - :mod:`benchmarks.measure`: the protocol for one case (warm-up, repeats, seeds);
 - :mod:`benchmarks.overheads`: import, warm-up and first-fit times in fresh processes;
 - :mod:`benchmarks.scaling`: time per Lloyd iteration as n, k and d grow (its own entry point);
+- :mod:`benchmarks.silhouette`: kmlab's silhouette against scikit-learn's (its own entry point);
+- :mod:`benchmarks.kmedoids`: KMedoids against the kmedoids package's FasterPAM (its own entry point);
+- :mod:`benchmarks.quantize`: ``kmlab quantize`` against scikit-learn on every pixel (its own entry point);
+- :mod:`benchmarks.runner_faults`: the Studio code runner's fault drills (its own entry point);
 - :mod:`benchmarks.environment`: machine and library versions;
 - :mod:`benchmarks.report`: tables, JSON and the README block.
 """

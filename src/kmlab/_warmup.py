@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import KMeans, KMedoids, kmeans_plusplus
+from .metrics import silhouette_samples, simplified_silhouette_samples
 from .recipes import quantize
 
 # Every dtype the kernels are specialised for (other inputs are converted to float64).
@@ -55,13 +56,22 @@ def _exercise_kmedoids(X):
     KMedoids(_N_CLUSTERS, metric="precomputed", random_state=0).fit(square)
 
 
+def _exercise_silhouettes(X):
+    """Both silhouettes, and the exact one's path for many clusters (more than 256 labels)."""
+    labels = np.arange(X.shape[0]) % _N_CLUSTERS
+    silhouette_samples(X, labels)
+    simplified_silhouette_samples(X, labels)
+    many = (sp.vstack if sp.issparse(X) else np.vstack)([X] * 5)[:300]
+    silhouette_samples(many, np.arange(300) % 257)
+
+
 def warmup():
     """Compile or load every kernel signature, for float32 and float64, dense and sparse.
 
     Fits tiny data through the public API, for each dtype and storage with
     every ``init`` and every ``algorithm`` KMeans accepts, and once with an
-    empty cluster to relocate; every KMedoids method and init; and quantizes a
-    tiny image.  numba compiles what its cache lacks and stores it there, so
+    empty cluster to relocate; every KMedoids method and init; both silhouettes;
+    and quantizes a tiny image.  numba compiles what its cache lacks and stores it there, so
     that later processes only load it.
 
     Returns
@@ -83,6 +93,8 @@ def warmup():
         _exercise(dense)
         _exercise(sp.csr_matrix(dense))
         _exercise_kmedoids(dense)
+        _exercise_silhouettes(dense)
+        _exercise_silhouettes(sp.csr_matrix(dense))
     image = rng.integers(0, 256, size=(8, 8, 3), dtype=np.uint8)
     quantize(image, _N_CLUSTERS)
     quantize(image, _N_CLUSTERS, dither=True)

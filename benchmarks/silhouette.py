@@ -1,0 +1,266 @@
+"""Silhouette: kmlab's exact silhouette_score against scikit-learn's, and kmlab's simplified one.
+
+Run ``python -m benchmarks.silhouette`` from the repository root (``--help`` for
+the options; about 2 minutes on 2 cores).  Every case scores the true labels of
+float64 Gaussian blobs, ``make_blobs(n, n_features=d, centers=k,
+random_state=0)``, with three calls, interleaved and repeated:
+
+- ``kmlab``: :func:`kmlab.metrics.silhouette_score` (exact);
+- ``sklearn``: :func:`sklearn.metrics.silhouette_score` (exact), under the same
+  thread limits;
+- ``simplified``: :func:`kmlab.metrics.simplified_silhouette_score`, the
+  centroid-based approximation (another quantity: its value is reported next
+  to the exact one, not compared).
+"""
+
+import argparse
+import gc
+import os
+import shlex
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import numpy as np
+import sklearn.metrics
+from sklearn.datasets import make_blobs
+from threadpoolctl import threadpool_limits
+
+from kmlab import metrics
+
+from . import environment, report
+
+MARKERS = ("<!-- silhouette:start -->", "<!-- silhouette:end -->")
+# Attempts beyond the first at timing a case while other processes keep the machine busy.
+BUSY_RETRIES = 1
+
+
+@dataclass(frozen=True)
+class Case:
+    """Blobs of ``n_samples`` points in ``n_features`` dimensions around ``n_clusters`` centres."""
+
+    n_samples: int
+    n_features: int
+    n_clusters: int
+
+    @property
+    def key(self):
+        """Name of the case in the JSON results."""
+        return f"n={self.n_samples},d={self.n_features},k={self.n_clusters}"
+
+    def load(self):
+        """The blobs and their true labels."""
+        return make_blobs(self.n_samples, n_features=self.n_features, centers=self.n_clusters, random_state=0)
+
+
+CASES = (Case(20_000, 16, 8), Case(5_000, 64, 8))
+
+
+def _implementations(threads):
+    """Name -> ``score(X, labels)`` for each implementation, all on ``threads`` threads."""
+    return {
+        "kmlab": lambda X, y: metrics.silhouette_score(X, y, n_threads=threads),
+        "sklearn": sklearn.metrics.silhouette_score,
+        "simplified": lambda X, y: metrics.simplified_silhouette_score(X, y, n_threads=threads),
+    }
+
+
+def _cpu_seconds():
+    """CPU time of this process so far, every thread included."""
+    times = os.times()
+    return times.user + times.system
+
+
+def _timed(score, X, y, threads):
+    """(seconds, CPU seconds, value) of one call, after a garbage collection, under the thread limits.
+
+    CPU time, unlike wall time, hardly grows when other processes take the
+    cores: on a busy machine it is the steadier measure of the work done.
+    """
+    gc.collect()
+    with threadpool_limits(limits=threads):
+        start, start_cpu = time.perf_counter(), _cpu_seconds()
+        value = score(X, y)
+        return time.perf_counter() - start, _cpu_seconds() - start_cpu, value
+
+
+def warm_up(threads):
+    """First call of each implementation (numba compiles or loads its kernels); seconds by name."""
+    X, y = Case(500, 4, 3).load()
+    return {name: _timed(score, X, y, threads)[0] for name, score in _implementations(threads).items()}
+
+
+def measure_case(case, *, repeats, threads):
+    """Time every implementation on ``case``; the quietest of up to 1 + BUSY_RETRIES attempts.
+
+    Parameters
+    ----------
+    case : Case
+    repeats : int
+        Timed calls per implementation, interleaved.
+    threads : int
+        Threads for every implementation.
+
+    Returns
+    -------
+    result : dict
+        JSON-ready: the case, each implementation's wall and CPU times, their
+        medians and its value, the ratios to scikit-learn and the machine's
+        other load.
+    """
+    start = time.perf_counter()
+    X, y = case.load()
+    attempts = []
+    for _ in range(1 + BUSY_RETRIES):
+        runs = {name: [] for name in _implementations(threads)}
+        with environment.cpu_interference() as interference:
+            for _ in range(repeats):
+                for name, score in _implementations(threads).items():
+                    runs[name].append(_timed(score, X, y, threads))
+        attempts.append((interference, runs))
+        if not environment.is_busy(interference):
+            break
+    interference, runs = min(attempts, key=lambda attempt: attempt[0]["other_cores"] or 0)
+    timing = {
+        name: {
+            "times_s": [seconds for seconds, _, _ in calls],
+            "median_s": statistics.median(seconds for seconds, _, _ in calls),
+            "cpu_s": [cpu for _, cpu, _ in calls],
+            "median_cpu_s": statistics.median(cpu for _, cpu, _ in calls),
+            "value": calls[-1][2],
+        }
+        for name, calls in runs.items()
+    }
+    return {
+        "n_samples": case.n_samples,
+        "n_features": case.n_features,
+        "n_clusters": case.n_clusters,
+        "timing": timing,
+        "speedup": timing["sklearn"]["median_s"] / timing["kmlab"]["median_s"],
+        "cpu_ratio": timing["sklearn"]["median_cpu_s"] / timing["kmlab"]["median_cpu_s"],
+        "simplified_speedup": timing["sklearn"]["median_s"] / timing["simplified"]["median_s"],
+        "abs_diff": abs(timing["kmlab"]["value"] - timing["sklearn"]["value"]),
+        "interference": interference,
+        "attempts": len(attempts),
+        "wall_s": time.perf_counter() - start,
+    }
+
+
+def parse_args(argv=None):
+    """Parse the command line of ``python -m benchmarks.silhouette``.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments; None reads ``sys.argv``.
+
+    Returns
+    -------
+    args : argparse.Namespace
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.silhouette",
+        description="kmlab's silhouette_score against scikit-learn's (about 2 minutes on 2 cores).",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="timed calls per implementation (default: 3)")
+    environment.add_threads_option(parser)
+    report.add_output_options(parser, default_name="silhouette")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    return args
+
+
+def run(args):
+    """Measure every case.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        From :func:`parse_args`.
+
+    Returns
+    -------
+    results : dict
+        Everything measured, JSON-ready.
+    """
+    start = time.perf_counter()
+    print("warming up: first call of each implementation", flush=True)
+    first_calls = warm_up(args.threads)
+    cases = {}
+    for case in CASES:
+        print(f"{case.key} ...", end=" ", flush=True)
+        result = measure_case(case, repeats=args.repeats, threads=args.threads)
+        medians = ", ".join(f"{name} {timing['median_s']:.3g} s" for name, timing in result["timing"].items())
+        print(f"{medians} [{result['attempts']} attempt(s)]", flush=True)
+        environment.warn_if_busy(result["interference"])
+        cases[case.key] = result
+    return {
+        "command": shlex.join(["python", "-m", "benchmarks.silhouette", *sys.argv[1:]]),
+        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "settings": {"repeats": args.repeats, "threads": args.threads, "busy_retries": BUSY_RETRIES},
+        "machine": environment.machine(),
+        "versions": environment.versions(),
+        "first_call_s": first_calls,
+        "cases": cases,
+        "wall_s": time.perf_counter() - start,
+    }
+
+
+def render(results):
+    """The results as markdown: settings, the table, first calls.
+
+    Parameters
+    ----------
+    results : dict
+        What :func:`run` returns (or the saved JSON).
+
+    Returns
+    -------
+    text : str
+    """
+    settings = results["settings"]
+    header = [
+        "data (float64 blobs)", "kmlab (s)", "scikit-learn (s)", "speed-up", "CPU s kmlab / sklearn", "CPU ratio",
+        "score", "abs. difference", "simplified (s)", "speed-up", "simplified score", "other load (cores)",
+    ]  # fmt: skip
+    rows = []
+    for case in results["cases"].values():
+        timing = case["timing"]
+        kmlab_cpu, sklearn_cpu = timing["kmlab"]["median_cpu_s"], timing["sklearn"]["median_cpu_s"]
+        rows.append([
+            f"{case['n_samples']:,}×{case['n_features']}, k={case['n_clusters']}",
+            report._seconds(timing["kmlab"]["median_s"]),
+            report._seconds(timing["sklearn"]["median_s"]),
+            f"{case['speedup']:.1f}",
+            f"{report._seconds(kmlab_cpu)} / {report._seconds(sklearn_cpu)}",
+            f"{case['cpu_ratio']:.1f}",
+            f"{timing['kmlab']['value']:.6f}",
+            f"{case['abs_diff']:.1e}",
+            report._seconds(timing["simplified"]["median_s"]),
+            f"{case['simplified_speedup']:.0f}",
+            f"{timing['simplified']['value']:.6f}",
+            report._other_load(case),
+        ])  # fmt: skip
+    first = ", ".join(f"{name} {seconds:.3g} s" for name, seconds in results["first_call_s"].items())
+    return "\n\n".join([
+        f"Run of {results['timestamp']}: `{results['command']}` (median of {settings['repeats']} timed calls, "
+        f"interleaved; {settings['threads']} threads; {results['wall_s'] / 60:.1f} min in all).\n"
+        f"{report._machine_line(results)}",
+        report._table(header, rows),
+        "speed-up: scikit-learn's wall time / kmlab's (medians). CPU: seconds of CPU time of the whole process "
+        f"(every thread) during a call, medians; CPU ratio: scikit-learn's / kmlab's. First calls (500×4, in this "
+        f"process): {first}.",
+    ])  # fmt: skip
+
+
+def main(argv=None):
+    """Entry point: run (or load) the silhouette results, print the table, save them."""
+    args = parse_args(argv)
+    report.publish(args, run, render, MARKERS, args.name or "silhouette")
+
+
+if __name__ == "__main__":
+    main()
