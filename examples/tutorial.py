@@ -5,9 +5,9 @@ the elbow and the silhouette confirm K = 4, and a StandardScaler pipeline
 rescues the clustering when one feature is measured in much larger units.
 
 Run it as ``python examples/tutorial.py [OUTPUT_DIR]`` (default: the current
-folder).  It prints what it finds and writes four figures:
-tutorial_clusters.png, tutorial_elbow.png, tutorial_silhouette.png and
-tutorial_scaling.png.
+folder).  It prints what it finds and writes four figures and an animation:
+tutorial_clusters.png, tutorial_elbow.png, tutorial_silhouette.png,
+tutorial_scaling.png and tutorial_fit.gif (the clusters forming, step by step).
 """
 
 import sys
@@ -20,10 +20,9 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from kmlab import KMeans
+from kmlab import KMeans, select_k
 from kmlab.metrics import silhouette_score
-from kmlab.plotting import ClusterDisplay, ElbowDisplay, SilhouetteDisplay
-from kmlab import select_k
+from kmlab.plotting import ClusterDisplay, ElbowDisplay, SilhouetteDisplay, animate_fit
 
 
 def save(display_or_figure, path):
@@ -46,13 +45,16 @@ def main(output_dir):
     print(f"inertia_          {kmeans.inertia_:.3f}")
 
     # 3. Predict the cluster of new points.
-    X_new = np.array([[0.0, 2.0], [3.0, 4.0], [-1.5, 3.0], [2.0, 0.5]])
+    X_new = np.array([[1.0, 4.5], [-1.5, 7.5], [-1.5, 3.0], [2.0, 0.5]])
     print("predict(X_new)   ", kmeans.predict(X_new))
+    for point, label in zip(X_new, kmeans.predict(X_new)):
+        print(f"  {point} -> cluster {label}, centred at {np.round(kmeans.cluster_centers_[label], 2)}")
     save(ClusterDisplay.from_estimator(kmeans, X, voronoi=True), output_dir / "tutorial_clusters.png")
 
     # 4. Choosing K: the elbow of the inertia curve, K = 1..10, with the other criteria.
     selection = select_k(X, range(1, 11), n_init=10, random_state=42)
     print(selection.summary())
+    print(f"elbow at K={selection.elbow_k}; silhouette best at K={selection.recommended['silhouette']}")
     save(ElbowDisplay.from_selection(selection), output_dir / "tutorial_elbow.png")
 
     # 5. The silhouette: how much closer each point is to its cluster than to the next one.
@@ -71,6 +73,10 @@ def main(output_dir):
     ClusterDisplay.from_estimator(raw, X_units, ax=left).ax_.set_title("KMeans on the raw features")
     ClusterDisplay.from_estimator(scaled, X_units, ax=right).ax_.set_title("StandardScaler, then KMeans")
     save(figure, output_dir / "tutorial_scaling.png")
+
+    # 7. Watch it work: one frame per assignment and per update step.
+    path = animate_fit(KMeans(n_clusters=4, random_state=42), X, output_dir / "tutorial_fit.gif")
+    print(f"  wrote {path}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ __all__ = [
     "__version__",
     "k_means",
     "kmeans_plusplus",
+    "load",
+    "save",
     "select_k",
 ]
 
@@ -43,6 +45,8 @@ _LAZY = {
     "SphericalKMeans": "._spherical",
     "k_means": "._kmeans",
     "kmeans_plusplus": "._init",
+    "load": ".io",
+    "save": ".io",
     "select_k": ".selection",
 }
 
@@ -52,6 +56,7 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real objects
     from ._kmeans import KMeans, k_means
     from ._kmedoids import KMedoids
     from ._spherical import SphericalKMeans
+    from .io import load, save
     from .selection import KSelection, select_k
 
 

@@ -18,6 +18,7 @@ from ._init import SEEDINGS, greedy_kmeans_plusplus, row_sqnorms64
 from ._lloyd import ALGORITHMS, LloydWorkspace, choose_algorithm, kmeans_single_lloyd, labels_inertia, n_bound_groups
 from ._threads import kernel_threads, resolve_n_threads
 from ._validation import check_weights, validate_estimator_data
+from .io import ModelFileMixin
 
 
 def _tolerance(X, tol):
@@ -41,7 +42,7 @@ def _is_same_clustering(labels1, labels2, n_clusters):
     return np.unique(pairs).size == np.unique(labels1).size
 
 
-class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """K-Means clustering: scikit-learn's estimator and answers on numba kernels.
 
     A drop-in replacement for :class:`sklearn.cluster.KMeans`: the same

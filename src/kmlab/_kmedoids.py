@@ -39,6 +39,7 @@ from ._kernels.pam import (
 from ._lloyd import block_starts
 from ._threads import kernel_threads, resolve_n_threads, threads_for
 from ._validation import FLOAT_DTYPES, _convert, validate_estimator_data
+from .io import ModelFileMixin
 
 # Largest n clustered on one dense n x n matrix by default: 10,000**2 distances
 # take 800 MB in float64, 400 MB in float32.
@@ -332,7 +333,7 @@ def _rows(X, indices):
     return rows.toarray() if sp.issparse(rows) else rows
 
 
-class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class KMedoids(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """k-medoids clustering: FasterPAM by default, CLARA beyond ``max_samples`` samples.
 
     Every cluster is represented by one of its samples, its *medoid*, chosen to

@@ -17,6 +17,7 @@ from ._kmeans import _is_same_clustering
 from ._lloyd import LloydWorkspace, labels_inertia
 from ._threads import kernel_threads, resolve_n_threads
 from ._validation import check_weights, validate_estimator_data
+from .io import ModelFileMixin
 
 
 def _unit_rows(X):
@@ -31,7 +32,7 @@ def _zero_rows(X):
     return ~X.any(axis=1)
 
 
-class SphericalKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+class SphericalKMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
     """Spherical K-Means: clusters of directions, by cosine similarity.
 
     Every sample is scaled to unit length and assigned to the centre it has the

@@ -22,8 +22,14 @@ from ._common import CommandError
 
 # Command name -> "module:function" within this package, imported on first use.
 COMMANDS = {
+    "anomalies": "recipes:anomalies_command",
+    "cluster": "cluster:cluster_command",
     "demo": "tutorial:demo",
+    "docs": "recipes:docs_command",
+    "predict": "model:predict_command",
     "quantize": "recipes:quantize_command",
+    "select-k": "cluster:select_k_command",
+    "serve": "model:serve_command",
     "warmup": "tutorial:warmup_command",
 }
 

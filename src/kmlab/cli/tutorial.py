@@ -6,20 +6,20 @@ import time
 import click
 import numpy as np
 
-TUTORIAL_NEW_POINTS = np.array([[0.0, 2.0], [3.0, 4.0], [-1.5, 3.0], [2.0, 0.5]])
+TUTORIAL_NEW_POINTS = np.array([[1.0, 4.5], [-1.5, 7.5], [-1.5, 3.0], [2.0, 0.5]])
 
 
 def _bar(value, largest, width=40):
     return "#" * max(1, round(width * value / largest)) if largest > 0 else ""
 
 
-def run_demo(out=sys.stdout, max_k=10):
+def run_demo(out=None, max_k=10):
     """Replay the tutorial: four blobs, KMeans(4), the elbow, predictions.
 
     Parameters
     ----------
-    out : file-like, default=sys.stdout
-        Where to print.
+    out : file-like, default=None
+        Where to print (None: standard output).
     max_k : int, default=10
         Largest K of the elbow table (at least 2).
 
@@ -38,6 +38,8 @@ def run_demo(out=sys.stdout, max_k=10):
     from sklearn.datasets import make_blobs
 
     from .. import KMeans, select_k
+
+    out = sys.stdout if out is None else out
 
     def say(text=""):
         print(text, file=out)
