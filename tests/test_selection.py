@@ -394,3 +394,20 @@ def test_bad_arguments(kwargs, error, match):
 def test_bad_data(X, match):
     with pytest.raises(ValueError, match=match):
         select_k(X, [1, 2])
+
+
+@pytest.mark.parametrize("n_samples", [300, 650, 1000])
+def test_tutorial_data_recommends_four(n_samples):
+    # The tutorial's data: make_blobs(centers=4, cluster_std=0.6), random_state 0..9.  With
+    # random_state=5 two of the four centres lie 1.0 apart (1.7 standard deviations): the
+    # points form three clusters, and every criterion says 3.
+    for random_state in range(10):
+        X, _, centers = make_blobs(
+            n_samples=n_samples, centers=4, cluster_std=0.6, random_state=random_state, return_centers=True
+        )
+        selection = select_k(X, random_state=0)
+        closest = min(np.linalg.norm(a - b) for i, a in enumerate(centers) for b in centers[i + 1 :])
+        expected = 4 if closest > 4 * 0.6 else 3
+        assert (random_state == 5) == (expected == 3)
+        assert selection.best_k == expected, (random_state, selection.verdict)
+        assert selection.recommended["elbow"] == expected
