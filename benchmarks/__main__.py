@@ -4,10 +4,7 @@ The scaling table has its own entry point: ``python -m benchmarks.scaling``.
 """
 
 import argparse
-import shlex
-import sys
 import time
-from datetime import datetime, timezone
 
 from . import environment, report
 from .cases import suite
@@ -16,46 +13,27 @@ from .overheads import measure_overheads
 from .runners import available_runners
 
 
-def _seeds(text):
-    try:
-        return [int(seed) for seed in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--seeds takes comma-separated integers such as 0,1,2; got {text!r}"
-        ) from None
-
-
 def parse_args(argv=None):
-    """Parse the command line.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments; None reads ``sys.argv``.
-
-    Returns
-    -------
-    args : argparse.Namespace
-    """
+    """Parse ``argv`` (None: ``sys.argv``), the command line of ``python -m benchmarks``."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks",
         description="Time kmlab.KMeans against scikit-learn, scikit-learn-intelex and FAISS in one process.",
         epilog="The scaling table (time per iteration as n, k and d grow): python -m benchmarks.scaling --help",
     )
     parser.add_argument("--quick", action="store_true", help="reduced suite, a few minutes (default: full suite)")
-    parser.add_argument("--repeats", type=int, help="timed fits per implementation and case (default: 3)")
     parser.add_argument(
-        "--seeds", type=_seeds, default=[0],
+        "--repeats", type=environment.count_type("--repeats"),
+        help="timed fits per implementation and case (default: 3)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seeds", type=environment.seed_list, default=[0],
         help="random_state values for the equivalence check, e.g. 0,1,2,3,4; timing uses the first (default: 0)",
     )  # fmt: skip
     environment.add_threads_option(parser)
     parser.add_argument("--cases", help="comma-separated case names to run (default: all)")
     parser.add_argument("--no-overheads", action="store_true", help="skip the fresh-process import/first-fit times")
     report.add_output_options(parser, default_name="latest, or quick with --quick")
-    args = parser.parse_args(argv)
-    if args.repeats is not None and args.repeats < 1:
-        parser.error("--repeats must be at least 1")
-    return args
+    return parser.parse_args(argv)
 
 
 def _select(cases, names):
@@ -69,18 +47,7 @@ def _select(cases, names):
 
 
 def run(args):
-    """Run the benchmarks that ``args`` ask for.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        From :func:`parse_args`.
-
-    Returns
-    -------
-    results : dict
-        Everything measured, JSON-ready.
-    """
+    """Run the benchmarks that ``args`` (from :func:`parse_args`) ask for; everything measured, JSON-ready."""
     start = time.perf_counter()
     repeats = args.repeats or 3
     cases = _select(suite(quick=args.quick), args.cases)
@@ -106,16 +73,14 @@ def run(args):
         overheads = measure_overheads(repeats=repeats)
 
     return {
-        "command": shlex.join(["python", "-m", "benchmarks", *sys.argv[1:]]),
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **environment.provenance("benchmarks"),
         "settings": {
             "mode": "quick" if args.quick else "full",
             "repeats": repeats,
             "seeds": args.seeds,
             "threads": args.threads,
         },
-        "machine": environment.machine(),
-        "versions": environment.versions(),
+        **environment.record(),
         "runners": [runner.name for runner in runners],
         "skipped": notes,
         "first_calls": first_calls,

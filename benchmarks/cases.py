@@ -147,3 +147,32 @@ def suite(quick=False):
             )
         )
     return cases
+
+
+@dataclass(frozen=True)
+class Blobs:
+    """``make_blobs(n_samples, n_features=n_features, centers=n_clusters, random_state=0)``, for the side benchmarks.
+
+    Attributes
+    ----------
+    n_samples, n_features, n_clusters : int
+        The blobs: ``n_samples`` points in ``n_features`` dimensions around ``n_clusters`` centres.
+    dtype : str or None, default=None
+        The points' dtype; None: make_blobs' float64, and no dtype in the key.
+    """
+
+    n_samples: int
+    n_features: int
+    n_clusters: int
+    dtype: str | None = None
+
+    @property
+    def key(self):
+        """Name of the case in the JSON results."""
+        key = f"n={self.n_samples},d={self.n_features},k={self.n_clusters}"
+        return key if self.dtype is None else f"{key},{self.dtype}"
+
+    def load(self):
+        """The points and their true labels."""
+        X, y = make_blobs(self.n_samples, n_features=self.n_features, centers=self.n_clusters, random_state=0)
+        return (X if self.dtype is None else X.astype(self.dtype)), y

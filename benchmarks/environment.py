@@ -1,11 +1,14 @@
-"""The machine, its load and the library versions, for the record; the ``--threads`` option."""
+"""The machine, its load and the library versions, for the record; the shared options and timing loops."""
 
 import argparse
 import os
 import platform
+import shlex
+import statistics
 import sys
 import time
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from importlib import metadata
 
 import numba
@@ -35,17 +38,43 @@ def usable_cores():
     return os.cpu_count()
 
 
-def _thread_count(text):
-    count = int(text)
-    if count < 1:
-        raise argparse.ArgumentTypeError(f"--threads must be at least 1; got {count}")
+def count_type(option):
+    """An ``argparse`` type for ``option``: a whole number of at least 1.
+
+    Parameters
+    ----------
+    option : str
+        The option's name, for the error message (``--repeats``).
+
+    Returns
+    -------
+    count : callable
+        ``count(text) -> int``.
+    """
+
+    def count(text):
+        value = int(text)
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{option} must be at least 1; got {value}")
+        return value
+
     return count
+
+
+def seed_list(text):
+    """``argparse`` type of ``--seeds``: comma-separated integers such as ``0,1,2``."""
+    try:
+        return [int(seed) for seed in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--seeds takes comma-separated integers such as 0,1,2; got {text!r}"
+        ) from None
 
 
 def add_threads_option(parser):
     """Add ``--threads`` (default: every usable core) to an ``argparse`` parser."""
     parser.add_argument(
-        "--threads", type=_thread_count, default=usable_cores(),
+        "--threads", type=count_type("--threads"), default=usable_cores(),
         help="threads for every implementation (default: all usable cores)",
     )  # fmt: skip
 
@@ -143,6 +172,81 @@ def warn_if_busy(interference):
         )
 
 
+def quietest_attempt(measure, retries):
+    """Call ``measure()`` until other processes left the machine quiet meanwhile; keep the quietest attempt.
+
+    Parameters
+    ----------
+    measure : callable
+        ``measure() -> result``: one attempt at the timings.
+    retries : int
+        Attempts beyond the first while :func:`is_busy`.
+
+    Returns
+    -------
+    result : object
+        What ``measure`` returned in the attempt with the fewest other busy cores.
+    quiet : dict
+        For the record: ``interference``, what :func:`cpu_interference` saw
+        during that attempt, and ``attempts``, how many were made.
+    """
+    attempts = []
+    for _ in range(1 + retries):
+        with cpu_interference() as interference:
+            result = measure()
+        attempts.append((interference, result))
+        if not is_busy(interference):
+            break
+    interference, result = min(attempts, key=lambda attempt: attempt[0]["other_cores"] or 0)
+    return result, {"interference": interference, "attempts": len(attempts)}
+
+
+def median_after_warm_up(function, repeats):
+    """Call ``function()`` once untimed (compilation, caches, imports), then ``repeats`` times timed.
+
+    Returns
+    -------
+    median : float
+        Median of the timed calls, in seconds.
+    times : list of float
+        Every timed call, in seconds.
+    """
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), times
+
+
+def measure_cases(cases, measure, summary):
+    """Measure each case in turn, printing its key, a summary of its result and any warning of a busy machine.
+
+    Parameters
+    ----------
+    cases : iterable
+        Objects with a ``key`` (their name in the results).
+    measure : callable
+        ``measure(case) -> result``, a dict with an ``interference`` entry.
+    summary : callable
+        ``summary(result) -> str``, printed after the key.
+
+    Returns
+    -------
+    results : dict
+        ``{case.key: result}``, in the order of ``cases``.
+    """
+    results = {}
+    for case in cases:
+        print(f"{case.key} ...", end=" ", flush=True)
+        result = measure(case)
+        print(summary(result), flush=True)
+        warn_if_busy(result["interference"])
+        results[case.key] = result
+    return results
+
+
 def _version(distribution):
     try:
         return metadata.version(distribution)
@@ -172,3 +276,78 @@ def versions():
     info["numba_num_threads"] = numba.config.NUMBA_NUM_THREADS
     info["threadpools"] = threadpool_info()
     return info
+
+
+def timestamp():
+    """Now, in UTC, to the second (ISO 8601)."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def provenance(module):
+    """``command`` (the command line that reruns this run) and ``timestamp``: how a results file starts.
+
+    Parameters
+    ----------
+    module : str
+        The module run, e.g. ``benchmarks.kmedoids``.
+
+    Returns
+    -------
+    info : dict
+    """
+    return {"command": shlex.join(["python", "-m", module, *sys.argv[1:]]), "timestamp": timestamp()}
+
+
+def record(interference=None):
+    """The machine and the versions (and the machine's other load, when given) for a results file.
+
+    Call it after the measurements (see :func:`versions`).
+
+    Parameters
+    ----------
+    interference : dict, default=None
+        What :func:`cpu_interference` saw during the whole run; None leaves it out.
+
+    Returns
+    -------
+    info : dict
+        ``machine``, ``versions`` and, with ``interference``, ``interference``.
+    """
+    info = {"machine": machine(), "versions": versions()}
+    if interference is not None:
+        info["interference"] = interference
+    return info
+
+
+def measure_suite(module, settings, warm_up, cases, measure, summary):
+    """Warm up, measure each case with :func:`measure_cases`, and put it all on the record.
+
+    Parameters
+    ----------
+    module : str
+        The module run (see :func:`provenance`).
+    settings : dict
+        The run's settings, JSON-ready.
+    warm_up : callable
+        ``warm_up() -> first_calls``: the first call of each implementation, JSON-ready.
+    cases, measure, summary
+        As in :func:`measure_cases`.
+
+    Returns
+    -------
+    results : dict
+        ``command``, ``timestamp``, ``settings``, ``machine``, ``versions``,
+        ``first_call_s``, ``cases`` and ``wall_s`` (seconds in all), JSON-ready.
+    """
+    start = time.perf_counter()
+    print("warming up: first call of each implementation", flush=True)
+    first_calls = warm_up()
+    measured = measure_cases(cases, measure, summary)
+    return {
+        **provenance(module),
+        "settings": settings,
+        **record(),
+        "first_call_s": first_calls,
+        "cases": measured,
+        "wall_s": time.perf_counter() - start,
+    }

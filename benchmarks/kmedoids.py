@@ -19,53 +19,28 @@ loss ratio does not depend on either implementation's bookkeeping.
 
 import argparse
 import gc
-import shlex
 import statistics
-import sys
 import time
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from importlib import metadata
 
 import kmedoids
 import numpy as np
-from sklearn.datasets import make_blobs
 from sklearn.metrics import pairwise_distances, pairwise_distances_argmin_min
 from threadpoolctl import threadpool_limits
 
 from kmlab import KMedoids
 
 from . import environment, report
+from .cases import Blobs
 
 MARKERS = ("<!-- kmedoids:start -->", "<!-- kmedoids:end -->")
 # Attempts beyond the first at timing a case while other processes keep the machine busy.
 BUSY_RETRIES = 1
 
-
-@dataclass(frozen=True)
-class Case:
-    """``n_samples`` blobs in ``n_features`` dimensions around ``n_clusters`` centres, in ``dtype``."""
-
-    n_samples: int
-    n_features: int
-    n_clusters: int
-    dtype: str
-
-    @property
-    def key(self):
-        """Name of the case in the JSON results."""
-        return f"n={self.n_samples},d={self.n_features},k={self.n_clusters},{self.dtype}"
-
-    def load(self):
-        """The blobs, in the case's dtype."""
-        X, _ = make_blobs(self.n_samples, n_features=self.n_features, centers=self.n_clusters, random_state=0)
-        return X.astype(self.dtype)
-
-
 CASES = (
-    Case(10_000, 2, 5, "float64"),
-    Case(10_000, 16, 10, "float64"),
-    Case(10_000, 16, 10, "float32"),
+    Blobs(10_000, 2, 5, "float64"),
+    Blobs(10_000, 16, 10, "float64"),
+    Blobs(10_000, 16, 10, "float32"),
 )
 
 
@@ -111,7 +86,7 @@ def warm_up(threads):
     """First call of each implementation (numba compiles or loads its kernels); seconds by name and dtype."""
     first = {}
     for dtype in ("float64", "float32"):
-        X = Case(300, 2, 3, dtype).load()
+        X, _ = Blobs(300, 2, 3, dtype).load()
         for name, fit in IMPLEMENTATIONS.items():
             first.setdefault(name, {})[dtype] = fit(X, 3, 0, threads)["total_s"]
     return first
@@ -122,7 +97,7 @@ def measure_case(case, *, seeds, threads):
 
     Parameters
     ----------
-    case : Case
+    case : Blobs
     seeds : list of int
         ``random_state`` of the fits; the medians are over them.
     threads : int
@@ -135,18 +110,16 @@ def measure_case(case, *, seeds, threads):
         medians, the time ratio and the loss ratios, the machine's other load.
     """
     start = time.perf_counter()
-    X = case.load()
-    attempts = []
-    for _ in range(1 + BUSY_RETRIES):
+    X, _ = case.load()
+
+    def fit_every_seed():
         runs = {name: [] for name in IMPLEMENTATIONS}
-        with environment.cpu_interference() as interference:
-            for seed in seeds:
-                for name, fit in IMPLEMENTATIONS.items():
-                    runs[name].append({"seed": seed, **fit(X, case.n_clusters, seed, threads)})
-        attempts.append((interference, runs))
-        if not environment.is_busy(interference):
-            break
-    interference, runs = min(attempts, key=lambda attempt: attempt[0]["other_cores"] or 0)
+        for seed in seeds:
+            for name, fit in IMPLEMENTATIONS.items():
+                runs[name].append({"seed": seed, **fit(X, case.n_clusters, seed, threads)})
+        return runs
+
+    runs, quiet = environment.quietest_attempt(fit_every_seed, BUSY_RETRIES)
     for fits in runs.values():
         for fit in fits:
             fit["loss"] = loss(X, fit["medoids"])
@@ -163,93 +136,46 @@ def measure_case(case, *, seeds, threads):
         "time_ratio": medians["kmlab"] / medians["kmedoids"],
         "loss_ratios": loss_ratios,
         "median_loss_ratio": statistics.median(loss_ratios),
-        "interference": interference,
-        "attempts": len(attempts),
+        **quiet,
         "wall_s": time.perf_counter() - start,
     }
 
 
-def _seeds(text):
-    try:
-        return [int(seed) for seed in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--seeds takes comma-separated integers such as 0,1,2; got {text!r}"
-        ) from None
-
-
 def parse_args(argv=None):
-    """Parse the command line of ``python -m benchmarks.kmedoids``.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments; None reads ``sys.argv``.
-
-    Returns
-    -------
-    args : argparse.Namespace
-    """
+    """Parse ``argv`` (None: ``sys.argv``), the command line of ``python -m benchmarks.kmedoids``."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.kmedoids",
         description="kmlab.KMedoids against kmedoids.fasterpam, distance matrix included (about 2 minutes on 2 cores).",
     )
-    parser.add_argument("--seeds", type=_seeds, default=[0, 1, 2], help="random_state values (default: 0,1,2)")
+    parser.add_argument(
+        "--seeds", type=environment.seed_list, default=[0, 1, 2], help="random_state values (default: 0,1,2)"
+    )
     environment.add_threads_option(parser)
     report.add_output_options(parser, default_name="kmedoids")
     return parser.parse_args(argv)
 
 
+def _summary(result):
+    medians = ", ".join(f"{name} {seconds:.3g} s" for name, seconds in result["median_total_s"].items())
+    return f"{medians}, loss ratio {result['median_loss_ratio']:.6f} [{result['attempts']} attempt(s)]"
+
+
 def run(args):
-    """Measure every case.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        From :func:`parse_args`.
-
-    Returns
-    -------
-    results : dict
-        Everything measured, JSON-ready.
-    """
-    start = time.perf_counter()
-    print("warming up: first call of each implementation", flush=True)
-    first_calls = warm_up(args.threads)
-    cases = {}
-    for case in CASES:
-        print(f"{case.key} ...", end=" ", flush=True)
-        result = measure_case(case, seeds=args.seeds, threads=args.threads)
-        medians = ", ".join(f"{name} {seconds:.3g} s" for name, seconds in result["median_total_s"].items())
-        print(f"{medians}, loss ratio {result['median_loss_ratio']:.6f} [{result['attempts']} attempt(s)]", flush=True)
-        environment.warn_if_busy(result["interference"])
-        cases[case.key] = result
-    versions = environment.versions()
-    versions["kmedoids"] = metadata.version("kmedoids")
-    return {
-        "command": shlex.join(["python", "-m", "benchmarks.kmedoids", *sys.argv[1:]]),
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "settings": {"seeds": args.seeds, "threads": args.threads, "busy_retries": BUSY_RETRIES},
-        "machine": environment.machine(),
-        "versions": versions,
-        "first_call_s": first_calls,
-        "cases": cases,
-        "wall_s": time.perf_counter() - start,
-    }
+    """Measure every case (``args`` from :func:`parse_args`); everything measured, JSON-ready."""
+    results = environment.measure_suite(
+        "benchmarks.kmedoids",
+        {"seeds": args.seeds, "threads": args.threads, "busy_retries": BUSY_RETRIES},
+        lambda: warm_up(args.threads),
+        CASES,
+        lambda case: measure_case(case, seeds=args.seeds, threads=args.threads),
+        _summary,
+    )
+    results["versions"]["kmedoids"] = metadata.version("kmedoids")
+    return results
 
 
 def render(results):
-    """The results as markdown: settings, the table, first calls.
-
-    Parameters
-    ----------
-    results : dict
-        What :func:`run` returns (or the saved JSON).
-
-    Returns
-    -------
-    text : str
-    """
+    """The results (what :func:`run` returns, or the saved JSON) as markdown: settings, the table, first calls."""
     settings = results["settings"]
     header = [
         "data (blobs)", "kmlab (s)", "kmedoids: matrix + fasterpam (s)", "time ratio", "loss ratio (median)",
@@ -275,9 +201,12 @@ def render(results):
     )
     seeds = ",".join(str(seed) for seed in settings["seeds"])
     return "\n\n".join([
-        f"Run of {results['timestamp']}: `{results['command']}` (medians over seeds {seeds}, one fit per seed "
-        f"and implementation, interleaved; {settings['threads']} threads; {results['wall_s'] / 60:.1f} min in all).\n"
-        f"{report._machine_line(results)} kmedoids {results['versions']['kmedoids']}.",
+        report.run_header(
+            results,
+            f"medians over seeds {seeds}, one fit per seed and implementation, interleaved; "
+            f"{settings['threads']} threads; {results['wall_s'] / 60:.1f} min in all",
+        )
+        + f" kmedoids {results['versions']['kmedoids']}.",
         report._table(header, rows),
         "time ratio: kmlab's time / kmedoids' time including its distance matrix (below 1: kmlab is faster). "
         "loss ratio: kmlab's loss / kmedoids' loss, per seed (below 1: kmlab found the better medoids). "

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -42,13 +41,11 @@ def make_photo(path, seed=0):
     Image.fromarray(np.clip(np.rint(big), 0, 255).astype(np.uint8)).save(path, quality=92)
 
 
-def _command_seconds(photo, out):
-    start = time.perf_counter()
+def _run_command(photo, out):
     subprocess.run(
         [sys.executable, "-m", "kmlab", "quantize", str(photo), "--colors", str(N_COLORS), "-o", str(out), "--quiet"],
         check=True,
     )
-    return time.perf_counter() - start
 
 
 def run(args):
@@ -61,8 +58,8 @@ def run(args):
     with tempfile.TemporaryDirectory() as folder:
         photo, out = Path(folder) / "photo.jpg", Path(folder) / "out.png"
         make_photo(photo)
-        _command_seconds(photo, out)  # warm-up: numba's cache, the OS file cache
-        command = [_command_seconds(photo, out) for _ in range(args.repeats)]
+        # The warm-up fills numba's cache and the OS file cache.
+        _, command = environment.median_after_warm_up(lambda: _run_command(photo, out), args.repeats)
         with Image.open(photo) as image:
             pixels = np.asarray(image.convert("RGB"))
 
@@ -77,9 +74,8 @@ def run(args):
     sklearn_image = np.clip(np.rint(sklearn_fit.cluster_centers_[sklearn_fit.labels_]), 0, 255).reshape(pixels.shape)
 
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": environment.machine(),
-        "versions": environment.versions(),
+        "date": environment.timestamp(),
+        **environment.record(),
         "photo": {"width": SIZE[0], "height": SIZE[1], "distinct_colors": result.n_unique_colors},
         "n_colors": N_COLORS,
         "kmlab_command_seconds": command,
@@ -103,8 +99,7 @@ def render(results):
     ]  # fmt: skip
     lines = [
         f"{photo['width']} x {photo['height']} photo ({photo['distinct_colors']:,} distinct colours) to "
-        f"{results['n_colors']} colours; {results['date']}, {results['machine']['cpu']}, "
-        f"{results['machine']['usable_cores']} cores.",
+        f"{results['n_colors']} colours; {report.date_and_machine(results)}.",
         "",
         "| method | seconds | PSNR (dB) |",
         "|---|---:|---:|",
@@ -118,7 +113,9 @@ def render(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.quantize", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs of the command (default 3)")
+    parser.add_argument(
+        "--repeats", type=environment.count_type("--repeats"), default=3, help="timed runs of the command (default 3)"
+    )
     report.add_output_options(parser, "quantize")
     args = parser.parse_args(argv)
     report.publish(args, run, render, MARKERS, args.name or "quantize")

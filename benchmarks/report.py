@@ -170,14 +170,20 @@ def _machine_line(results):
     )
 
 
-def _header_lines(results):
-    settings = results["settings"]
-    return [
-        f"Run of {results['timestamp']}: `{results['command']}` "
-        f"({settings['mode']} mode, median of {settings['repeats']} timed fits unless capped, "
-        f"{settings['threads']} threads, {results['wall_s'] / 60:.1f} min in all).",
-        _machine_line(results),
-    ]
+def date_and_machine(results):
+    """``<date>, <cpu>, <n> cores``: when and where, for the one-line headers of the small benchmarks."""
+    machine = results["machine"]
+    return f"{results['date']}, {machine['cpu']}, {machine['usable_cores']} cores"
+
+
+def run_line(results, details):
+    """``Run of <timestamp>: `<command>` (<details>).``, from the results' ``timestamp`` and ``command``."""
+    return f"Run of {results['timestamp']}: `{results['command']}` ({details})."
+
+
+def run_header(results, details):
+    """:func:`run_line` and, below it, the machine and the library versions."""
+    return f"{run_line(results, details)}\n{_machine_line(results)}"
 
 
 def render(results):
@@ -192,7 +198,14 @@ def render(results):
     -------
     text : str
     """
-    parts = ["\n".join(_header_lines(results))]
+    settings = results["settings"]
+    parts = [
+        run_header(
+            results,
+            f"{settings['mode']} mode, median of {settings['repeats']} timed fits unless capped, "
+            f"{settings['threads']} threads, {results['wall_s'] / 60:.1f} min in all",
+        )
+    ]
     parts += [f"Note: {note}" for note in results["skipped"]]
     parts += [
         "**Speed and inertia** (medians; ratios are peer / kmlab: time ratio > 1 means kmlab is faster, "
@@ -248,9 +261,12 @@ def render_scaling(results):
     """
     settings = results["settings"]
     parts = [
-        f"Run of {results['timestamp']}: `{results['command']}` (median of up to {settings['repeats']} timed fits "
-        f"per implementation and cell, one when a round takes over {settings['long_round_s']:.0f} s; "
-        f"{settings['threads']} threads, {results['wall_s'] / 60:.1f} min in all).\n{_machine_line(results)}"
+        run_header(
+            results,
+            f"median of up to {settings['repeats']} timed fits per implementation and cell, one when a round "
+            f"takes over {settings['long_round_s']:.0f} s; {settings['threads']} threads, "
+            f"{results['wall_s'] / 60:.1f} min in all",
+        )
     ]
     for series in results["series"]:
         parts += [
@@ -295,7 +311,7 @@ def write_readme(text, markers, path=README):
     path.write_text(f"{head}{start}\n{text}\n{end}{tail}")
 
 
-def add_output_options(parser, default_name):
+def add_output_options(parser, default_name, *, readme=True):
     """Add ``--name``, ``--write-readme`` and ``--from-json`` (what :func:`publish` reads) to ``parser``.
 
     Parameters
@@ -303,9 +319,12 @@ def add_output_options(parser, default_name):
     parser : argparse.ArgumentParser
     default_name : str
         The results file name used without ``--name``, in words, for the help.
+    readme : bool, default=True
+        Whether to offer ``--write-readme`` (the README has markers for the tables).
     """
     parser.add_argument("--name", help=f"results file name, without .json (default: {default_name})")
-    parser.add_argument("--write-readme", action="store_true", help="put the tables into benchmarks/README.md")
+    if readme:
+        parser.add_argument("--write-readme", action="store_true", help="put the tables into benchmarks/README.md")
     parser.add_argument("--from-json", metavar="PATH", help="render saved results instead of running")
 
 
@@ -320,10 +339,15 @@ def publish(args, run, render, markers, name):
         ``run(args) -> results``, JSON-ready.
     render : callable
         ``render(results) -> str``, markdown.
-    markers : tuple of str
-        The README markers the text goes between.
+    markers : tuple of str or None
+        The README markers the text goes between; None without ``--write-readme``.
     name : str
         Results file name, without .json, under ``benchmarks/results/``.
+
+    Returns
+    -------
+    results : dict
+        What was run or loaded.
     """
     if args.from_json:
         results = json.loads(Path(args.from_json).read_text())
@@ -335,6 +359,7 @@ def publish(args, run, render, markers, name):
     print(f"\n{text}")
     if not args.from_json:
         print(f"\nsaved {path}")
-    if args.write_readme:
+    if markers is not None and args.write_readme:
         write_readme(text, markers)
         print(f"updated {README}")
+    return results

@@ -17,12 +17,9 @@ distances computed); it is left blank when kmlab does not expose it.
 """
 
 import argparse
-import shlex
 import statistics
-import sys
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import numpy as np
 from sklearn.cluster import KMeans as SklearnKMeans
@@ -154,14 +151,9 @@ def measure_cell(cell, *, repeats, threads):
     init, _ = kmlab.kmeans_plusplus(X, cell.n_clusters, random_state=0, n_threads=threads)
     seeding_s = time.perf_counter() - seeding_start
 
-    attempts = []
-    for _ in range(1 + BUSY_RETRIES):
-        with environment.cpu_interference() as interference:
-            timing = _time_fits(cell, X, init, repeats=repeats, threads=threads)
-        attempts.append((interference, timing))
-        if not environment.is_busy(interference):
-            break
-    interference, timing = min(attempts, key=lambda attempt: attempt[0]["other_cores"] or 0)
+    timing, quiet = environment.quietest_attempt(
+        lambda: _time_fits(cell, X, init, repeats=repeats, threads=threads), BUSY_RETRIES
+    )
     computed, everything = timing["kmlab"]["n_distances"], timing["kmlab_lloyd"]["n_distances"]
     return {
         "n_samples": cell.n_samples,
@@ -171,24 +163,13 @@ def measure_cell(cell, *, repeats, threads):
         "timing": timing,
         "per_iter_ratio": timing["sklearn"]["per_iter_s"] / timing["kmlab"]["per_iter_s"],
         "skipped": None if computed is None or not everything else 1 - computed / everything,
-        "interference": interference,
-        "attempts": len(attempts),
+        **quiet,
         "wall_s": time.perf_counter() - start,
     }
 
 
 def parse_args(argv=None):
-    """Parse the command line of ``python -m benchmarks.scaling``.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments; None reads ``sys.argv``.
-
-    Returns
-    -------
-    args : argparse.Namespace
-    """
+    """Parse ``argv`` (None: ``sys.argv``), the command line of ``python -m benchmarks.scaling``."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.scaling",
         description="Seconds per Lloyd iteration of kmlab and scikit-learn as n, k and d grow "
@@ -196,8 +177,9 @@ def parse_args(argv=None):
     )
     parser.add_argument("--series", default="n,k,d", help="comma-separated series to run: n, k, d (default: all)")
     parser.add_argument(
-        "--repeats", type=int, default=3, help="most timed fits per implementation and cell (default: 3)"
-    )
+        "--repeats", type=environment.count_type("--repeats"), default=3,
+        help="most timed fits per implementation and cell (default: 3)",
+    )  # fmt: skip
     environment.add_threads_option(parser)
     report.add_output_options(parser, default_name="scaling")
     args = parser.parse_args(argv)
@@ -205,41 +187,27 @@ def parse_args(argv=None):
     unknown = set(args.series.split(",")) - names
     if unknown:
         parser.error(f"unknown series {', '.join(sorted(unknown))}; choose from {', '.join(sorted(names))}")
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
     return args
 
 
+def _summary(result):
+    per_iter = ", ".join(f"{name} {timing['per_iter_s']:.3g}" for name, timing in result["timing"].items())
+    return f"s/iter: {per_iter} [{result['attempts']} attempt(s), {result['wall_s']:.0f} s]"
+
+
 def run(args):
-    """Measure the series that ``args`` ask for.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        From :func:`parse_args`.
-
-    Returns
-    -------
-    results : dict
-        Everything measured, JSON-ready.
-    """
+    """Measure the series that ``args`` (from :func:`parse_args`) ask for; everything measured, JSON-ready."""
     start = time.perf_counter()
     chosen = [series for series in SERIES if series.name in args.series.split(",")]
     print("warming up: first call of kmlab and scikit-learn", flush=True)
     warm_up([KMLAB, SKLEARN], seed=0, threads=args.threads)
-    cells = {}
-    for cell in (cell for series in chosen for cell in series.cells):
-        if cell.key in cells:  # shared by two series: measured once
-            continue
-        print(f"{cell.key} ...", end=" ", flush=True)
-        result = measure_cell(cell, repeats=args.repeats, threads=args.threads)
-        per_iter = ", ".join(f"{name} {timing['per_iter_s']:.3g}" for name, timing in result["timing"].items())
-        print(f"s/iter: {per_iter} [{result['attempts']} attempt(s), {result['wall_s']:.0f} s]", flush=True)
-        environment.warn_if_busy(result["interference"])
-        cells[cell.key] = result
+    # A cell shared by two series is measured once.
+    distinct = dict.fromkeys(cell for series in chosen for cell in series.cells)
+    cells = environment.measure_cases(
+        distinct, lambda cell: measure_cell(cell, repeats=args.repeats, threads=args.threads), _summary
+    )
     return {
-        "command": shlex.join(["python", "-m", "benchmarks.scaling", *sys.argv[1:]]),
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **environment.provenance("benchmarks.scaling"),
         "settings": {
             "repeats": args.repeats,
             "threads": args.threads,
@@ -248,8 +216,7 @@ def run(args):
             "busy_retries": BUSY_RETRIES,
             "n_distances_attribute": N_DISTANCES,
         },
-        "machine": environment.machine(),
-        "versions": environment.versions(),
+        **environment.record(),
         "series": [
             {"name": series.name, "field": series.field, "fixed": series.fixed, "cells": [c.key for c in series.cells]}
             for series in chosen

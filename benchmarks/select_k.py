@@ -13,9 +13,6 @@ warm-up call:
 """
 
 import argparse
-import statistics
-import time
-from datetime import datetime, timezone
 
 from . import environment, report
 
@@ -33,16 +30,6 @@ def _sklearn_loop(X):
             silhouette_score(X, labels)
 
 
-def _median_seconds(function, repeats):
-    function()  # warm-up: compilation or numba's cache, the peers' imports
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), times
-
-
 def run(args):
     """Measure; returns the JSON-ready results."""
     from sklearn.datasets import make_blobs
@@ -57,13 +44,11 @@ def run(args):
         "scikit-learn loop, inertia + silhouette": lambda: _sklearn_loop(X),
     }
     with environment.cpu_interference() as interference:
-        timings = {name: _median_seconds(call, args.repeats) for name, call in calls.items()}
+        timings = {name: environment.median_after_warm_up(call, args.repeats) for name, call in calls.items()}
     environment.warn_if_busy(interference)
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": environment.machine(),
-        "versions": environment.versions(),
-        "interference": interference,
+        "date": environment.timestamp(),
+        **environment.record(interference),
         "verdict": selection.verdict,
         "best_k": selection.best_k,
         "median_seconds": {name: median for name, (median, _) in timings.items()},
@@ -74,9 +59,8 @@ def run(args):
 def render(results):
     """Markdown table of the results."""
     lines = [
-        f"Tutorial data (300 points, 4 blobs), K = 1..10; {results['date']}, {results['machine']['cpu']}, "
-        f"{results['machine']['usable_cores']} cores, other load {results['interference']['other_cores'] or 0:.2f} cores. "
-        f"Verdict: \"{results['verdict']}\".",
+        f"Tutorial data (300 points, 4 blobs), K = 1..10; {report.date_and_machine(results)}, "
+        f"other load {results['interference']['other_cores'] or 0:.2f} cores. Verdict: \"{results['verdict']}\".",
         "",
         "| call | median seconds |",
         "|---|---:|",
@@ -87,7 +71,9 @@ def render(results):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.select_k", description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7, help="timed calls of each (default 7)")
+    parser.add_argument(
+        "--repeats", type=environment.count_type("--repeats"), default=7, help="timed calls of each (default 7)"
+    )
     report.add_output_options(parser, "select_k")
     args = parser.parse_args(argv)
     report.publish(args, run, render, MARKERS, args.name or "select_k")

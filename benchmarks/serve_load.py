@@ -28,19 +28,16 @@ import asyncio
 import json
 import os
 import random
-import shlex
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from . import environment
+from . import environment, report
 
-RESULTS = Path(__file__).parent / "results"
 N_FEATURES = 16
 N_CLUSTERS = 8
 BATCH_ROWS = 10_000
@@ -216,15 +213,12 @@ def run(args):
                 process.wait(timeout=30)
     environment.warn_if_busy(interference)
     return {
-        "command": shlex.join(["python", "-m", "benchmarks.serve_load", *sys.argv[1:]]),
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        **environment.provenance("benchmarks.serve_load"),
         "settings": {
             "clients": args.clients, "duration_s": args.duration, "paced_rates_per_s": args.rates,
             "batches": args.batches, "n_features": N_FEATURES, "n_clusters": N_CLUSTERS, "batch_rows": BATCH_ROWS,
         },  # fmt: skip
-        "machine": environment.machine(),
-        "versions": environment.versions(),
-        "interference": interference,
+        **environment.record(interference),
         "results": results,
     }
 
@@ -267,13 +261,9 @@ def main(argv=None):
     parser.add_argument("--rates", type=_rates, default=[100.0, 250.0, 500.0],
                         help="requests/s of the paced cases, in all, comma-separated (default: 100,250,500)")
     parser.add_argument("--batches", type=int, default=20, help="10k-row requests per batch case (default: 20)")
-    parser.add_argument("--name", default="serve_load", help="results go to benchmarks/results/NAME.json")
+    report.add_output_options(parser, "serve_load", readme=False)
     args = parser.parse_args(argv)
-    data = run(args)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{args.name}.json").write_text(json.dumps(data, indent=2) + "\n")
-    print(render(data))
-    print(f"saved benchmarks/results/{args.name}.json")
+    report.publish(args, run, render, None, args.name or "serve_load")
 
 
 if __name__ == "__main__":

@@ -16,46 +16,22 @@ random_state=0)``, with three calls, interleaved and repeated:
 import argparse
 import gc
 import os
-import shlex
 import statistics
-import sys
 import time
-from dataclasses import dataclass
-from datetime import datetime, timezone
 
-import numpy as np
 import sklearn.metrics
-from sklearn.datasets import make_blobs
 from threadpoolctl import threadpool_limits
 
 from kmlab import metrics
 
 from . import environment, report
+from .cases import Blobs
 
 MARKERS = ("<!-- silhouette:start -->", "<!-- silhouette:end -->")
 # Attempts beyond the first at timing a case while other processes keep the machine busy.
 BUSY_RETRIES = 1
 
-
-@dataclass(frozen=True)
-class Case:
-    """Blobs of ``n_samples`` points in ``n_features`` dimensions around ``n_clusters`` centres."""
-
-    n_samples: int
-    n_features: int
-    n_clusters: int
-
-    @property
-    def key(self):
-        """Name of the case in the JSON results."""
-        return f"n={self.n_samples},d={self.n_features},k={self.n_clusters}"
-
-    def load(self):
-        """The blobs and their true labels."""
-        return make_blobs(self.n_samples, n_features=self.n_features, centers=self.n_clusters, random_state=0)
-
-
-CASES = (Case(20_000, 16, 8), Case(5_000, 64, 8))
+CASES = (Blobs(20_000, 16, 8), Blobs(5_000, 64, 8))
 
 
 def _implementations(threads):
@@ -88,7 +64,7 @@ def _timed(score, X, y, threads):
 
 def warm_up(threads):
     """First call of each implementation (numba compiles or loads its kernels); seconds by name."""
-    X, y = Case(500, 4, 3).load()
+    X, y = Blobs(500, 4, 3).load()
     return {name: _timed(score, X, y, threads)[0] for name, score in _implementations(threads).items()}
 
 
@@ -97,7 +73,7 @@ def measure_case(case, *, repeats, threads):
 
     Parameters
     ----------
-    case : Case
+    case : Blobs
     repeats : int
         Timed calls per implementation, interleaved.
     threads : int
@@ -112,17 +88,15 @@ def measure_case(case, *, repeats, threads):
     """
     start = time.perf_counter()
     X, y = case.load()
-    attempts = []
-    for _ in range(1 + BUSY_RETRIES):
+
+    def call_repeatedly():
         runs = {name: [] for name in _implementations(threads)}
-        with environment.cpu_interference() as interference:
-            for _ in range(repeats):
-                for name, score in _implementations(threads).items():
-                    runs[name].append(_timed(score, X, y, threads))
-        attempts.append((interference, runs))
-        if not environment.is_busy(interference):
-            break
-    interference, runs = min(attempts, key=lambda attempt: attempt[0]["other_cores"] or 0)
+        for _ in range(repeats):
+            for name, score in _implementations(threads).items():
+                runs[name].append(_timed(score, X, y, threads))
+        return runs
+
+    runs, quiet = environment.quietest_attempt(call_repeatedly, BUSY_RETRIES)
     timing = {
         name: {
             "times_s": [seconds for seconds, _, _ in calls],
@@ -142,85 +116,45 @@ def measure_case(case, *, repeats, threads):
         "cpu_ratio": timing["sklearn"]["median_cpu_s"] / timing["kmlab"]["median_cpu_s"],
         "simplified_speedup": timing["sklearn"]["median_s"] / timing["simplified"]["median_s"],
         "abs_diff": abs(timing["kmlab"]["value"] - timing["sklearn"]["value"]),
-        "interference": interference,
-        "attempts": len(attempts),
+        **quiet,
         "wall_s": time.perf_counter() - start,
     }
 
 
 def parse_args(argv=None):
-    """Parse the command line of ``python -m benchmarks.silhouette``.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments; None reads ``sys.argv``.
-
-    Returns
-    -------
-    args : argparse.Namespace
-    """
+    """Parse ``argv`` (None: ``sys.argv``), the command line of ``python -m benchmarks.silhouette``."""
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.silhouette",
         description="kmlab's silhouette_score against scikit-learn's (about 2 minutes on 2 cores).",
     )
-    parser.add_argument("--repeats", type=int, default=3, help="timed calls per implementation (default: 3)")
+    parser.add_argument(
+        "--repeats", type=environment.count_type("--repeats"), default=3,
+        help="timed calls per implementation (default: 3)",
+    )  # fmt: skip
     environment.add_threads_option(parser)
     report.add_output_options(parser, default_name="silhouette")
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
-    return args
+    return parser.parse_args(argv)
+
+
+def _summary(result):
+    medians = ", ".join(f"{name} {timing['median_s']:.3g} s" for name, timing in result["timing"].items())
+    return f"{medians} [{result['attempts']} attempt(s)]"
 
 
 def run(args):
-    """Measure every case.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        From :func:`parse_args`.
-
-    Returns
-    -------
-    results : dict
-        Everything measured, JSON-ready.
-    """
-    start = time.perf_counter()
-    print("warming up: first call of each implementation", flush=True)
-    first_calls = warm_up(args.threads)
-    cases = {}
-    for case in CASES:
-        print(f"{case.key} ...", end=" ", flush=True)
-        result = measure_case(case, repeats=args.repeats, threads=args.threads)
-        medians = ", ".join(f"{name} {timing['median_s']:.3g} s" for name, timing in result["timing"].items())
-        print(f"{medians} [{result['attempts']} attempt(s)]", flush=True)
-        environment.warn_if_busy(result["interference"])
-        cases[case.key] = result
-    return {
-        "command": shlex.join(["python", "-m", "benchmarks.silhouette", *sys.argv[1:]]),
-        "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "settings": {"repeats": args.repeats, "threads": args.threads, "busy_retries": BUSY_RETRIES},
-        "machine": environment.machine(),
-        "versions": environment.versions(),
-        "first_call_s": first_calls,
-        "cases": cases,
-        "wall_s": time.perf_counter() - start,
-    }
+    """Measure every case (``args`` from :func:`parse_args`); everything measured, JSON-ready."""
+    return environment.measure_suite(
+        "benchmarks.silhouette",
+        {"repeats": args.repeats, "threads": args.threads, "busy_retries": BUSY_RETRIES},
+        lambda: warm_up(args.threads),
+        CASES,
+        lambda case: measure_case(case, repeats=args.repeats, threads=args.threads),
+        _summary,
+    )
 
 
 def render(results):
-    """The results as markdown: settings, the table, first calls.
-
-    Parameters
-    ----------
-    results : dict
-        What :func:`run` returns (or the saved JSON).
-
-    Returns
-    -------
-    text : str
-    """
+    """The results (what :func:`run` returns, or the saved JSON) as markdown: settings, the table, first calls."""
     settings = results["settings"]
     header = [
         "data (float64 blobs)", "kmlab (s)", "scikit-learn (s)", "speed-up", "CPU s kmlab / sklearn", "CPU ratio",
@@ -246,9 +180,11 @@ def render(results):
         ])  # fmt: skip
     first = ", ".join(f"{name} {seconds:.3g} s" for name, seconds in results["first_call_s"].items())
     return "\n\n".join([
-        f"Run of {results['timestamp']}: `{results['command']}` (median of {settings['repeats']} timed calls, "
-        f"interleaved; {settings['threads']} threads; {results['wall_s'] / 60:.1f} min in all).\n"
-        f"{report._machine_line(results)}",
+        report.run_header(
+            results,
+            f"median of {settings['repeats']} timed calls, interleaved; {settings['threads']} threads; "
+            f"{results['wall_s'] / 60:.1f} min in all",
+        ),
         report._table(header, rows),
         "speed-up: scikit-learn's wall time / kmlab's (medians). CPU: seconds of CPU time of the whole process "
         f"(every thread) during a call, medians; CPU ratio: scikit-learn's / kmlab's. First calls (500×4, in this "

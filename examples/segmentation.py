@@ -26,9 +26,8 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from kmlab import KMeans
+from kmlab import KMeans, cluster_profiles, select_k
 from kmlab.plotting import ClusterDisplay, ElbowDisplay, SilhouetteDisplay
-from kmlab import select_k
 
 # Planted segments: share of the customers, then per column (mean, spread).  Incomes overlap
 # between segments; age, spending, visits and tenure tell them apart.
@@ -108,18 +107,17 @@ def choose_k(Xs, output_dir):
 
 def print_profiles(X, labels, segment):
     """Each cluster in the original units, what sets it apart, and the planted segment it matches."""
-    profile = X.groupby(labels).mean()
-    profile.insert(0, "share", pd.Series(labels).value_counts(normalize=True).sort_index())
-    profile.insert(0, "size", pd.Series(labels).value_counts().sort_index())
+    profiles = cluster_profiles(X, labels, n_distinguishing=2)
+    means = profiles[[f"{column}_mean" for column in X.columns]].set_axis(X.columns, axis=1)
+    table = pd.concat([profiles[["size", "share"]], means], axis=1).rename_axis(None)
     print("== Cluster profiles (means, original units) ==")
     with pd.option_context("display.float_format", "{:,.1f}".format, "display.width", 120):
-        print(profile.to_string(formatters={"share": "{:.0%}".format, "annual_income": "${:,.0f}".format}))
+        print(table.to_string(formatters={"share": "{:.0%}".format, "annual_income": "${:,.0f}".format}))
     # A cluster's distinguishing features: its mean's distance from the overall mean, in standard deviations.
-    distance = (profile[X.columns] - X.mean()) / X.std()
     print("Reading them:")
-    for cluster, row in distance.iterrows():
-        top = row.abs().sort_values(ascending=False).index[:2]
-        traits = ", ".join(f"{name} {'high' if row[name] > 0 else 'low'} ({row[name]:+.1f} sd)" for name in top)
+    for cluster, row in profiles.iterrows():
+        smd = {name: row[f"{name}_smd"] for name, _ in row["distinguishing"]}
+        traits = ", ".join(f"{name} {'high' if value > 0 else 'low'} ({value:+.1f} sd)" for name, value in smd.items())
         planted = segment[labels == cluster].value_counts()
         print(f"  cluster {cluster}: {traits}; {planted.iloc[0] / planted.sum():.0%} {planted.index[0]}")
 

@@ -22,3 +22,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     .venv/bin/python -m pip install --quiet -e ".[all]"
     echo "$wanted" > "$stamp"
 fi
+
+# Studio's browser tests drive Debian's chromium through Playwright.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1; then
+    as_root=()
+    if [ "$(id -u)" -ne 0 ]; then as_root=(sudo -n); fi
+    echo "installing Debian's chromium (for Studio's browser tests)..."
+    if ! { "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+           && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1; then
+        echo "warning: could not install chromium with apt-get (run: sudo apt-get install chromium); the browser tests will be skipped" >&2
+    fi
+fi

@@ -27,8 +27,10 @@ __all__ = [
     "KMeans",
     "KMedoids",
     "KSelection",
+    "MiniBatchKMeans",
     "SphericalKMeans",
     "__version__",
+    "cluster_profiles",
     "k_means",
     "kmeans_plusplus",
     "load",
@@ -42,7 +44,9 @@ _LAZY = {
     "KMeans": "._kmeans",
     "KMedoids": "._kmedoids",
     "KSelection": ".selection",
+    "MiniBatchKMeans": "._minibatch",
     "SphericalKMeans": "._spherical",
+    "cluster_profiles": ".profiles",
     "k_means": "._kmeans",
     "kmeans_plusplus": "._init",
     "load": ".io",
@@ -55,8 +59,10 @@ if TYPE_CHECKING:  # static analysers and IDEs see the real objects
     from ._init import kmeans_plusplus
     from ._kmeans import KMeans, k_means
     from ._kmedoids import KMedoids
+    from ._minibatch import MiniBatchKMeans
     from ._spherical import SphericalKMeans
     from .io import load, save
+    from .profiles import cluster_profiles
     from .selection import KSelection, select_k
 
 

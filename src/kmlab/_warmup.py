@@ -12,7 +12,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from . import KMeans, KMedoids, kmeans_plusplus
+from . import KMeans, KMedoids, MiniBatchKMeans, kmeans_plusplus
 from .metrics import silhouette_samples, simplified_silhouette_samples
 from .recipes import quantize
 
@@ -56,6 +56,16 @@ def _exercise_kmedoids(X):
     KMedoids(_N_CLUSTERS, metric="precomputed", random_state=0).fit(square)
 
 
+def _exercise_minibatch(X):
+    """MiniBatchKMeans's fit and partial_fit (numba compiles read-only input, e.g. a memmap, apart)."""
+    MiniBatchKMeans(_N_CLUSTERS, batch_size=16, n_init=1, random_state=0).fit(X).predict(X)
+    MiniBatchKMeans(_N_CLUSTERS, random_state=0).partial_fit(X).partial_fit(X)
+    if not sp.issparse(X):
+        read_only = X.copy()
+        read_only.setflags(write=False)
+        MiniBatchKMeans(_N_CLUSTERS, batch_size=16, n_init=1, random_state=0).fit(read_only)
+
+
 def _exercise_silhouettes(X):
     """Both silhouettes, and the exact one's path for many clusters (more than 256 labels)."""
     labels = np.arange(X.shape[0]) % _N_CLUSTERS
@@ -70,7 +80,8 @@ def warmup():
 
     Fits tiny data through the public API, for each dtype and storage with
     every ``init`` and every ``algorithm`` KMeans accepts, and once with an
-    empty cluster to relocate; every KMedoids method and init; both silhouettes;
+    empty cluster to relocate; MiniBatchKMeans's fit and partial_fit; every
+    KMedoids method and init; both silhouettes;
     and quantizes a tiny image.  numba compiles what its cache lacks and stores it there, so
     that later processes only load it.
 
@@ -93,6 +104,8 @@ def warmup():
         _exercise(dense)
         _exercise(sp.csr_matrix(dense))
         _exercise_kmedoids(dense)
+        _exercise_minibatch(dense)
+        _exercise_minibatch(sp.csr_matrix(dense))
         _exercise_silhouettes(dense)
         _exercise_silhouettes(sp.csr_matrix(dense))
     image = rng.integers(0, 256, size=(8, 8, 3), dtype=np.uint8)

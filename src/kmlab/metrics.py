@@ -60,8 +60,10 @@ PAIRED_MAX_CLUSTERS = TILE
 PAIRED_BUFFER_BYTES = 64 * 2**20
 
 
-def _check_labels(labels, n_samples):
-    """``labels`` as a 1-D array of one label per sample."""
+def _check_inputs(X, labels):
+    """``X`` checked (float32 or float64, CSR or dense) and ``labels`` as a 1-D array of one label per sample."""
+    X = check_data(X, "X")
+    n_samples = X.shape[0]
     labels = np.asarray(labels)
     if labels.ndim != 1:
         raise ValueError(f"labels must be a 1-D array with one label per sample; got an array of shape {labels.shape}.")
@@ -71,7 +73,7 @@ def _check_labels(labels, n_samples):
         )
     if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
         raise ValueError("labels contains NaN or infinity; every sample needs a cluster label.")
-    return labels
+    return X, labels
 
 
 def _encode_labels(labels):
@@ -232,8 +234,7 @@ def silhouette_samples(X, labels, *, metric="euclidean", n_threads=None, **kwds)
     >>> silhouette_samples(X, [0, 0, 1, 1])
     array([0.9047619 , 0.89473684, 0.89473684, 0.9047619 ])
     """
-    X = check_data(X, "X")
-    labels = _check_labels(labels, X.shape[0])
+    X, labels = _check_inputs(X, labels)
     return np.asarray(_silhouette_values(X, labels, metric, n_threads, kwds), dtype=X.dtype)
 
 
@@ -285,8 +286,7 @@ def silhouette_score(X, labels, *, metric="euclidean", sample_size=None, random_
     >>> round(silhouette_score(X, y, sample_size=300, random_state=0), 4)
     0.43
     """
-    X = check_data(X, "X")
-    labels = _check_labels(labels, X.shape[0])
+    X, labels = _check_inputs(X, labels)
     if sample_size is not None:
         if not isinstance(sample_size, Integral) or isinstance(sample_size, bool) or sample_size < 1:
             raise ValueError(
@@ -333,8 +333,7 @@ def _check_centers(centers, labels, n_features):
 
 def _simplified_values(X, labels, centers, n_threads):
     """Simplified silhouette of every sample, float64, after checking the inputs."""
-    X = check_data(X, "X")
-    labels = _check_labels(labels, X.shape[0])
+    X, labels = _check_inputs(X, labels)
     # 2 to n_samples - 1 distinct labels, as for the silhouette.
     codes, counts = _encode_labels(labels)
     if centers is None:

@@ -38,6 +38,14 @@ def _import(name):
         raise ImportError(f'kmlab.plotting needs matplotlib ({name} is missing): pip install "kmlab[plot]"') from exc
 
 
+def _axes(ax):
+    """``ax``, or the axes of a new pyplot figure when None (matplotlib imported, or the install hint)."""
+    plt = _import("matplotlib.pyplot")
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
 def cluster_colors(n_clusters):
     """The colours of clusters ``0 .. n_clusters - 1``, the same in every plot.
 
@@ -248,11 +256,9 @@ class ElbowDisplay:
         display : ElbowDisplay
             This display, with its artists set.
         """
-        plt = _import("matplotlib.pyplot")
+        ax = _axes(ax)
         from matplotlib.ticker import MaxNLocator
 
-        if ax is None:
-            _, ax = plt.subplots()
         (self.line_,) = ax.plot(
             self.k_values, self.inertia, **{"marker": "o", "color": "black", "label": "inertia", **kwargs}
         )
@@ -411,9 +417,7 @@ class SilhouetteDisplay:
         display : SilhouetteDisplay
             This display, with its artists set.
         """
-        plt = _import("matplotlib.pyplot")
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = _axes(ax)
         clusters, _, cluster_codes = _label_codes(self.labels)
         colors = cluster_colors(int(cluster_codes.max()) + 1)
         gap = max(2, round(0.02 * self.labels.size))  # white space between bands
@@ -606,9 +610,7 @@ class ClusterDisplay:
         display : ClusterDisplay
             This display, with its artists set.
         """
-        plt = _import("matplotlib.pyplot")
-        if ax is None:
-            _, ax = plt.subplots()
+        ax = _axes(ax)
         n_centers = 0 if self.centers is None else len(self.centers)
         n_colors = n_centers
         if self.labels is not None:

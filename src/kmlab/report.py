@@ -113,15 +113,15 @@ class Report:
 
     def paragraph(self, text):
         """Add a paragraph."""
-        self._blocks.append(("paragraph", text))
+        self._blocks.append(("paragraph", (text,)))
 
     def bullets(self, items):
         """Add a bulleted list of strings."""
-        self._blocks.append(("bullets", list(items)))
+        self._blocks.append(("bullets", (list(items),)))
 
     def code(self, text):
         """Add a block of code or console text."""
-        self._blocks.append(("code", text))
+        self._blocks.append(("code", (text,)))
 
     def table(self, header, rows):
         """Add a table.
@@ -162,27 +162,7 @@ class Report:
         -------
         text : str
         """
-        parts = [f"# {self.title}\n"]
-        for kind, content in self._blocks:
-            if kind == "heading":
-                text, level = content
-                parts.append(f"{'#' * level} {text}\n")
-            elif kind == "paragraph":
-                parts.append(f"{content}\n")
-            elif kind == "bullets":
-                parts.append("".join(f"- {item}\n" for item in content))
-            elif kind == "code":
-                parts.append(f"```\n{content}\n```\n")
-            elif kind == "table":
-                header, rows = content
-                align = ["---:" if rows and all(_is_number(row[j]) for row in rows) else "---" for j in range(len(header))]
-                lines = [_markdown_row(header), "|" + "|".join(align) + "|"]
-                lines.extend(_markdown_row([format_number(cell) for cell in row]) for row in rows)
-                parts.append("\n".join(lines) + "\n")
-            else:
-                data, caption = content
-                parts.append(f"![{caption}](data:image/png;base64,{data})\n\n*{caption}*\n")
-        return "\n".join(parts)
+        return "\n".join([f"# {self.title}\n", *(_MARKDOWN[kind](*content) for kind, content in self._blocks)])
 
     def to_html(self):
         """The report as one HTML page with inline style and images, nothing fetched.
@@ -191,34 +171,7 @@ class Report:
         -------
         text : str
         """
-        body = [f"<h1>{_inline(self.title)}</h1>"]
-        for kind, content in self._blocks:
-            if kind == "heading":
-                text, level = content
-                body.append(f"<h{level}>{_inline(text)}</h{level}>")
-            elif kind == "paragraph":
-                body.append(f"<p>{_inline(content)}</p>")
-            elif kind == "bullets":
-                body.append("<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in content) + "</ul>")
-            elif kind == "code":
-                body.append(f"<pre><code>{html.escape(content)}</code></pre>")
-            elif kind == "table":
-                header, rows = content
-                lines = ["<table>", "<tr>" + "".join(f"<th>{_inline(str(cell))}</th>" for cell in header) + "</tr>"]
-                for row in rows:
-                    cells = (
-                        f'<td class="number">{format_number(cell)}</td>' if _is_number(cell) else f"<td>{_inline(str(cell))}</td>"
-                        for cell in row
-                    )
-                    lines.append("<tr>" + "".join(cells) + "</tr>")
-                lines.append("</table>")
-                body.append("\n".join(lines))
-            else:
-                data, caption = content
-                body.append(
-                    f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(caption)}">'
-                    f"<figcaption>{_inline(caption)}</figcaption></figure>"
-                )
+        body = [f"<h1>{_inline(self.title)}</h1>", *(_HTML[kind](*content) for kind, content in self._blocks)]
         return (
             '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -226,6 +179,47 @@ class Report:
             + "\n".join(body)
             + "\n</body>\n</html>\n"
         )
+
+
+def _markdown_table(header, rows):
+    align = ["---:" if rows and all(_is_number(row[j]) for row in rows) else "---" for j in range(len(header))]
+    lines = [_markdown_row(header), "|" + "|".join(align) + "|"]
+    lines.extend(_markdown_row([format_number(cell) for cell in row]) for row in rows)
+    return "\n".join(lines) + "\n"
+
+
+def _html_table(header, rows):
+    lines = ["<table>", "<tr>" + "".join(f"<th>{_inline(str(cell))}</th>" for cell in header) + "</tr>"]
+    for row in rows:
+        cells = (
+            f'<td class="number">{format_number(cell)}</td>' if _is_number(cell) else f"<td>{_inline(str(cell))}</td>"
+            for cell in row
+        )
+        lines.append("<tr>" + "".join(cells) + "</tr>")
+    lines.append("</table>")
+    return "\n".join(lines)
+
+
+# What each kind of block becomes, from the arguments it was added with.
+_MARKDOWN = {
+    "heading": lambda text, level: f"{'#' * level} {text}\n",
+    "paragraph": lambda text: f"{text}\n",
+    "bullets": lambda items: "".join(f"- {item}\n" for item in items),
+    "code": lambda text: f"```\n{text}\n```\n",
+    "table": _markdown_table,
+    "figure": lambda data, caption: f"![{caption}](data:image/png;base64,{data})\n\n*{caption}*\n",
+}
+_HTML = {
+    "heading": lambda text, level: f"<h{level}>{_inline(text)}</h{level}>",
+    "paragraph": lambda text: f"<p>{_inline(text)}</p>",
+    "bullets": lambda items: "<ul>" + "".join(f"<li>{_inline(item)}</li>" for item in items) + "</ul>",
+    "code": lambda text: f"<pre><code>{html.escape(text)}</code></pre>",
+    "table": _html_table,
+    "figure": lambda data, caption: (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(caption)}">'
+        f"<figcaption>{_inline(caption)}</figcaption></figure>"
+    ),
+}
 
 
 def _markdown_row(cells):

@@ -30,6 +30,7 @@ COMMANDS = {
     "quantize": "recipes:quantize_command",
     "select-k": "cluster:select_k_command",
     "serve": "model:serve_command",
+    "studio": "studio:studio",
     "warmup": "tutorial:warmup_command",
 }
 

@@ -9,7 +9,6 @@ with their cluster, the centres, a profile of each cluster, a report with
 charts and a ``.kmlab`` model file, all at once into ``-o OUTDIR``.
 """
 
-import datetime
 import json
 import sys
 from dataclasses import dataclass
@@ -17,8 +16,22 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
-from ._common import CommandError, atomic_directory
+from ._common import (
+    CommandError,
+    atomic_directory,
+    data_line,
+    data_summary,
+    json_option,
+    k_option,
+    k_range_option,
+    new_axes,
+    output_folder_option,
+    parse_names,
+    provenance,
+    quiet_option,
+    seed_option,
+    write_report,
+)
 
 # --algorithm -> the kmlab class it runs (its name in model files).
 ALGORITHMS = {"kmeans": "kmlab.KMeans", "minibatch": "kmlab.MiniBatchKMeans", "kmedoids": "kmlab.KMedoids"}
@@ -38,73 +51,44 @@ TOP_FEATURES = 3
 # --- option parsing -------------------------------------------------------------------------
 
 
-def _parse_k(ctx, param, value):
-    if value.strip().lower() == "auto":
-        return None
-    try:
-        k = int(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is neither a number of clusters nor 'auto'") from None
-    if k < 1:
-        raise click.BadParameter(f"{k} clusters: pass a number >= 1 or 'auto'")
-    return k
-
-
-def _parse_k_range(ctx, param, value):
-    text = value.strip()
-    try:
-        if ".." in text:
-            low, high = (int(part) for part in text.split(".."))
-            values = list(range(low, high + 1))
-        else:
-            values = [int(part) for part in text.split(",")]
-    except ValueError:
-        raise click.BadParameter(f"{value!r}: write 'FIRST..LAST' (e.g. 2..10) or a list (e.g. 2,4,8)") from None
-    if len(set(values)) < 2 or min(values) < 1:
-        raise click.BadParameter(f"{value!r}: give at least two different numbers of clusters, each >= 1")
-    return sorted(set(values))
-
-
-def _parse_names(ctx, param, value):
-    if value is None:
-        return None
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    if not names:
-        raise click.BadParameter("name at least one column, e.g. --columns income,age")
-    return names
-
-
 def _parse_criteria(ctx, param, value):
     if value is None:
         return None
     from ..selection import CRITERIA
 
-    names = _parse_names(ctx, param, value)
+    names = parse_names(ctx, param, value)
     unknown = [name for name in names if name not in CRITERIA]
     if unknown:
         raise click.BadParameter(f"unknown criterion {', '.join(unknown)}; choose among {', '.join(CRITERIA)}")
     return tuple(names)
 
 
+# The options of the commands that cluster a table's rows.
+data_argument = click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
+scale_option = click.option("--scale", type=click.Choice(list(SCALERS)), default="standard", show_default=True,
+                            help="Put the features on one scale before clustering.")  # fmt: skip
+drop_missing_option = click.option(
+    "--drop-missing", is_flag=True, help="Leave out the rows with missing values (default: refuse them)."
+)
+
+
 def _data_options(function):
     """The options shared by ``cluster`` and ``select-k``."""
     options = [
-        click.argument("data", type=click.Path(dir_okay=False, path_type=Path)),
-        click.option("--columns", callback=_parse_names, metavar="A,B,...",
+        data_argument,
+        click.option("--columns", callback=parse_names, metavar="A,B,...",
                      help="Columns to cluster (default: every numeric column)."),
-        click.option("--k-range", default=DEFAULT_K_RANGE, show_default=True, callback=_parse_k_range,
-                     metavar="FIRST..LAST", help="Numbers of clusters to compare (or a list: 2,4,8)."),
-        click.option("--scale", type=click.Choice(list(SCALERS)), default="standard", show_default=True,
-                     help="Put the features on one scale before clustering."),
+        k_range_option(DEFAULT_K_RANGE),
+        scale_option,
         click.option("--algorithm", type=click.Choice(list(ALGORITHMS)), default="kmeans", show_default=True,
                      help="The clustering algorithm."),
         click.option("--criteria", callback=_parse_criteria, metavar="NAME,...",
                      help="Criteria for choosing K: elbow, silhouette, gap, calinski_harabasz, davies_bouldin "
                      "(default: all)."),
-        click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same result."),
-        click.option("--drop-missing", is_flag=True, help="Leave out the rows with missing values (default: refuse them)."),
-        click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors, show no progress bar."),
-        click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary (JSON) on stdout."),
+        seed_option,
+        drop_missing_option,
+        quiet_option,
+        json_option,
     ]  # fmt: skip
     for option in reversed(options):
         function = option(function)
@@ -230,18 +214,10 @@ def selection_summary(selection):
     })  # fmt: skip
 
 
-def _new_axes(width=6.4, height=4.4, ncols=1):
-    """A figure outside pyplot (nothing global, nothing shown) and its axes."""
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(width, height), layout="constrained")
-    return figure, figure.subplots(1, ncols, squeeze=False)[0]
-
-
 def elbow_figure(selection):
     from ..plotting import ElbowDisplay
 
-    figure, (ax,) = _new_axes()
+    figure, (ax,) = new_axes()
     ElbowDisplay.from_selection(selection, ax=ax)
     return figure
 
@@ -260,7 +236,7 @@ def criteria_figure(selection):
     ]  # fmt: skip
     if not panels:
         return None
-    figure, axes = _new_axes(width=3.4 * len(panels), height=3.2, ncols=len(panels))
+    figure, axes = new_axes(width=3.4 * len(panels), height=3.2, ncols=len(panels))
     for ax, (name, title) in zip(axes, panels):
         values = getattr(selection, name)
         if name == "gap":
@@ -281,6 +257,17 @@ def scores_table(selection):
     frame = selection.to_frame()
     header = ["k", *frame.columns]
     return header, [[int(k), *(float(v) for v in row)] for k, row in zip(frame.index, frame.to_numpy())]
+
+
+def data_report(title, data, prepared, scale, algorithm, seed):
+    """A :class:`kmlab.report.Report` that starts with its provenance and a section on the data."""
+    from ..report import Report
+
+    report = Report(title)
+    report.paragraph(provenance())
+    report.heading("Data")
+    report.bullets(data_bullets(data, prepared, scale, algorithm, seed))
+    return report
 
 
 def data_bullets(data, prepared, scale, algorithm, seed):
@@ -317,12 +304,7 @@ def select_k_command(data, columns, k_range, scale, algorithm, criteria, seed, d
     k_values = candidates(k_range, None, len(prepared.X))
     selection = run_selection(prepared, k_values, algorithm, criteria or CRITERIA, seed, show_progress(quiet))
     summary = {
-        "data": str(data),
-        "n_rows": len(prepared.frame),
-        "n_rows_used": len(prepared.X),
-        "features": prepared.features,
-        "skipped_columns": prepared.skipped,
-        "scale": scale,
+        **data_summary(data, prepared, scale),
         "algorithm": algorithm,
         "seed": seed,
         "selection": selection_summary(selection),
@@ -330,36 +312,19 @@ def select_k_command(data, columns, k_range, scale, algorithm, criteria, seed, d
     if output is not None:
         with atomic_directory(output) as tmp:
             selection.to_frame().to_csv(tmp / "scores.csv")
-            report = _selection_report(data, prepared, selection, scale, algorithm, seed)
-            (tmp / "report.md").write_text(report.to_markdown())
-            (tmp / "report.html").write_text(report.to_html())
+            write_report(tmp, _selection_report(data, prepared, selection, scale, algorithm, seed))
         summary["outputs"] = {name: str(output / name) for name in ("scores.csv", "report.md", "report.html")}
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     elif not quiet:
-        click.echo(f"kmlab select-k: {_data_line(data, prepared)}")
+        click.echo(f"kmlab select-k: {data_line(data, prepared)}")
         click.echo(selection.summary())
         if output is not None:
             click.echo(f"wrote {output}/: scores.csv, report.md, report.html")
 
 
-def _data_line(data, prepared):
-    line = f"{data.name}: {len(prepared.X):,} rows, {len(prepared.features)} features ({', '.join(prepared.features)})"
-    n_dropped = int((~prepared.keep).sum())
-    if n_dropped:
-        line += f"; left out {n_dropped:,} rows with missing values"
-    if prepared.skipped:
-        line += f"; skipped non-numeric: {', '.join(prepared.skipped)}"
-    return line
-
-
 def _selection_report(data, prepared, selection, scale, algorithm, seed):
-    from ..report import Report
-
-    report = Report(f"Choosing K for {data.name}")
-    report.paragraph(_provenance())
-    report.heading("Data")
-    report.bullets(data_bullets(data, prepared, scale, algorithm, seed))
+    report = data_report(f"Choosing K for {data.name}", data, prepared, scale, algorithm, seed)
     report.heading("Number of clusters")
     report.paragraph(f"Recommended: **K = {selection.best_k}**: {selection.verdict}.")
     report.table(*scores_table(selection))
@@ -370,73 +335,28 @@ def _selection_report(data, prepared, selection, scale, algorithm, seed):
     return report
 
 
-def _provenance():
-    created = datetime.datetime.now().astimezone().replace(microsecond=0).isoformat()
-    return f"Made by kmlab {__version__} on {created}."
-
-
 # --- kmlab cluster ---------------------------------------------------------------------------
 
 
-def cluster_profile(X, labels, k):
-    """Per cluster: size, share, mean and median of each feature, and the most distinguishing features.
+def _profile_records(profiles, features):
+    """The rows of :func:`kmlab.profiles.cluster_profiles`'s frame as dicts, for JSON and the report.
 
-    A feature distinguishes a cluster by its standardized mean difference: the
-    cluster's mean minus the overall mean, in overall standard deviations.
-
-    Parameters
-    ----------
-    X : DataFrame of shape (n_samples, n_features)
-        The features, in their own units.
-    labels : ndarray of shape (n_samples,)
-    k : int
-        Number of clusters (empty ones get size 0 and NaN statistics).
-
-    Returns
-    -------
-    profile : list of dict
-        One per cluster: ``cluster``, ``size``, ``share``, ``mean``, ``median``,
-        ``smd`` (dicts feature -> value) and ``distinguishing`` (the
-        TOP_FEATURES largest |smd|, as (feature, smd) pairs).
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> X = pd.DataFrame({"income": [10.0, 12.0, 50.0, 52.0], "age": [30.0, 31.0, 30.0, 31.0]})
-    >>> profile = cluster_profile(X, np.array([0, 0, 1, 1]), 2)
-    >>> profile[1]["size"], profile[1]["mean"]["income"], profile[1]["distinguishing"][0]
-    (2, 51.0, ('income', 1.0))
+    Each holds ``cluster``, ``size``, ``share``, ``mean``, ``median``, ``smd``
+    (dicts feature -> value, for each of ``features``) and ``distinguishing``
+    ((feature, smd) pairs).
     """
-    import numpy as np
+    from ..profiles import STATISTICS
 
-    values = X.to_numpy(dtype=float)
-    names = list(X.columns)
-    overall_mean = values.mean(axis=0)
-    overall_std = values.std(axis=0)
-    profile = []
-    for cluster in range(k):
-        members = values[labels == cluster]
-        if len(members):
-            mean, median = members.mean(axis=0), np.median(members, axis=0)
-            # A constant feature distinguishes nothing.
-            smd = np.divide(mean - overall_mean, overall_std, out=np.zeros_like(mean), where=overall_std > 0)
-        else:
-            mean = median = smd = np.full(len(names), np.nan)
-        order = [j for j in np.argsort(-np.abs(smd), kind="stable") if np.isfinite(smd[j])][:TOP_FEATURES]
-        profile.append({
-            "cluster": cluster,
-            "size": len(members),
-            "share": len(members) / len(values),
-            "mean": dict(zip(names, mean.tolist())),
-            "median": dict(zip(names, median.tolist())),
-            "smd": dict(zip(names, smd.tolist())),
-            "distinguishing": [(names[j], round(float(smd[j]), 2)) for j in order],
-        })  # fmt: skip
-    return profile
+    return [
+        {"cluster": cluster, "size": int(row["size"]), "share": float(row["share"]),
+         **{stat: {name: float(row[f"{name}_{stat}"]) for name in features} for stat in STATISTICS},
+         "distinguishing": row["distinguishing"]}
+        for cluster, row in profiles.iterrows()
+    ]  # fmt: skip
 
 
-def _distinguishing_text(entry):
-    return ", ".join(f"{name} {value:+.2f} sd" for name, value in entry["distinguishing"]) or "—"
+def _distinguishing_text(distinguishing):
+    return ", ".join(f"{name} {value:+.2f} sd" for name, value in distinguishing) or "—"
 
 
 def centers_in_units(model, estimator, prepared):
@@ -448,6 +368,15 @@ def centers_in_units(model, estimator, prepared):
         return prepared.X.to_numpy()[np.asarray(medoids)]
     centers = estimator.cluster_centers_
     return centers if prepared.scaler is None else prepared.scaler.inverse_transform(centers)
+
+
+def principal_plane(Xs):
+    """PCA of ``Xs`` onto its first two principal components, and axis labels with their shares of the variance."""
+    from sklearn.decomposition import PCA
+
+    projection = PCA(n_components=2, random_state=0).fit(Xs)
+    share = projection.explained_variance_ratio_
+    return projection, (f"PC1 ({share[0]:.0%} of the variance)", f"PC2 ({share[1]:.0%} of the variance)")
 
 
 def cluster_view_figure(prepared, labels, centers_scaled, seed):
@@ -469,15 +398,11 @@ def cluster_view_figure(prepared, labels, centers_scaled, seed):
         axis_labels = tuple(name if unscaled else f"{name} (scaled)" for name in prepared.features)
         title = None
     else:
-        from sklearn.decomposition import PCA
-
-        projection = PCA(n_components=2, random_state=0).fit(prepared.Xs)
+        projection, axis_labels = principal_plane(prepared.Xs)
         points = projection.transform(prepared.Xs[sample])
         centers = None if centers_scaled is None else projection.transform(centers_scaled)
-        share = projection.explained_variance_ratio_
-        axis_labels = (f"PC1 ({share[0]:.0%} of the variance)", f"PC2 ({share[1]:.0%} of the variance)")
         title = f"{int(labels.max()) + 1} clusters: the first two principal components of {n_features} features"
-    figure, (ax,) = _new_axes()
+    figure, (ax,) = new_axes()
     ClusterDisplay(points, labels[sample], centers=centers, axis_labels=axis_labels, title=title).plot(ax=ax)
     return figure
 
@@ -492,7 +417,7 @@ def silhouette_figure(prepared, labels, seed):
     sample = np.sort(rng.choice(n, PLOT_MAX_ROWS, replace=False)) if n > PLOT_MAX_ROWS else np.arange(n)
     if not 2 <= np.unique(labels[sample]).size <= sample.size - 1:
         return None
-    figure, (ax,) = _new_axes()
+    figure, (ax,) = new_axes()
     SilhouetteDisplay.from_predictions(prepared.Xs[sample], labels[sample], ax=ax)
     return figure
 
@@ -511,10 +436,8 @@ def build_model(prepared, estimator):
 
 @click.command("cluster")
 @_data_options
-@click.option("--k", "k", default="auto", show_default=True, callback=_parse_k, metavar="N|auto",
-              help="Number of clusters, or 'auto' to choose it over --k-range.")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for the results (created; other files in it are kept).")  # fmt: skip
+@k_option()
+@output_folder_option
 def cluster_command(data, columns, k_range, scale, algorithm, criteria, seed, drop_missing, quiet, as_json, k, output):
     """Cluster the rows of DATA (CSV, TSV or Parquet) and explain the clusters.
 
@@ -526,6 +449,7 @@ def cluster_command(data, columns, k_range, scale, algorithm, criteria, seed, dr
     import numpy as np
 
     from ..io import save, table_format, write_table
+    from ..profiles import cluster_profiles
     from ..selection import CRITERIA
 
     kind = table_format(data)
@@ -542,18 +466,14 @@ def cluster_command(data, columns, k_range, scale, algorithm, criteria, seed, dr
     # predict, as `kmlab predict` will: the rows file and the model agree by construction.
     labels = np.asarray(model.predict(prepared.X))
     centers = centers_in_units(model, estimator, prepared)
-    profile = cluster_profile(prepared.X, labels, chosen)
+    profiles = cluster_profiles(prepared.X, labels, n_clusters=chosen, n_distinguishing=TOP_FEATURES)
+    profile = _profile_records(profiles, prepared.features)
 
     rows = with_clusters(prepared.frame, labels, prepared.keep)
     rows_name = f"rows.{'csv' if kind == 'csv' else kind}"
     names = [rows_name, "centers.csv", "profile.csv", "report.md", "report.html", "model.kmlab", "summary.json"]
     summary = {
-        "data": str(data),
-        "n_rows": len(prepared.frame),
-        "n_rows_used": len(prepared.X),
-        "features": prepared.features,
-        "skipped_columns": prepared.skipped,
-        "scale": scale,
+        **data_summary(data, prepared, scale),
         "algorithm": algorithm,
         "seed": seed,
         "k": chosen,
@@ -570,23 +490,25 @@ def cluster_command(data, columns, k_range, scale, algorithm, criteria, seed, dr
     with atomic_directory(output) as tmp:
         write_table(rows, tmp / rows_name, kind)
         _centers_frame(prepared.features, centers).to_csv(tmp / "centers.csv", index=False)
-        _profile_frame(prepared.features, profile).to_csv(tmp / "profile.csv", index=False)
+        texts = profiles["distinguishing"].map(_distinguishing_text)
+        profiles.assign(distinguishing=texts).reset_index().to_csv(tmp / "profile.csv", index=False)
         report = _cluster_report(data, prepared, selection, chosen, k is None, estimator, labels, centers, profile,
                                  scale, algorithm, seed, rows_name)  # fmt: skip
-        (tmp / "report.md").write_text(report.to_markdown())
-        (tmp / "report.html").write_text(report.to_html())
         save(model, tmp / "model.kmlab")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_report(tmp, report, summary)
 
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     elif not quiet:
         how = selection.verdict if k is None else f"given with --k; select_k says: {selection.verdict}"
-        click.echo(f"kmlab cluster: {_data_line(data, prepared)}")
+        click.echo(f"kmlab cluster: {data_line(data, prepared)}")
         click.echo(f"K = {chosen} ({how})")
         click.echo(f"{'cluster':>7}  {'size':>8}  {'share':>6}  distinguishing features")
         for entry in profile:
-            click.echo(f"{entry['cluster']:>7}  {entry['size']:>8,}  {entry['share']:>6.1%}  {_distinguishing_text(entry)}")
+            click.echo(
+                f"{entry['cluster']:>7}  {entry['size']:>8,}  {entry['share']:>6.1%}  "
+                f"{_distinguishing_text(entry['distinguishing'])}"
+            )
         click.echo(f"wrote {output}/: {', '.join(names)}")
 
 
@@ -612,29 +534,9 @@ def _centers_frame(features, centers):
     return frame
 
 
-def _profile_frame(features, profile):
-    import pandas as pd
-
-    records = []
-    for entry in profile:
-        record = {"cluster": entry["cluster"], "size": entry["size"], "share": entry["share"]}
-        for name in features:
-            record[f"{name}_mean"] = entry["mean"][name]
-            record[f"{name}_median"] = entry["median"][name]
-            record[f"{name}_smd"] = entry["smd"][name]
-        record["distinguishing"] = _distinguishing_text(entry)
-        records.append(record)
-    return pd.DataFrame.from_records(records)
-
-
 def _cluster_report(data, prepared, selection, chosen, auto, estimator, labels, centers, profile, scale, algorithm,
                     seed, rows_name):  # fmt: skip
-    from ..report import Report
-
-    report = Report(f"Clusters of {data.name}")
-    report.paragraph(_provenance())
-    report.heading("Data")
-    report.bullets(data_bullets(data, prepared, scale, algorithm, seed))
+    report = data_report(f"Clusters of {data.name}", data, prepared, scale, algorithm, seed)
 
     report.heading("Number of clusters")
     if auto:
@@ -654,7 +556,8 @@ def _cluster_report(data, prepared, selection, chosen, auto, estimator, labels, 
     )
     report.table(
         ["cluster", "size", "share", "distinguishing features"],
-        [[entry["cluster"], entry["size"], f"{entry['share']:.1%}", _distinguishing_text(entry)] for entry in profile],
+        [[entry["cluster"], entry["size"], f"{entry['share']:.1%}", _distinguishing_text(entry["distinguishing"])]
+         for entry in profile],
     )
     kind = "Medoids (rows of the data)" if hasattr(estimator, "medoid_indices_") else "Centres"
     report.heading(f"{kind}, in the features' units", level=3)

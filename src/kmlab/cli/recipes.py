@@ -12,20 +12,33 @@ from pathlib import Path
 
 import click
 
-from ._common import CommandError, atomic_directory, atomic_file
+from ._common import (
+    CommandError,
+    atomic_directory,
+    atomic_file,
+    data_line,
+    data_summary,
+    json_option,
+    k_option,
+    k_range_option,
+    new_axes,
+    output_folder_option,
+    parse_names,
+    provenance,
+    quiet_option,
+    seed_option,
+    write_report,
+)
 from .cluster import (
     PLOT_MAX_ROWS,
-    SCALERS,
-    _data_line,
-    _new_axes,
-    _parse_k,
-    _parse_k_range,
-    _parse_names,
-    _provenance,
-    data_bullets,
+    data_argument,
+    data_report,
+    drop_missing_option,
     elbow_figure,
     jsonable,
     prepare,
+    principal_plane,
+    scale_option,
     scores_table,
     selection_summary,
     show_progress,
@@ -228,12 +241,26 @@ def _clusters_frame(result):
     })  # fmt: skip
 
 
+def _number_of_clusters(report, result, auto, caption, ylabel=None):
+    """The report's section on K: chosen by ``select_k`` (its scores and elbow chart) or given with ``--k``."""
+    report.heading("Number of clusters")
+    if not auto:
+        report.paragraph(f"**K = {result.n_clusters}**, given with `--k`.")
+        return
+    report.paragraph(f"**K = {result.n_clusters}**, chosen by `select_k`: {result.selection.verdict}.")
+    report.table(*scores_table(result.selection))
+    figure = elbow_figure(result.selection)
+    if ylabel is not None:
+        figure.axes[0].set_ylabel(ylabel)
+    report.figure(figure, caption)
+
+
 def _docs_report(path, corpus, result, auto, seed):
     from ..report import Report
 
     n_empty = int((result.labels < 0).sum())
     report = Report(f"Topics of {path.name}")
-    report.paragraph(_provenance())
+    report.paragraph(provenance())
     report.heading("Documents")
     vectorizer = result.vectorizer
     report.bullets([
@@ -246,15 +273,10 @@ def _docs_report(path, corpus, result, auto, seed):
         f"clustering: SphericalKMeans (cosine similarity), 3 k-means++ seedings per fit, seed {seed}",
     ])  # fmt: skip
 
-    report.heading("Number of clusters")
-    if auto:
-        report.paragraph(f"**K = {result.n_clusters}**, chosen by `select_k`: {result.selection.verdict}.")
-        report.table(*scores_table(result.selection))
-        figure = elbow_figure(result.selection)
-        figure.axes[0].set_ylabel("sum of cosine distances to the centres")
-        report.figure(figure, "Cosine distance sum against K, with the elbow and the mean silhouette")
-    else:
-        report.paragraph(f"**K = {result.n_clusters}**, given with `--k`.")
+    _number_of_clusters(
+        report, result, auto, "Cosine distance sum against K, with the elbow and the mean silhouette",
+        ylabel="sum of cosine distances to the centres",
+    )  # fmt: skip
 
     report.heading("Clusters")
     report.paragraph(
@@ -295,15 +317,12 @@ def _docs_report(path, corpus, result, auto, seed):
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--text-column", metavar="COL",
               help="The column holding the texts when PATH is a table (default: its first text column).")
-@click.option("--k", "k", default="auto", show_default=True, callback=_parse_k, metavar="N|auto",
-              help="Number of clusters, or 'auto' to choose it over --k-range (elbow and silhouette).")
-@click.option("--k-range", default="2..12", show_default=True, callback=_parse_k_range, metavar="FIRST..LAST",
-              help="Numbers of clusters to compare (or a list: 2,4,8).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same result.")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for the results (created; other files in it are kept).")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors, show no progress bar.")
-@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary (JSON) on stdout.")  # fmt: skip
+@k_option("Number of clusters, or 'auto' to choose it over --k-range (elbow and silhouette).")
+@k_range_option("2..12")
+@seed_option
+@output_folder_option
+@quiet_option
+@json_option
 def docs_command(path, text_column, k, k_range, seed, output, quiet, as_json):
     """Group documents by topic: TF-IDF and spherical (cosine) K-Means.
 
@@ -347,10 +366,7 @@ def docs_command(path, text_column, k, k_range, seed, output, quiet, as_json):
     with atomic_directory(output) as tmp:
         _documents_frame(corpus, result).to_csv(tmp / "documents.csv", index=False)
         _clusters_frame(result).to_csv(tmp / "clusters.csv", index=False)
-        report = _docs_report(path, corpus, result, k is None, seed)
-        (tmp / "report.md").write_text(report.to_markdown())
-        (tmp / "report.html").write_text(report.to_html())
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_report(tmp, _docs_report(path, corpus, result, k is None, seed), summary)
 
     if as_json:
         click.echo(json.dumps(summary, indent=2))
@@ -395,13 +411,9 @@ def _anomaly_view_figure(Xs, result, features, scaled, seed):
         points = Xs
         axis_labels = tuple(f"{name} (scaled)" if scaled else name for name in features)
     else:
-        from sklearn.decomposition import PCA
-
-        projection = PCA(n_components=2, random_state=0).fit(Xs)
+        projection, axis_labels = principal_plane(Xs)
         points = projection.transform(Xs)
-        share = projection.explained_variance_ratio_
-        axis_labels = (f"PC1 ({share[0]:.0%} of the variance)", f"PC2 ({share[1]:.0%} of the variance)")
-    figure, (ax,) = _new_axes()
+    figure, (ax,) = new_axes()
     title = f"{result.n_clusters} clusters; {int(result.is_anomaly.sum()):,} anomalies ringed in red"
     ClusterDisplay(points[inliers], result.labels[inliers], axis_labels=axis_labels, title=title).plot(ax=ax)
     flagged = result.is_anomaly
@@ -413,7 +425,7 @@ def _anomaly_view_figure(Xs, result, features, scaled, seed):
 
 def _score_figure(result):
     """Histogram of the scores with the threshold."""
-    figure, (ax,) = _new_axes(height=3.4)
+    figure, (ax,) = new_axes(height=3.4)
     ax.hist(result.scores, bins=60, color="0.5")
     ax.axvline(result.threshold, color="tab:red", linestyle="--", label=f"threshold {result.threshold:.3g}")
     ax.set_yscale("log")
@@ -424,22 +436,10 @@ def _score_figure(result):
 
 
 def _anomalies_report(data, prepared, result, auto, scale, contamination, seed, top, rows_name):
-    from ..report import Report
-
     n_used = len(prepared.X)
     n_flagged = int(result.is_anomaly.sum())
-    report = Report(f"Anomalies in {data.name}")
-    report.paragraph(_provenance())
-    report.heading("Data")
-    report.bullets(data_bullets(data, prepared, scale, "kmeans", seed))
-
-    report.heading("Number of clusters")
-    if auto:
-        report.paragraph(f"**K = {result.n_clusters}**, chosen by `select_k`: {result.selection.verdict}.")
-        report.table(*scores_table(result.selection))
-        report.figure(elbow_figure(result.selection), "Inertia against K, with the elbow and the mean silhouette")
-    else:
-        report.paragraph(f"**K = {result.n_clusters}**, given with `--k`.")
+    report = data_report(f"Anomalies in {data.name}", data, prepared, scale, "kmeans", seed)
+    _number_of_clusters(report, result, auto, "Inertia against K, with the elbow and the mean silhouette")
 
     report.heading("Anomalies")
     report.paragraph(
@@ -479,23 +479,19 @@ def _anomalies_report(data, prepared, result, auto, scale, contamination, seed, 
 
 
 @click.command("anomalies")
-@click.argument("data", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--columns", callback=_parse_names, metavar="A,B,...",
-              help="Columns to use (default: every numeric column).")
-@click.option("--k", "k", default="auto", show_default=True, callback=_parse_k, metavar="N|auto",
-              help="Number of clusters, or 'auto' to choose it over --k-range.")
-@click.option("--k-range", default="2..10", show_default=True, callback=_parse_k_range, metavar="FIRST..LAST",
-              help="Numbers of clusters to compare (or a list: 2,4,8).")
+@data_argument
+@click.option("--columns", callback=parse_names, metavar="A,B,...",
+              help="Columns to use (default: every numeric column).")  # fmt: skip
+@k_option()
+@k_range_option("2..10")
 @click.option("--contamination", type=click.FloatRange(0, 0.5, min_open=True), default=0.01, show_default=True,
-              help="Fraction of the rows to flag.")
-@click.option("--scale", type=click.Choice(list(SCALERS)), default="standard", show_default=True,
-              help="Put the features on one scale before clustering.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same result.")
-@click.option("--drop-missing", is_flag=True, help="Leave out the rows with missing values (default: refuse them).")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for the results (created; other files in it are kept).")
-@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors, show no progress bar.")
-@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable summary (JSON) on stdout.")  # fmt: skip
+              help="Fraction of the rows to flag.")  # fmt: skip
+@scale_option
+@seed_option
+@drop_missing_option
+@output_folder_option
+@quiet_option
+@json_option
 def anomalies_command(data, columns, k, k_range, contamination, scale, seed, drop_missing, output, quiet, as_json):
     """Flag the rows of DATA (CSV, TSV or Parquet) that fit no cluster.
 
@@ -531,12 +527,7 @@ def anomalies_command(data, columns, k, k_range, contamination, scale, seed, dro
     rows_name = f"rows.{'csv' if kind == 'csv' else kind}"
     names = [rows_name, "report.md", "report.html", "summary.json"]
     summary = jsonable({
-        "data": str(data),
-        "n_rows": len(prepared.frame),
-        "n_rows_used": len(prepared.X),
-        "features": prepared.features,
-        "skipped_columns": prepared.skipped,
-        "scale": scale,
+        **data_summary(data, prepared, scale),
         "seed": seed,
         "k": result.n_clusters,
         "k_chosen_by": "auto" if k is None else "user",
@@ -556,14 +547,12 @@ def anomalies_command(data, columns, k, k_range, contamination, scale, seed, dro
     with atomic_directory(output) as tmp:
         write_table(rows, tmp / rows_name, kind)
         report = _anomalies_report(data, prepared, result, k is None, scale, contamination, seed, top, rows_name)
-        (tmp / "report.md").write_text(report.to_markdown())
-        (tmp / "report.html").write_text(report.to_html())
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        write_report(tmp, report, summary)
 
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     elif not quiet:
-        click.echo(f"kmlab anomalies: {_data_line(data, prepared)}")
+        click.echo(f"kmlab anomalies: {data_line(data, prepared)}")
         how = result.selection.verdict if k is None else "given with --k"
         click.echo(f"K = {result.n_clusters} ({how})")
         click.echo(f"flagged {int(result.is_anomaly.sum()):,} of {len(prepared.X):,} rows "
