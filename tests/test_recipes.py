@@ -116,3 +116,19 @@ def test_bad_input_is_named(image, n_colors, message):
 def test_bad_color_space():
     with pytest.raises(ValueError, match="color_space"):
         quantize(np.zeros((2, 2, 3), dtype=np.uint8), 2, color_space="hsv")
+
+
+def test_many_colours_are_pooled_without_losing_quality(photo, monkeypatch):
+    import kmlab.recipes
+
+    monkeypatch.setattr(kmlab.recipes, "MAX_FIT_COLORS", 1000)
+    result = quantize(photo, 16, random_state=0)
+    assert result.n_unique_colors > 1000
+    pixels = photo.reshape(-1, 3).astype(np.float64)
+    full = SKKMeans(n_clusters=16, n_init=1, random_state=0).fit(pixels)
+    full_image = np.rint(full.cluster_centers_[full.labels_]).reshape(photo.shape)
+    assert psnr(photo, result.image) >= psnr(photo, full_image) - 0.2
+    # Every palette colour is the mean of the pixels drawn with it.
+    for index in range(16):
+        members = pixels[result.indices.ravel() == index]
+        np.testing.assert_allclose(result.palette[index], members.mean(axis=0), atol=0.5 + 1e-9)

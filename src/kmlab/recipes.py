@@ -29,6 +29,11 @@ import numpy as np
 
 COLOR_SPACES = ("rgb", "lab")
 
+# Above this many distinct colours, K-Means runs on the colours pooled into the
+# 32 x 32 x 32 cells of the RGB cube (each cell: the weighted mean of its colours,
+# weighted by its pixels) instead of on every distinct colour.
+MAX_FIT_COLORS = 1 << 16
+
 
 @dataclass(frozen=True)
 class Quantized:
@@ -115,13 +120,33 @@ def srgb_to_lab(rgb):
     return np.column_stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])])
 
 
+def _pool_colors(packed, points, weights):
+    """Distinct colours pooled into the 32**3 cells of the RGB cube: (cell means, cell weights).
+
+    A cell holds colours at most 7 apart per channel; its weighted mean and total
+    weight stand for them in K-Means (the means of clusters of whole cells are
+    exactly those of their colours), so the fit sees at most 32 768 points
+    whatever the photo.
+    """
+    cell = ((packed >> 19) << 10) | (((packed >> 11) & 31) << 5) | ((packed >> 3) & 31)
+    cell_weights = np.bincount(cell, weights=weights, minlength=1 << 15)
+    used = np.flatnonzero(cell_weights)
+    sums = np.column_stack([np.bincount(cell, weights=weights * points[:, c], minlength=1 << 15) for c in range(3)])
+    return sums[used] / cell_weights[used, None], cell_weights[used]
+
+
 def quantize(image, n_colors, *, color_space="rgb", dither=False, random_state=0, n_threads=None):
     """Reduce an image to ``n_colors`` colours with K-Means.
 
     K-Means runs on the image's distinct colours, each weighted by its number of
     pixels: the same objective as K-Means on every pixel (so the same quality),
-    on far fewer points.  Every pixel then takes its colour's palette entry
-    through a lookup table (or, with ``dither``, Floyd-Steinberg error diffusion).
+    on far fewer points.  Beyond ``MAX_FIT_COLORS`` distinct colours (a photo
+    has hundreds of thousands), the fit runs on the colours pooled into the
+    32 x 32 x 32 cells of the RGB cube, each distinct colour then takes its
+    nearest centre, and each palette colour is the mean of its pixels (on a
+    12-megapixel photo, as good as K-Means on every pixel: benchmarks/README.md).
+    Every pixel then takes its colour's palette entry through a lookup table
+    (or, with ``dither``, Floyd-Steinberg error diffusion).
 
     Parameters
     ----------
@@ -187,14 +212,21 @@ def quantize(image, n_colors, *, color_space="rgb", dither=False, random_state=0
         else:
             points = colors if color_space == "rgb" else srgb_to_lab(colors)
             kmeans = KMeans(n_clusters=n_colors, random_state=random_state, n_threads=n_threads)
-            labels = kmeans.fit(points, sample_weight=weights).labels_
-            if color_space == "rgb":
+            pooled = packed.size > MAX_FIT_COLORS
+            if pooled:
+                cell_means, cell_weights = _pool_colors(packed, points, weights)
+                kmeans.fit(cell_means, sample_weight=cell_weights)
+                labels = kmeans.predict(points)
+            else:
+                labels = kmeans.fit(points, sample_weight=weights).labels_
+            if color_space == "rgb" and not pooled:
                 palette = kmeans.cluster_centers_
             else:
+                # Each colour of the palette: the mean colour of the pixels it stands for.
                 totals = np.bincount(labels, weights=weights, minlength=n_colors)
                 palette = np.column_stack(
                     [np.bincount(labels, weights=weights * colors[:, c], minlength=n_colors) for c in range(3)]
-                ) / totals[:, None]
+                ) / np.maximum(totals, 1.0)[:, None]
 
         # Most used colour first.
         pixel_counts = np.bincount(labels, weights=weights, minlength=palette.shape[0])
