@@ -15,8 +15,17 @@ from testdata import blobs, positive_weights, sparsify
 
 import kmlab
 import kmlab._init
-from kmlab._init import SEEDINGS, _CandidateDistances, _shift, greedy_kmeans_plusplus, row_sqnorms64
-from kmlab._kernels.seeding import draw_candidates
+from kmlab._init import (
+    SEEDINGS,
+    SERIAL_SEEDING_MAX_WORK,
+    _CandidateDistances,
+    _shift,
+    greedy_kmeans_plusplus,
+    row_sqnorms64,
+    seeds_serially,
+    serial_seeding_supported,
+)
+from kmlab._kernels.seeding import blas_products, draw_candidates
 from kmlab._threads import kernel_threads, max_threads
 
 
@@ -423,3 +432,105 @@ def test_fast_seedings_run_once_with_n_init_auto(init):
     X = np.random.RandomState(0).normal(size=(200, 2))
     model = kmlab.KMeans(3, init=init, random_state=0).fit(X)
     assert model._n_init == 1
+
+
+# --- the serial k-means++ (one kernel call) against the general rounds --------------
+
+
+def seed_both_ways(monkeypatch, X, n_clusters, seed, weights=None, n_local_trials=None, offset=None):
+    """Greedy k-means++ serially, then through the general rounds; asserts both are the same.
+
+    Checks that each really took its path and that both leave the random state
+    where scikit-learn leaves it.
+    """
+    if not serial_seeding_supported(X.dtype):
+        pytest.skip("numba's BLAS rounds otherwise than numpy's here: k-means++ keeps to the general rounds")
+    weights = np.ones(X.shape[0], dtype=X.dtype) if weights is None else weights.astype(X.dtype)
+    x_sqnorms = row_sqnorms64(X, offset)
+    calls = []
+    kernel = kmlab._init.greedy_kmeans_plusplus_dense
+    monkeypatch.setattr(kmlab._init, "greedy_kmeans_plusplus_dense", lambda *args: calls.append(1) or kernel(*args))
+    results = []
+    for serial in (True, False):
+        monkeypatch.setattr(kmlab._init, "SERIAL_SEEDING_MAX_WORK", 10**12 if serial else 0)
+        random_state = np.random.RandomState(seed)
+        n_calls = len(calls)
+        centers, indices = greedy_kmeans_plusplus(
+            X, n_clusters, weights, random_state, x_sqnorms, n_local_trials, offset=offset
+        )
+        assert (len(calls) > n_calls) is serial
+        results.append((centers, indices, random_state.random_sample()))
+    (centers1, indices1, next1), (centers2, indices2, next2) = results
+    assert_array_equal(indices1, indices2)
+    assert indices1.dtype == indices2.dtype
+    assert_array_equal(centers1, centers2)
+    assert centers1.dtype == centers2.dtype == X.dtype
+    assert next1 == next2
+
+
+# 1 to 3 features: the triangle prune; 9 and 40: the GEMM screen.
+@pytest.mark.parametrize("n_features", [1, 3, 9, 40])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_serial_kmeans_plusplus_is_the_general_one(monkeypatch, seed, dtype, n_features):
+    X = make_data(seed, dtype=dtype, n_samples=400, n_features=n_features)
+    offset = X.mean(axis=0)
+    weights = positive_weights(400, seed)
+    for n_clusters, n_local_trials in [(1, None), (5, None), (17, None), (8, 1), (8, 10)]:
+        seed_both_ways(monkeypatch, X, n_clusters, seed, n_local_trials=n_local_trials, offset=offset)
+    seed_both_ways(monkeypatch, X, 12, seed, weights=weights)
+    # Far from the origin, uncentred: the prunes' bounds against cancellation.
+    seed_both_ways(monkeypatch, (X * 0.01 + 1e3).astype(dtype), 12, seed)
+
+
+@pytest.mark.parametrize("n_features", [2, 10])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_serial_kmeans_plusplus_on_odd_data(monkeypatch, seed, dtype, n_features):
+    rng = np.random.RandomState(seed)
+    # duplicates: candidates at equal distances, ties in the potentials
+    X = np.repeat(rng.normal(size=(30, n_features)), 4, axis=0).astype(dtype)
+    seed_both_ways(monkeypatch, X, 30, seed)
+    seed_both_ways(monkeypatch, X, 40, seed)
+    # zero weights, and as many clusters as samples
+    weights = np.where(rng.uniform(size=120) < 0.4, 0.0, rng.uniform(0.5, 2.0, size=120))
+    seed_both_ways(monkeypatch, X, 25, seed, weights=weights)
+    seed_both_ways(monkeypatch, X[:20], 20, seed)
+    # a constant column
+    X[:, 0] = 3.0
+    seed_both_ways(monkeypatch, X, 10, seed)
+
+
+def test_seeds_serially_routes_as_documented():
+    X = make_data(0, n_samples=300, n_features=3)
+    assert seeds_serially(X, 3) == serial_seeding_supported(X.dtype)
+    if not serial_seeding_supported(X.dtype):
+        pytest.skip("numba's BLAS rounds otherwise than numpy's here: k-means++ keeps to the general rounds")
+    assert not seeds_serially(sparsify(X, 0), 3)
+    # The threshold is on n_local_trials * n_samples * n_features, exclusive.
+    n_local_trials = -(-SERIAL_SEEDING_MAX_WORK // X.size)  # the fewest trials reaching it
+    assert seeds_serially(X, n_local_trials - 1)
+    assert not seeds_serially(X, n_local_trials)
+
+
+def test_overflowing_total_weight_fails_as_in_scikit_learn():
+    # The weights' float64 sum overflows: RandomState.choice refuses the
+    # probabilities, whichever path the rounds would take.
+    X = make_data(0, n_samples=50)
+    weights = np.full(50, 1e307)
+    with np.errstate(over="ignore"), pytest.raises(ValueError, match="probabilities do not sum to 1"):
+        sklearn.cluster.kmeans_plusplus(X, 3, sample_weight=weights, random_state=0)
+    with np.errstate(over="ignore"), pytest.raises(ValueError, match="probabilities do not sum to 1"):
+        greedy_kmeans_plusplus(X, 3, weights, np.random.RandomState(0))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_blas_products_are_numpys(dtype):
+    if not serial_seeding_supported(dtype):
+        pytest.skip("numba's BLAS rounds otherwise than numpy's here")
+    rng = np.random.RandomState(0)
+    for n_rows, n_cols in [(2, 300), (3, 1), (4, 999), (6, 4096)]:
+        matrix = rng.uniform(size=(n_rows, n_cols)).astype(dtype)
+        vector = rng.uniform(0.5, 2.0, size=n_cols).astype(dtype)
+        out = np.empty(n_rows, dtype=dtype)
+        first = blas_products(matrix, vector, out)
+        assert_array_equal(out, (matrix @ vector.reshape(-1, 1))[:, 0])
+        assert first == (matrix[:1] @ vector)[0]

@@ -14,8 +14,24 @@ import scipy.sparse as sp
 from testdata import blobs, positive_weights, sparsify
 from numpy.testing import assert_allclose, assert_array_equal
 
-from kmlab._kernels.lloyd import reduce_blocks, sq_dist_to_own_center_dense, sq_dist_to_own_center_sparse
-from kmlab._lloyd import LloydWorkspace, block_starts, kmeans_single_lloyd, labels_inertia
+import kmlab._lloyd
+from kmlab._kernels.lloyd import (
+    numpy_row_sqnorms,
+    numpy_sum,
+    reduce_blocks,
+    sq_dist_to_own_center_dense,
+    sq_dist_to_own_center_sparse,
+)
+from kmlab._lloyd import (
+    SERIAL_MAX_WORK,
+    LloydWorkspace,
+    block_starts,
+    kmeans_single_lloyd,
+    labels_inertia,
+    n_bound_groups,
+    runs_serially,
+    serial_run_supported,
+)
 from kmlab._threads import kernel_threads, max_threads
 
 # (n_samples, n_features, n_clusters); 700 rows make several blocks of rows.
@@ -256,3 +272,116 @@ def test_sq_dist_to_own_center_kernels(container, dtype):
         sq_dist_to_own_center_dense(X, np.zeros(X.shape[1], dtype=X.dtype), centers, labels, out)
     expected = naive.sq_distances(X, centers)[np.arange(90), labels]
     assert_allclose(out, expected, rtol=1e-12)
+
+
+# --- the serial run (one kernel call) against the general loop -----------------
+
+
+def run_both_ways(monkeypatch, X, weights, centers, max_iter=300, tol=0.0):
+    """``kmeans_single_lloyd`` through the serial kernel, then through the general loop.
+
+    Checks that each really took its path, and returns both results with the
+    distances each counted.
+    """
+    if not serial_run_supported(X.dtype):
+        pytest.skip("numpy rounds otherwise on this machine: runs keep to the general loop")
+    calls = []
+    kernel = kmlab._lloyd.lloyd_run_dense
+    monkeypatch.setattr(kmlab._lloyd, "lloyd_run_dense", lambda *args: calls.append(1) or kernel(*args))
+    results = []
+    for serial in (True, False):
+        monkeypatch.setattr(kmlab._lloyd, "SERIAL_MAX_WORK", 10**12 if serial else 0)
+        workspace = LloydWorkspace(X, centers.shape[0], offset=X.mean(axis=0).astype(X.dtype))
+        assert runs_serially(workspace) is serial
+        n_calls = len(calls)
+        result = kmeans_single_lloyd(X, weights, centers, max_iter, 0, tol, workspace)
+        assert (len(calls) > n_calls) is serial
+        results.append((*result, workspace.n_distances))
+    return results
+
+
+def assert_same_run(serial, general):
+    (labels1, inertia1, centers1, n_iter1, n_dist1), (labels2, inertia2, centers2, n_iter2, n_dist2) = serial, general
+    assert_array_equal(labels1, labels2)
+    assert labels1.dtype == labels2.dtype == np.int32
+    assert_array_equal(centers1, centers2)
+    assert centers1.dtype == centers2.dtype
+    assert inertia1 == inertia2
+    assert n_iter1 == n_iter2
+    assert n_dist1 == n_dist2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("shape", [*SHAPES, (300, 2, 4), (40, 9, 40), (600, 70, 6)], ids=str)
+def test_serial_run_is_the_general_run(monkeypatch, seed, shape, weighted, dtype):
+    X, weights, centers = make_input(seed, shape, dtype=dtype, weighted=weighted)
+    # tol=0 runs to strict convergence; the scaled 1e-4 may stop on the shift;
+    # max_iter=2 stops early and ends with one more assignment.
+    for max_iter, tol in [(300, 0.0), (300, naive.scaled_tol(X, 1e-4)), (2, 0.0)]:
+        assert_same_run(*run_both_ways(monkeypatch, X, weights, centers, max_iter, tol))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_far_centres", [1, 3])
+def test_serial_run_relocates_empty_clusters_as_the_general_run(monkeypatch, seed, n_far_centres, dtype):
+    X, weights, centers = make_input(seed, (200, 3, 6), dtype=dtype, weighted=True)
+    centers[:n_far_centres] = 1000.0 + np.arange(n_far_centres, dtype=dtype)[:, None]
+    relocations = []
+    relocate = LloydWorkspace._relocate_empty_clusters
+    monkeypatch.setattr(
+        LloydWorkspace, "_relocate_empty_clusters", lambda self, *args: relocations.append(1) or relocate(self, *args)
+    )
+    serial, general = run_both_ways(monkeypatch, X, weights, centers)
+    assert len(relocations) >= 2  # once in each run at least
+    assert_same_run(serial, general)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_serial_run_with_duplicates_and_zero_weights(monkeypatch, seed, dtype):
+    # More clusters than distinct samples (relocation cannot help), clusters of
+    # zero-weight samples only (empty by weight), and n_samples == n_clusters.
+    rng = np.random.RandomState(seed)
+    X = np.repeat(rng.normal(size=(4, 2)), 5, axis=0).astype(dtype)
+    weights = np.where(np.arange(20) % 5 == 0, 0.0, 1.0).astype(dtype)
+    for centers in (X[[0, 1, 5, 10, 15, 16]], X[::5] + np.asarray(0.1, dtype=dtype)):
+        assert_same_run(*run_both_ways(monkeypatch, X, weights, np.ascontiguousarray(centers)))
+    X = rng.normal(size=(7, 1)).astype(dtype)
+    assert_same_run(*run_both_ways(monkeypatch, X, np.ones(7, dtype=dtype), X.copy()))
+
+
+def test_runs_serially_routes_as_documented():
+    X, _, _ = make_input(0, (300, 2, 4))
+    small = LloydWorkspace(X, 4)
+    assert runs_serially(small) == serial_run_supported(X.dtype)
+    if not serial_run_supported(X.dtype):
+        pytest.skip("numpy rounds otherwise on this machine: runs keep to the general loop")
+    assert not runs_serially(small, verbose=1)  # the general loop prints
+    assert not runs_serially(small, on_step=lambda *args: None)  # the general loop reports each step
+    assert not runs_serially(LloydWorkspace(X, 4, update=False))
+    assert not runs_serially(LloydWorkspace(sp.csr_matrix(X), 4))
+    bounded = LloydWorkspace(X, 4, n_groups=n_bound_groups("hamerly", 300, 4), x_sqnorms=np.ones(300))
+    assert not runs_serially(bounded)
+    # The threshold is on n_samples * n_clusters * n_features, exclusive.
+    n_clusters = -(-SERIAL_MAX_WORK // X.size)  # the fewest clusters reaching it
+    assert runs_serially(LloydWorkspace(X, n_clusters - 1))
+    assert not runs_serially(LloydWorkspace(X, n_clusters))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_numpy_row_sqnorms_is_einsum(dtype):
+    if not serial_run_supported(dtype):
+        pytest.skip("numpy's einsum rounds otherwise on this machine")
+    rng = np.random.RandomState(0)
+    for n_features in [1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 257]:
+        A = (rng.normal(size=(50, n_features)) * 10.0 ** rng.uniform(-4, 4, size=(50, 1))).astype(dtype)
+        out = np.empty(50, dtype=dtype)
+        numpy_row_sqnorms(A, out)
+        assert_array_equal(out, np.einsum("ij,ij->i", A, A))
+
+
+def test_numpy_sum_is_numpys_sum():
+    rng = np.random.RandomState(1)
+    for n in range(129):
+        values = rng.uniform(size=n) * 10.0 ** rng.uniform(-6, 6, size=n)
+        assert numpy_sum(values) == values.sum()

@@ -1,16 +1,23 @@
-"""One-time costs: what ``import kmlab`` loads, and what the warm-up compiles.
+"""Overheads: what ``import kmlab`` loads, what the warm-up compiles, what a small fit calls.
 
-These tests check *which modules* get imported and *which kernels* get compiled,
-never how long anything takes: timings belong to ``benchmarks/``.
+These tests check *which modules* get imported, *which kernels* get compiled and
+*which drivers* a small fit goes through, never how long anything takes:
+timings belong to ``benchmarks/``.
 """
 
 import json
 import subprocess
 import sys
+from collections import Counter
 
+import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
+from sklearn.datasets import make_blobs
 
 import kmlab
+import kmlab._init
+import kmlab._lloyd
 from kmlab.cli import main
 
 HEAVY_MODULES = ("numba", "scipy", "sklearn")
@@ -99,3 +106,64 @@ print(json.dumps(missing))
         "kmlab warmup does not reach these kernels through KMeans and kmeans_plusplus; "
         "reach them from kmlab/_warmup.py (or from a KMeans option it tries)"
     )
+
+
+# --- small fits: one kernel call per seeding and per Lloyd run ---------------------
+
+
+def tutorial_data():
+    return make_blobs(n_samples=300, centers=4, cluster_std=0.60, random_state=0)[0]
+
+
+def count_calls(monkeypatch):
+    """Count the serial kernels' calls and the general Lloyd loop's assignments."""
+    calls = Counter()
+    for module, name in [(kmlab._init, "greedy_kmeans_plusplus_dense"), (kmlab._lloyd, "lloyd_run_dense")]:
+        kernel = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *args, _k=kernel, _n=name: calls.update([_n]) or _k(*args))
+    assign = kmlab._lloyd.LloydWorkspace.assign
+    monkeypatch.setattr(
+        kmlab._lloyd.LloydWorkspace, "assign", lambda self, *a, **k: calls.update(["assign"]) or assign(self, *a, **k)
+    )
+    return calls
+
+
+def test_small_fit_makes_one_kernel_call_per_seeding_and_run(monkeypatch):
+    float64 = np.dtype(np.float64)
+    if not (kmlab._lloyd.serial_run_supported(float64) and kmlab._init.serial_seeding_supported(float64)):
+        pytest.skip("numpy rounds otherwise on this machine: small fits keep to the general drivers")
+    calls = count_calls(monkeypatch)
+    kmlab.KMeans(n_clusters=4, n_init=10, random_state=0).fit(tutorial_data())
+    assert calls == {"greedy_kmeans_plusplus_dense": 10, "lloyd_run_dense": 10}
+
+
+def test_observed_or_printed_fits_keep_to_the_general_loop(monkeypatch, capsys):
+    calls = count_calls(monkeypatch)
+    kmlab.KMeans(n_clusters=4, n_init=2, random_state=0, record_history=True).fit(tutorial_data())
+    kmlab.KMeans(n_clusters=4, n_init=2, random_state=0, verbose=1).fit(tutorial_data())
+    assert "Initialization complete" in capsys.readouterr().out
+    assert calls["lloyd_run_dense"] == 0
+    assert calls["assign"] >= 8
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_small_fits_are_the_general_drivers_fits(monkeypatch, seed, dtype):
+    X = tutorial_data().astype(dtype)
+    weights = np.random.RandomState(seed).uniform(0.5, 2.0, size=X.shape[0])
+    fits = []
+    for serial_work in (10**12, 0):
+        monkeypatch.setattr(kmlab._init, "SERIAL_SEEDING_MAX_WORK", serial_work)
+        monkeypatch.setattr(kmlab._lloyd, "SERIAL_MAX_WORK", serial_work)
+        fits.append(
+            [
+                kmlab.KMeans(n_clusters=4, n_init=10, random_state=seed).fit(X),
+                kmlab.KMeans(n_clusters=7, n_init=3, random_state=seed, tol=0).fit(X, sample_weight=weights),
+                kmlab.KMeans(n_clusters=5, n_init=2, random_state=seed, max_iter=2).fit(X[:, :1]),
+            ]
+        )
+    for serial, general in zip(*fits):
+        assert_array_equal(serial.labels_, general.labels_)
+        assert_array_equal(serial.cluster_centers_, general.cluster_centers_)
+        assert serial.inertia_ == general.inertia_
+        assert serial.n_iter_ == general.n_iter_
+        assert serial.n_distances_ == general.n_distances_

@@ -10,6 +10,8 @@ Memory beyond ``X`` is O(n_samples + n_clusters * n_features): row-sized
 vectors and chunks of rows, never an n_samples x n_clusters matrix.
 """
 
+import math
+from functools import lru_cache
 from numbers import Integral
 
 import numpy as np
@@ -19,16 +21,19 @@ from sklearn.utils._param_validation import Interval, validate_params
 
 from ._kernels.seeding import (
     adopt_center,
+    blas_products,
     closest_sq_distances_dense,
     closest_sq_distances_sparse,
     draw_candidates,
+    greedy_kmeans_plusplus_dense,
     nearest_candidate_dense,
     nearest_candidate_sparse,
+    prepare_candidates_dense,
     row_sqnorms_sparse,
     search_cumulative,
 )
 from ._lloyd import block_starts
-from ._threads import kernel_threads, resolve_n_threads, threads_for
+from ._threads import MIN_WORK_PER_THREAD, kernel_threads, resolve_n_threads, threads_for
 from ._validation import check_data, check_weights
 
 # Bound on the float64 copies of rows made at a time (norms, one-candidate
@@ -39,6 +44,12 @@ _SCRATCH_BYTES = 32 * 2**20
 # features on, and by the triangle inequality below (measured on blobs and
 # Gaussian data: the screen's GEMM does not pay with fewer features).
 SCREEN_MIN_FEATURES = 8
+
+# Dense k-means++ whose rounds cost fewer multiply-adds than this
+# (n_local_trials * n_samples * n_features) runs in one serial kernel call: the
+# parallel kernels would get one thread anyway (kmlab._threads.threads_for), and
+# the Python overhead of a round would dominate.
+SERIAL_SEEDING_MAX_WORK = 2 * MIN_WORK_PER_THREAD
 
 # k-means|| compares the samples with at most this many candidates per pass.
 _CANDIDATE_BLOCK = 512
@@ -128,6 +139,24 @@ def _one_candidate_sq_distances(X, shift, x_sqnorms64, candidate, closest, out):
         np.minimum(closest[part], distances[0].astype(X.dtype), out=out[part])
 
 
+def _prune_constants(X, shift):
+    """The constants of the dense prunes (see :class:`_CandidateDistances`).
+
+    Returns the formula's slack ``s``, the screen's ``a`` and ``b``, and the
+    offset in float64.
+    """
+    n_features = X.shape[1]
+    # (-2 c.x + ||c||^2) + ||x||^2 from computed norms, in float64, is off by
+    # at most (3d + 16) 2^-53 (||x||^2 + ||c||^2); (4d + 16) 2^-53 to be safe.
+    formula_slack = (n_features + 4) * 2.0**-51
+    u = 2.0**-24 if X.dtype == np.float32 else 2.0**-53
+    gamma = n_features * u / (1 - n_features * u)
+    shift64 = shift.astype(np.float64)
+    screen_a = gamma * (1 + u) + u * (1 + u)
+    screen_b = (gamma + (n_features + 2) * 2.0**-53) * np.sqrt(shift64 @ shift64)
+    return formula_slack, screen_a, screen_b, shift64
+
+
 class _CandidateDistances:
     """Squared distances from candidate samples to all samples, scikit-learn's bits.
 
@@ -157,15 +186,8 @@ class _CandidateDistances:
         dense = not sp.issparse(X)
         self.screen = dense and n_features >= SCREEN_MIN_FEATURES
         self.triangle = dense and not self.screen
-        # (-2 c.x + ||c||^2) + ||x||^2 from computed norms, in float64, is off by
-        # at most (3d + 16) 2^-53 (||x||^2 + ||c||^2); (4d + 16) 2^-53 to be safe.
-        self.formula_slack = (n_features + 4) * 2.0**-51
-        if self.screen:
-            u = np.finfo(X.dtype).eps / 2
-            gamma = n_features * u / (1 - n_features * u)
-            self.shift64 = shift.astype(np.float64)
-            self.screen_a = gamma * (1 + u) + u * (1 + u)
-            self.screen_b = (gamma + (n_features + 2) * 2.0**-53) * np.sqrt(self.shift64 @ self.shift64)
+        if dense:
+            self.formula_slack, self.screen_a, self.screen_b, self.shift64 = _prune_constants(X, shift)
         self.x_norms = np.sqrt(x_sqnorms64) if self.screen else x_sqnorms64[:0]
         self.labels = np.zeros(n_samples if self.triangle else 0, dtype=np.int64)
         self.centers = np.empty((n_clusters if self.triangle else 0, n_features))
@@ -174,8 +196,9 @@ class _CandidateDistances:
 
     def __call__(self, ids, closest, out):
         X, shift, x_sqnorms64 = self.X, self.shift, self.x_sqnorms64
-        candidates = _rows(X, ids, shift, np.float64)
-        n_candidates, n_features = candidates.shape
+        n_candidates, n_features = len(ids), X.shape[1]
+        if sp.issparse(X) or n_candidates == 1:
+            candidates = _rows(X, ids, shift, np.float64)
         if sp.issparse(X):
             # scikit-learn passes the first centre as a dense row (norm by einsum)
             # and the candidates as sparse rows (csr_row_norms): so do we.
@@ -193,25 +216,19 @@ class _CandidateDistances:
         if n_candidates == 1:
             _one_candidate_sq_distances(X, shift, x_sqnorms64, candidates, closest, out[0])
             return
-        cand_sqnorms = np.einsum("ij,ij->i", candidates, candidates)
         # Transposed and zero-padded to whole vectors of 8 candidates (the lanes of
-        # the exact computation).
-        candidates_t = np.zeros((n_features, -(-n_candidates // 8) * 8))
-        candidates_t[:, :n_candidates] = candidates.T
-        if self.screen:
-            cand_norms = np.sqrt(cand_sqnorms)
-            screen_c = candidates.astype(X.dtype)
-            screen_terms = (1 - self.formula_slack) * cand_sqnorms + 2 * (candidates @ self.shift64)
-            screen_terms -= 2 * self.screen_b * cand_norms
-            screen_coefs = 2 * self.screen_a * cand_norms
-        else:
-            screen_c, screen_terms, screen_coefs = np.empty((0, n_features), dtype=X.dtype), np.empty(0), np.empty(0)
-        center_min_sq = np.empty(0)
-        if self.triangle:
-            # Direct differences are off by (d + 3) 2^-53 relatively: shrunk by
-            # twice the formula's slack, lower bounds.
-            diff = self.centers[: self.n_centers, None, :] - candidates[None, :, :]
-            center_min_sq = np.einsum("ijk,ijk->ij", diff, diff).min(axis=1) * (1.0 - 2.0 * self.formula_slack)
+        # the exact computation); the prunes' bounds.
+        candidates_t = np.empty((n_features, -(-n_candidates // 8) * 8))
+        cand_sqnorms = np.empty(n_candidates)
+        n_screened = n_candidates if self.screen else 0
+        screen_c = np.empty((n_screened, n_features), dtype=X.dtype)
+        screen_terms, screen_coefs = np.empty(n_screened), np.empty(n_screened)
+        center_min_sq = np.empty(self.n_centers if self.triangle else 0)
+        prepare_candidates_dense(
+            X, shift, ids, x_sqnorms64, self.shift64, self.screen_a, self.screen_b, self.formula_slack,
+            self.centers[: self.n_centers], candidates_t, cand_sqnorms, screen_c, screen_terms, screen_coefs,
+            center_min_sq,
+        )  # fmt: skip
         threads_for(n_candidates * X.size)
         closest_sq_distances_dense(
             X, shift, x_sqnorms64, self.x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms,
@@ -225,6 +242,47 @@ class _CandidateDistances:
         threads_for(closest.shape[0])
         adopt_center(sq_distances, self.n_centers, closest, self.labels)
         self.n_centers += 1
+
+
+@lru_cache(maxsize=None)
+def serial_seeding_supported(dtype):
+    """Whether numba's BLAS products give numpy's bits for ``dtype`` on this machine.
+
+    The serial k-means++ (:func:`kmlab._kernels.seeding.greedy_kmeans_plusplus_dense`)
+    makes the GEMV and DOT calls numpy makes for ``distances @ sample_weight``
+    and ``candidate @ rows.T``, through the BLAS scipy exposes to numba; numpy
+    may carry another one.  Checked once per process on a few shapes: where the
+    results differ, k-means++ keeps to the general rounds.
+    """
+    rng = np.random.default_rng(0)
+    for n_rows, n_cols in [(2, 37), (3, 300), (5, 1000), (7, 2049)]:
+        matrix = rng.uniform(0.0, 1.0, (n_rows, n_cols)).astype(dtype)
+        vector = rng.uniform(0.0, 3.0, n_cols).astype(dtype)
+        out = np.empty(n_rows, dtype=dtype)
+        first = blas_products(matrix, vector, out)
+        if not np.array_equal(out, (matrix @ vector.reshape(-1, 1))[:, 0]) or first != (matrix[:1] @ vector)[0]:
+            return False
+    for n_rows, n_cols in [(300, 2), (1000, 9), (50, 64)]:
+        rows = rng.standard_normal((n_rows, n_cols))
+        out = np.empty(n_rows)
+        blas_products(rows, rows[0], out)
+        if not np.array_equal(out, (rows[:1] @ rows.T)[0]):
+            return False
+    return True
+
+
+def seeds_serially(X, n_local_trials):
+    """Whether :func:`greedy_kmeans_plusplus` runs its rounds in one kernel call.
+
+    It does for dense data whose rounds cost fewer than SERIAL_SEEDING_MAX_WORK
+    multiply-adds, where numba's BLAS rounds as numpy's
+    (:func:`serial_seeding_supported`).  The centres are the same either way.
+    """
+    return (
+        not sp.issparse(X)
+        and n_local_trials * X.size < SERIAL_SEEDING_MAX_WORK
+        and serial_seeding_supported(X.dtype)
+    )
 
 
 def greedy_kmeans_plusplus(
@@ -249,6 +307,11 @@ def greedy_kmeans_plusplus(
     its BLAS thread count; kmlab gives its one-thread result whatever
     ``n_threads``.
 
+    Small dense data (:func:`seeds_serially`) runs every round in one kernel
+    call, :func:`kmlab._kernels.seeding.greedy_kmeans_plusplus_dense`, on the
+    same values and with the same draws: the same centres, without the Python
+    overhead of a round.
+
     Parameters
     ----------
     X : ndarray or CSR matrix of shape (n_samples, n_features)
@@ -260,7 +323,8 @@ def greedy_kmeans_plusplus(
     random_state : RandomState
         The draws.
     x_sqnorms64 : ndarray of shape (n_samples,), default=None
-        ``row_sqnorms64(X, offset)``, when the caller has it already.
+        ``row_sqnorms64(X, offset)``, when the caller has it already (the
+        candidates' squared norms are read from it).
     n_local_trials : int, default=None
         Candidates per centre after the first; None: ``2 + int(log(n_clusters))``.
     offset : ndarray of shape (n_features,), dtype of X, default=None
@@ -295,10 +359,25 @@ def greedy_kmeans_plusplus(
         x_sqnorms64 = row_sqnorms64(X, offset)
     if n_local_trials is None:
         n_local_trials = 2 + int(np.log(n_clusters))
-    sq_distances = _CandidateDistances(X, shift, x_sqnorms64, n_clusters)
-    indices = np.full(n_clusters, -1, dtype=int)
+    total_weight = sample_weight.sum()
+    # An overflowing total makes RandomState.choice raise: the general rounds let it.
+    if seeds_serially(X, n_local_trials) and math.isfinite(total_weight):
+        # scikit-learn's draws, in its order and drawn at once: choice's one
+        # uniform, then each round's (uniform(0, 1) is 0 + 1 * random_sample()).
+        draws = random_state.random_sample(1 + (n_clusters - 1) * n_local_trials)
+        formula_slack, screen_a, screen_b, shift64 = _prune_constants(X, shift)
+        indices = np.empty(n_clusters, dtype=np.int64)
+        centers = np.empty((n_clusters, X.shape[1]), dtype=X.dtype)
+        greedy_kmeans_plusplus_dense(
+            X, shift, sample_weight, sample_weight / total_weight, x_sqnorms64, draws[0],
+            draws[1:].reshape(n_clusters - 1, n_local_trials), shift64, screen_a, screen_b, formula_slack,
+            X.shape[1] >= SCREEN_MIN_FEATURES, indices, centers,
+        )  # fmt: skip
+        return centers, indices
 
-    indices[0] = random_state.choice(n_samples, p=sample_weight / sample_weight.sum())
+    indices = np.full(n_clusters, -1, dtype=np.int64)
+    indices[0] = random_state.choice(n_samples, p=sample_weight / total_weight)
+    sq_distances = _CandidateDistances(X, shift, x_sqnorms64, n_clusters)
     closest = np.full(n_samples, np.inf, dtype=X.dtype)
     first = np.empty((1, n_samples), dtype=X.dtype)
     sq_distances(indices[:1], closest, first)

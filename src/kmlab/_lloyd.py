@@ -10,7 +10,15 @@ runs its kernels inside :func:`kmlab._threads.kernel_threads` set by the caller.
 The step the loop needs from an engine is :meth:`LloydWorkspace.assign`:
 ``(X, centers) -> labels, partial sums, weights, inertia``.  A GPU or a
 distributed backend can later supply the same step.
+
+Small dense runs without bounds skip that loop: one kernel call,
+:func:`kmlab._kernels.lloyd.lloyd_run_dense`, runs the whole run serially with
+the same arithmetic (see :func:`runs_serially`), so that the Python overhead of
+an iteration (tens of microseconds) does not dominate fits of a few hundred
+samples.
 """
+
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -22,11 +30,14 @@ from ._kernels.lloyd import (
     average_centers,
     inertia_dense,
     inertia_sparse,
+    lloyd_run_dense,
+    numpy_row_sqnorms,
+    numpy_sum,
     reduce_blocks,
     sq_dist_to_own_center_dense,
     sq_dist_to_own_center_sparse,
 )
-from ._threads import threads_for
+from ._threads import MIN_WORK_PER_THREAD, threads_for
 
 # Blocks are the unit of parallel work and of partial sums.  Their number depends
 # on the data's shape only, so results do not depend on the thread count.
@@ -39,6 +50,12 @@ BOUNDS_BYTES = 64 * 2**20
 # Exact variants, by the number of lower bounds each sample keeps.
 ALGORITHMS = ("lloyd", "hamerly", "yinyang", "elkan")
 
+# Runs without bounds on dense data whose assignment costs fewer multiply-adds
+# than this (n_samples * n_clusters * n_features) go through the serial kernel:
+# the parallel kernels would get one thread anyway (kmlab._threads.threads_for),
+# and the Python overhead of an iteration would dominate.
+SERIAL_MAX_WORK = 2 * MIN_WORK_PER_THREAD
+
 
 def block_starts(n_samples, max_blocks=MAX_BLOCKS):
     """Row offsets of the blocks: at most ``max_blocks``, at least CHUNK rows each."""
@@ -49,6 +66,47 @@ def block_starts(n_samples, max_blocks=MAX_BLOCKS):
 def center_sqnorms(centers):
     """Squared norms of the centres, as scikit-learn's ``row_norms`` computes them."""
     return np.einsum("ij,ij->i", centers, centers)
+
+
+@lru_cache(maxsize=None)
+def serial_run_supported(dtype):
+    """Whether the serial kernel reproduces numpy's rounding for ``dtype`` on this machine.
+
+    :func:`kmlab._kernels.lloyd.lloyd_run_dense` emulates two numpy reductions
+    (the centres' squared norms by ``einsum``, the sum of the blocks' inertias);
+    numpy's einsum order depends on the SIMD width of its build.  Checked once
+    per process on rows of every length up to 80 and on sums of up to 128
+    values: where numpy rounds otherwise, runs keep to the general loop.
+    """
+    rng = np.random.default_rng(0)
+    rows = (rng.standard_normal((16, 80)) * 10.0 ** rng.uniform(-3, 3, (16, 1))).astype(dtype)
+    sqnorms = np.empty(16, dtype=dtype)
+    for n_features in range(1, 81):
+        part = np.ascontiguousarray(rows[:, :n_features])
+        numpy_row_sqnorms(part, sqnorms)
+        if not np.array_equal(sqnorms, np.einsum("ij,ij->i", part, part)):
+            return False
+    values = rng.uniform(0.0, 1.0, 128) * 10.0 ** rng.uniform(-3, 3, 128)
+    return all(numpy_sum(values[:n]) == values[:n].sum() for n in range(129))
+
+
+def runs_serially(workspace, verbose=0, on_step=None):
+    """Whether :func:`kmeans_single_lloyd` runs with ``workspace`` in one kernel call.
+
+    It does for dense data without bounds whose assignment costs fewer than
+    SERIAL_MAX_WORK multiply-adds, unless the run is printed (``verbose``) or
+    observed (``on_step``), and where numpy rounds as the kernel expects
+    (:func:`serial_run_supported`).  Results are the same either way.
+    """
+    return (
+        not verbose
+        and on_step is None
+        and not workspace.sparse
+        and not workspace.track_bounds
+        and workspace.update
+        and workspace.assign_work < SERIAL_MAX_WORK
+        and serial_run_supported(workspace.dtype)
+    )
 
 
 def n_bound_groups(algorithm, n_samples, n_clusters):
@@ -132,6 +190,8 @@ class LloydWorkspace:
     def __init__(self, X, n_clusters, update=True, offset=None, n_groups=0, x_sqnorms=None):
         n_samples, n_features = X.shape
         self.sparse = sp.issparse(X)
+        self.update = update
+        self.dtype = X.dtype
         max_blocks = MAX_BLOCKS
         if update:
             max_blocks = max(1, min(MAX_BLOCKS, PARTIAL_SUMS_BYTES // (8 * n_clusters * n_features)))
@@ -296,6 +356,8 @@ def kmeans_single_lloyd(
     the labels match the returned centres.  Bounds in ``workspace`` only skip
     work: the iterates are those of plain Lloyd.  ``adaptive`` lets the run drop
     bounds that skip too little.  Without a ``workspace``, plain Lloyd on X as it is.
+    Small dense runs without bounds take one kernel call (:func:`runs_serially`),
+    with the same iterates.
 
     ``on_step(phase, iteration, centers, labels, inertia, extra)``, when given,
     is called with the initial centres ('init'), after every assignment
@@ -317,6 +379,8 @@ def kmeans_single_lloyd(
     labels = np.full(X.shape[0], -1, dtype=np.int32)
     if workspace is None:
         workspace = LloydWorkspace(X, centers.shape[0])
+    if runs_serially(workspace, verbose, on_step):
+        return _run_serially(X, sample_weight, centers, centers_new, labels, max_iter, tol, workspace)
     workspace.start(centers, max_iter + 1)
     strict_convergence = False
     observe = on_step is not None
@@ -354,6 +418,32 @@ def kmeans_single_lloyd(
     if observe and not strict_convergence:
         on_step("assign", i + 1, centers, labels, inertia, {"n_changed": n_changed})
     return labels, inertia, centers, i + 1
+
+
+def _run_serially(X, sample_weight, centers, centers_new, labels, max_iter, tol, workspace):
+    """:func:`kmeans_single_lloyd` in one kernel call (see :func:`runs_serially`).
+
+    The kernel hands empty clusters back: their relocation is the general
+    loop's, numpy's ``argpartition`` included, and the run goes on.
+    """
+    ws = workspace
+    state = np.zeros(2, dtype=np.int64)
+    resume = False
+    while True:
+        finished, inertia = lloyd_run_dense(
+            X, ws.offset, sample_weight, ws.block_starts, max_iter, float(tol), resume, centers, centers_new, labels,
+            ws.sums, ws.weights, ws.block_sums, ws.block_weights, ws.block_inertia, ws.block_changed,
+            ws.block_computed, ws.moves, state,
+        )  # fmt: skip
+        if finished:
+            break
+        ws._relocate_empty_clusters(X, sample_weight, centers, labels)
+        resume = True
+    n_iter = int(state[0])
+    # One assignment per iteration, and a last one unless the labels repeated.
+    n_assignments = n_iter + int(state[1])
+    ws.n_distances = n_assignments * X.shape[0] * centers.shape[0]
+    return labels, inertia, centers, n_iter
 
 
 def labels_inertia(X, sample_weight, centers, with_inertia=True):

@@ -13,6 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import KMeans, KMedoids, MiniBatchKMeans, kmeans_plusplus
+from ._init import SERIAL_SEEDING_MAX_WORK
 from .metrics import silhouette_samples, simplified_silhouette_samples
 from .recipes import quantize
 
@@ -36,6 +37,8 @@ def _options(parameter):
 def _exercise(X):
     """Run every code path that reaches a kernel, on ``X``."""
     kmeans_plusplus(X, _N_CLUSTERS, random_state=0)
+    if not sp.issparse(X):  # enough trials for the general (parallel) k-means++ rounds
+        kmeans_plusplus(X, _N_CLUSTERS, random_state=0, n_local_trials=SERIAL_SEEDING_MAX_WORK // X.size + 1)
     for init in _options("init"):
         KMeans(_N_CLUSTERS, init=init, n_init=1, random_state=0).fit(X)
     for algorithm in _options("algorithm"):

@@ -15,6 +15,9 @@ products from BLAS GEMM on chunks of rows: scikit-learn's expression and call, s
 the labels round the same way.  Inertia and partial sums are accumulated in float64 from the
 exact differences ``x - c``, so that a float32 inertia of 1e-8 is not lost to
 cancellation.
+
+:func:`lloyd_run_dense` runs a whole run of plain Lloyd in one call, serially, for
+small data: the same per-block functions on the same blocks, one after the other.
 """
 
 import numpy as np
@@ -56,52 +59,68 @@ def assign_dense(
     block_changed,  # OUT (n_blocks,) int64: labels that changed
     block_computed,  # OUT (n_blocks,) int64: samples compared with every centre
 ):
-    n_blocks = block_starts.shape[0] - 1
+    for b in prange(block_starts.shape[0] - 1):
+        # int64 whichever type prange gives its index: one compiled block function.
+        _assign_block(
+            np.int64(b), X, offset, sample_weight, centers, centers_t, centers_sqnorm, block_starts, update,
+            with_inertia, track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift,
+            step, x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
+            block_sums, block_weights, block_inertia, block_changed, block_computed,
+        )  # fmt: skip
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _assign_block(
+    b, X, offset, sample_weight, centers, centers_t, centers_sqnorm, block_starts, update, with_inertia,
+    track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift, step,
+    x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
+    block_sums, block_weights, block_inertia, block_changed, block_computed,
+):  # fmt: skip
+    """Block ``b`` of :func:`assign_dense` (its arguments); the serial run calls it too."""
     n_clusters, n_features = centers.shape
-    for b in prange(n_blocks):
-        rows = np.empty((CHUNK, n_features), dtype=X.dtype)
-        dots = np.empty((CHUNK, n_clusters), dtype=X.dtype)
-        gathered = np.empty(CHUNK, dtype=np.int64)
-        n_gathered = 0
-        changed = 0
-        computed = 0
-        last_row = block_starts[b + 1] - 1
-        for row in range(block_starts[b], block_starts[b + 1]):
-            certain = track_bounds and labels[row] >= 0 and _label_is_certain(
-                X, offset, row, centers, labels, use_groups, center_moves, global_moves, global_mover,
-                group_drift, step, x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp,
+    rows = np.empty((CHUNK, n_features), dtype=X.dtype)
+    dots = np.empty((CHUNK, n_clusters), dtype=X.dtype)
+    gathered = np.empty(CHUNK, dtype=np.int64)
+    n_gathered = 0
+    changed = 0
+    computed = 0
+    last_row = block_starts[b + 1] - 1
+    for row in range(block_starts[b], block_starts[b + 1]):
+        certain = track_bounds and labels[row] >= 0 and _label_is_certain(
+            X, offset, row, centers, labels, use_groups, center_moves, global_moves, global_mover,
+            group_drift, step, x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp,
+        )  # fmt: skip
+        if not certain:
+            for f in range(n_features):
+                rows[n_gathered, f] = X[row, f] - offset[f]
+            gathered[n_gathered] = row
+            n_gathered += 1
+        if n_gathered == CHUNK or (row == last_row and n_gathered > 0):
+            changed += _assign_gathered(
+                rows, dots, gathered, n_gathered, centers, centers_t, centers_sqnorm, track_bounds,
+                use_groups, group_of, step, x_sqnorms, err_coef, center_norm_max, X, offset,
+                labels, upper, lower_min, lower, stamp,
             )  # fmt: skip
-            if not certain:
-                for f in range(n_features):
-                    rows[n_gathered, f] = X[row, f] - offset[f]
-                gathered[n_gathered] = row
-                n_gathered += 1
-            if n_gathered == CHUNK or (row == last_row and n_gathered > 0):
-                changed += _assign_gathered(
-                    rows, dots, gathered, n_gathered, centers, centers_t, centers_sqnorm, track_bounds,
-                    use_groups, group_of, step, x_sqnorms, err_coef, center_norm_max, X, offset,
-                    labels, upper, lower_min, lower, stamp,
-                )  # fmt: skip
-                computed += n_gathered
-                n_gathered = 0
-        block_changed[b] = changed
-        block_computed[b] = computed
-        # Sums and inertia in row order, once every label of the block is final, so
-        # that they do not depend on which samples the bounds let through.
+            computed += n_gathered
+            n_gathered = 0
+    block_changed[b] = changed
+    block_computed[b] = computed
+    # Sums and inertia in row order, once every label of the block is final, so
+    # that they do not depend on which samples the bounds let through.
+    if update:
+        block_sums[b, :, :] = 0.0
+        block_weights[b, :] = 0.0
+    inertia = 0.0
+    for row in range(block_starts[b], block_starts[b + 1]):
+        label = labels[row]
+        weight = np.float64(sample_weight[row])
+        if with_inertia:
+            inertia += weight * _dense_sq_dist(X, offset, row, centers, label)
         if update:
-            block_sums[b, :, :] = 0.0
-            block_weights[b, :] = 0.0
-        inertia = 0.0
-        for row in range(block_starts[b], block_starts[b + 1]):
-            label = labels[row]
-            weight = np.float64(sample_weight[row])
-            if with_inertia:
-                inertia += weight * _dense_sq_dist(X, offset, row, centers, label)
-            if update:
-                block_weights[b, label] += weight
-                for f in range(n_features):
-                    block_sums[b, label, f] += np.float64(X[row, f] - offset[f]) * weight
-        block_inertia[b] = inertia
+            block_weights[b, label] += weight
+            for f in range(n_features):
+                block_sums[b, label, f] += np.float64(X[row, f] - offset[f]) * weight
+    block_inertia[b] = inertia
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
@@ -310,13 +329,18 @@ def inertia_dense(
     block_starts,  # IN (n_blocks + 1,) int64
     block_inertia,  # OUT (n_blocks,) float64
 ):
-    n_blocks = block_starts.shape[0] - 1
-    for b in prange(n_blocks):
-        inertia = 0.0
-        for row in range(block_starts[b], block_starts[b + 1]):
-            sq_dist = _dense_sq_dist(X, offset, row, centers, labels[row])
-            inertia += np.float64(sample_weight[row]) * sq_dist
-        block_inertia[b] = inertia
+    for b in prange(block_starts.shape[0] - 1):
+        start, stop = block_starts[b], block_starts[b + 1]
+        block_inertia[b] = _block_inertia(X, offset, sample_weight, centers, labels, start, stop)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _block_inertia(X, offset, sample_weight, centers, labels, start, stop):
+    """Weighted squared distances of rows ``start:stop`` to their centres, added in row order."""
+    inertia = 0.0
+    for row in range(start, stop):
+        inertia += np.float64(sample_weight[row]) * _dense_sq_dist(X, offset, row, centers, labels[row])
+    return inertia
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
@@ -346,14 +370,19 @@ def reduce_blocks(
     sums,  # OUT (k, d) float64
     weights,  # OUT (k,) float64
 ):
-    n_blocks, n_clusters, n_features = block_sums.shape
-    for j in prange(n_clusters):
-        weights[j] = 0.0
-        sums[j, :] = 0.0
-        for b in range(n_blocks):
-            weights[j] += block_weights[b, j]
-            for f in range(n_features):
-                sums[j, f] += block_sums[b, j, f]
+    for j in prange(sums.shape[0]):
+        _reduce_cluster(np.int64(j), block_sums, block_weights, sums, weights)
+
+
+@njit(cache=True)
+def _reduce_cluster(j, block_sums, block_weights, sums, weights):
+    """Cluster ``j`` of :func:`reduce_blocks`: its blocks added in order."""
+    weights[j] = 0.0
+    sums[j, :] = 0.0
+    for b in range(block_sums.shape[0]):
+        weights[j] += block_weights[b, j]
+        for f in range(block_sums.shape[2]):
+            sums[j, f] += block_sums[b, j, f]
 
 
 @njit(cache=True)
@@ -413,3 +442,188 @@ def sq_dist_to_own_center_sparse(
 ):
     for i in prange(indptr.shape[0] - 1):
         out[i] = _sparse_sq_dist(data, indices, indptr[i], indptr[i + 1], centers, labels[i])
+
+
+# numpy's einsum rounds every product before adding it (its x86-64 baseline has
+# no FMA): fusing would change the centres' squared norms in the last bit.
+SEPARATE_ROUNDING = FASTMATH - {"contract"}
+
+
+@njit(cache=True, fastmath=SEPARATE_ROUNDING)
+def numpy_row_sqnorms(
+    A,  # IN (m, d) float32/float64
+    out,  # OUT (m,) dtype of A
+):
+    """``np.einsum("ij,ij->i", A, A)`` bit for bit: scikit-learn's ``row_norms`` of the centres.
+
+    numpy's loop for this contraction, with its baseline SIMD of 16-byte vectors
+    (2 float64 or 4 float32 lanes): four vectors of products at a time, the
+    fourth added first, then the rest of the row a vector at a time, each lane
+    accumulating in the data's dtype; the lanes are summed pairwise at the end.
+    The driver checks once that this is numpy's result on the running machine
+    (:func:`kmlab._lloyd.serial_run_supported`) before relying on it.
+    """
+    n_rows, n_features = A.shape
+    lanes = 16 // A.itemsize
+    acc = np.empty(lanes, dtype=A.dtype)
+    for i in range(n_rows):
+        acc[:] = 0.0
+        f = 0
+        while n_features - f >= 4 * lanes:
+            for lane in range(lanes):
+                value = acc[lane]
+                for vector in range(3, -1, -1):
+                    x = A[i, f + vector * lanes + lane]
+                    value = x * x + value
+                acc[lane] = value
+            f += 4 * lanes
+        while f < n_features:
+            for lane in range(min(lanes, n_features - f)):
+                x = A[i, f + lane]
+                acc[lane] = x * x + acc[lane]
+            f += lanes
+        if lanes == 2:
+            out[i] = acc[0] + acc[1]
+        else:
+            out[i] = (acc[0] + acc[1]) + (acc[2] + acc[3])
+
+
+@njit(cache=True)
+def numpy_sum(values):  # IN (m,) float64, m <= 128
+    """``np.sum(values)`` bit for bit, for up to 128 values (numpy's pairwise block).
+
+    Fewer than 8 values are added in order; otherwise 8 running sums over the
+    whole blocks of 8, combined as a tree, then the rest in order.
+    """
+    n = values.shape[0]
+    if n < 8:
+        total = -0.0
+        for i in range(n):
+            total += values[i]
+        return 0.0 + total
+    partial = values[:8].copy()
+    i = 8
+    while i < n - n % 8:
+        for j in range(8):
+            partial[j] += values[i + j]
+        i += 8
+    total = ((partial[0] + partial[1]) + (partial[2] + partial[3])) + (
+        (partial[4] + partial[5]) + (partial[6] + partial[7])
+    )
+    for j in range(i, n):
+        total += values[j]
+    return 0.0 + total
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def lloyd_run_dense(
+    X,  # IN (n, d) float32/float64, C-contiguous, raw (not centred)
+    offset,  # IN (d,) dtype of X: the kernel works on rows fl(x - offset)
+    sample_weight,  # IN (n,) dtype of X
+    block_starts,  # IN (n_blocks + 1,) int64 row offsets, n_blocks <= 128
+    max_iter,  # IN int64
+    tol,  # IN float64 bound on the total squared centre shift
+    resume,  # IN bool: iteration state[0] stopped at its empty clusters, which the driver relocated
+    centers,  # IN/OUT (k, d) dtype of X: the current centres in, the final ones out
+    centers_new,  # SCRATCH (k, d) dtype of X
+    labels,  # IN/OUT (n,) int32 (-1: none yet)
+    sums,  # IN/OUT (k, d) float64 weighted sums of the last assignment (read when resume)
+    weights,  # IN/OUT (k,) float64 their weights (read when resume)
+    block_sums,  # SCRATCH (n_blocks, k, d) float64
+    block_weights,  # SCRATCH (n_blocks, k) float64
+    block_inertia,  # SCRATCH (n_blocks,) float64
+    block_changed,  # SCRATCH (n_blocks,) int64
+    block_computed,  # SCRATCH (n_blocks,) int64
+    moves,  # SCRATCH (k,) float64
+    state,  # IN/OUT (2,) int64: the iteration, and the labels its assignment changed
+):
+    """A whole run of plain Lloyd, serially, with the arithmetic of the parallel kernels.
+
+    The same blocks and calls as :func:`assign_dense` (without bounds),
+    :func:`reduce_blocks`, :func:`average_centers` and :func:`inertia_dense`,
+    one block after the other, and numpy's rounding where the driver uses numpy
+    (:func:`numpy_row_sqnorms`, :func:`numpy_sum`): the iterates of
+    :func:`kmlab._lloyd.kmeans_single_lloyd` bit for bit, without its Python
+    overhead per iteration.  The stopping rules are scikit-learn's, as there.
+
+    Returns ``(finished, inertia)``.  Not finished: the assignment of iteration
+    ``state[0]`` left a cluster empty; ``sums``/``weights`` hold its sums and
+    ``centers`` the centres it used.  The driver relocates (numpy's
+    ``argpartition`` picks the samples), then calls again with ``resume``.
+    Finished: ``state[0]`` is the number of iterations, ``state[1]`` 1 when a
+    last assignment followed them (no strict convergence), and ``inertia`` that
+    of the final labels with respect to the final centres.
+    """
+    n_blocks = block_starts.shape[0] - 1
+    n_clusters, n_features = centers.shape
+    sqnorms = np.empty(n_clusters, dtype=X.dtype)
+    centers_t = np.empty((n_features, n_clusters), dtype=X.dtype)
+    # A flag as a value, not a literal constant: a literal would compile the
+    # block function once more for each value.
+    updating = state.shape[0] > 0
+    iteration = state[0]
+    strict_convergence = False
+    while True:
+        if resume:
+            n_changed = state[1]
+            resume = False
+        else:
+            n_changed = _assign_serial(
+                X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, updating, labels, block_sums,
+                block_weights, block_inertia, block_changed, block_computed, moves,
+            )  # fmt: skip
+            for j in range(n_clusters):
+                _reduce_cluster(j, block_sums, block_weights, sums, weights)
+            for j in range(n_clusters):
+                if weights[j] == 0.0:
+                    state[0] = iteration
+                    state[1] = n_changed
+                    return False, 0.0
+        center_shift = average_centers(sums, weights, centers, centers_new, moves)
+        centers[:, :] = centers_new
+        if n_changed == 0:
+            strict_convergence = True
+            break
+        if center_shift <= tol or iteration + 1 == max_iter:
+            break
+        iteration += 1
+
+    if not strict_convergence:
+        _assign_serial(
+            X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, not updating, labels, block_sums,
+            block_weights, block_inertia, block_changed, block_computed, moves,
+        )  # fmt: skip
+    for b in range(n_blocks):
+        start, stop = block_starts[b], block_starts[b + 1]
+        block_inertia[b] = _block_inertia(X, offset, sample_weight, centers, labels, start, stop)
+    state[0] = iteration + 1
+    state[1] = 0 if strict_convergence else 1
+    return True, numpy_sum(block_inertia)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _assign_serial(
+    X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, update, labels, block_sums, block_weights,
+    block_inertia, block_changed, block_computed, moves,
+):  # fmt: skip
+    """Every block of :func:`assign_dense` without bounds, in order; returns the labels changed."""
+    numpy_row_sqnorms(centers, sqnorms)
+    centers_t[:, :] = centers.T
+    # Bounds off: dummies of the right types, and False and 0 as values (see lloyd_run_dense).
+    off = update and not update
+    zero = block_starts.shape[0] - block_starts.shape[0]
+    no_moves = np.zeros(2)
+    no_groups = np.zeros(centers.shape[0], dtype=np.int64)
+    no_drift = np.zeros((1, 1))
+    no_bound = np.empty(1)
+    no_bounds = np.empty((1, 1))
+    no_stamp = np.zeros(1, dtype=np.int64)
+    changed = 0
+    for b in range(block_starts.shape[0] - 1):
+        _assign_block(
+            b, X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, update, off, off, off,
+            moves, no_moves, zero, no_groups, no_drift, zero, no_bound, 0.0, 0.0, labels, no_bound, no_bound,
+            no_bounds, no_stamp, block_sums, block_weights, block_inertia, block_changed, block_computed,
+        )  # fmt: skip
+        changed += block_changed[b]
+    return changed

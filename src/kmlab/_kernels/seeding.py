@@ -24,8 +24,10 @@ the exact computation's result, so the output does not depend on the prunes,
 the blocks or the thread count.
 
 :func:`draw_candidates` and :func:`adopt_center` are the rest of a k-means++
-round; the k-means|| kernels (:func:`nearest_candidate_dense`, ``_sparse``) need
-no such care: they give a seeding of their own, from distances in X's dtype.
+round; :func:`greedy_kmeans_plusplus_dense` runs every round of a small dense
+seeding in one serial call, through the same functions.  The k-means|| kernels
+(:func:`nearest_candidate_dense`, ``_sparse``) need no such care: they give a
+seeding of their own, from distances in X's dtype.
 """
 
 import numpy as np
@@ -51,6 +53,12 @@ def row_sqnorms_sparse(
             v = np.float64(data[p])
             acc += v * v
         out[i] = acc
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _sq_distance(dot, cand_sqnorm, x_sqnorm):
+    """scikit-learn's squared distance from a dot product and the squared norms, in float64."""
+    return max((-2.0 * dot + cand_sqnorm) + x_sqnorm, 0.0)
 
 
 # Rows per step of closest_sq_distances_dense: its screen GEMM, (t x d) @ (d x rows),
@@ -85,7 +93,7 @@ def _exact_rows(
             for c in range(n_padded):
                 lanes[c] += value * candidates_t[f, c]
         for c in range(cand_sqnorms.shape[0]):
-            dist = max((-2.0 * lanes[c] + cand_sqnorms[c]) + sqnorms[i], 0.0)
+            dist = _sq_distance(lanes[c], cand_sqnorms[c], sqnorms[i])
             # min before the cast to X's dtype: rounding is monotone and near is
             # representable, so this is np.minimum after the cast.
             out[c, i] = min(dist, np.float64(near[i]))
@@ -135,7 +143,7 @@ def _screened_step(
             dot = 0.0
             for f in range(n_features):
                 dot += np.float64(rows[i, f] - offset[f]) * candidates_t[f, c]
-            dist = max((-2.0 * dot + cand_sqnorms[c]) + sqnorms[i], 0.0)
+            dist = _sq_distance(dot, cand_sqnorms[c], sqnorms[i])
             out[c, i] = min(dist, np.float64(near[i]))
 
 
@@ -196,36 +204,47 @@ def closest_sq_distances_dense(
     block_starts,  # IN (n_blocks + 1,) int64 row offsets
     out,  # OUT (t, n) dtype of X: min(closest, squared distance to each candidate)
 ):
+    for b in prange(block_starts.shape[0] - 1):
+        _closest_in_rows(
+            X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
+            labels, center_min_sq, formula_slack, max_sqnorm, block_starts[b], block_starts[b + 1], out,
+        )  # fmt: skip
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _closest_in_rows(
+    X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
+    labels, center_min_sq, formula_slack, max_sqnorm, first_row, stop_row, out,
+):  # fmt: skip
+    """Rows ``first_row:stop_row`` of :func:`closest_sq_distances_dense` (its arguments)."""
     n_candidates, n_features = cand_sqnorms.shape[0], X.shape[1]
-    n_blocks = block_starts.shape[0] - 1
     screen = screen_c.shape[0] > 0
     flat = X.reshape(-1)
-    for b in prange(n_blocks):
-        dots = np.empty(STEP_ROWS * n_candidates, dtype=X.dtype)
-        row_terms = np.empty(STEP_ROWS)
-        kept = np.empty(STEP_ROWS, dtype=np.int64)
-        rows64 = np.empty(STEP_ROWS * n_features)
-        lanes = np.empty(candidates_t.shape[1])
-        tiled = np.empty(STEP_ROWS * n_features, dtype=X.dtype)
-        for r in range(STEP_ROWS):
-            tiled[r * n_features : (r + 1) * n_features] = offset
-        for start in range(block_starts[b], block_starts[b + 1], STEP_ROWS):
-            stop = min(start + STEP_ROWS, block_starts[b + 1])
-            # The entries the prunes leave are the closest distances: write them first.
-            for c in range(n_candidates):
-                out[c, start:stop] = closest[start:stop]
-            if screen:
-                _screened_step(
-                    X[start:stop], offset, x_sqnorms[start:stop], x_norms[start:stop], closest[start:stop],
-                    candidates_t, cand_sqnorms, screen_c, screen_terms, screen_coefs, formula_slack, dots,
-                    row_terms, kept, out[:, start:stop],
-                )  # fmt: skip
-            else:
-                _triangle_step(
-                    flat[start * n_features : stop * n_features], tiled, x_sqnorms[start:stop], closest[start:stop],
-                    labels[start:stop], candidates_t, cand_sqnorms, center_min_sq, formula_slack, max_sqnorm,
-                    row_terms, kept, rows64, lanes, out[:, start:stop],
-                )  # fmt: skip
+    dots = np.empty(STEP_ROWS * n_candidates, dtype=X.dtype)
+    row_terms = np.empty(STEP_ROWS)
+    kept = np.empty(STEP_ROWS, dtype=np.int64)
+    rows64 = np.empty(STEP_ROWS * n_features)
+    lanes = np.empty(candidates_t.shape[1])
+    tiled = np.empty(STEP_ROWS * n_features, dtype=X.dtype)
+    for r in range(STEP_ROWS):
+        tiled[r * n_features : (r + 1) * n_features] = offset
+    for start in range(first_row, stop_row, STEP_ROWS):
+        stop = min(start + STEP_ROWS, stop_row)
+        # The entries the prunes leave are the closest distances: write them first.
+        for c in range(n_candidates):
+            out[c, start:stop] = closest[start:stop]
+        if screen:
+            _screened_step(
+                X[start:stop], offset, x_sqnorms[start:stop], x_norms[start:stop], closest[start:stop],
+                candidates_t, cand_sqnorms, screen_c, screen_terms, screen_coefs, formula_slack, dots,
+                row_terms, kept, out[:, start:stop],
+            )  # fmt: skip
+        else:
+            _triangle_step(
+                flat[start * n_features : stop * n_features], tiled, x_sqnorms[start:stop], closest[start:stop],
+                labels[start:stop], candidates_t, cand_sqnorms, center_min_sq, formula_slack, max_sqnorm,
+                row_terms, kept, rows64, lanes, out[:, start:stop],
+            )  # fmt: skip
 
 
 @njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
@@ -246,7 +265,7 @@ def closest_sq_distances_sparse(
             dot = 0.0
             for p in range(indptr[i], indptr[i + 1]):
                 dot += candidates[c, indices[p]] * np.float64(data[p])
-            out[c, i] = max((-2.0 * dot + cand_sqnorms[c]) + x_sqnorms[i], 0.0)
+            out[c, i] = _sq_distance(dot, cand_sqnorms[c], x_sqnorms[i])
             if near < out[c, i]:
                 out[c, i] = near
 
@@ -259,8 +278,21 @@ def adopt_center(
     labels,  # IN/OUT (n,) int64 index of the closest centre; (0,): not kept
 ):
     """Make the new centre the closest one of the samples it is strictly closer to."""
+    n_samples = closest.shape[0]
+    for chunk in prange(-(-n_samples // CHUNK)):
+        start = np.int64(chunk) * CHUNK
+        _adopt_rows(start, min(n_samples, start + CHUNK), sq_distances, label, closest, labels)
+
+
+@njit(cache=True)
+def _adopt_rows(start, stop, sq_distances, label, closest, labels):
+    """Samples ``start:stop`` of :func:`adopt_center`.
+
+    One call per range of samples: a helper called per sample, with its array
+    arguments, would cost more than the update itself.
+    """
     track = labels.shape[0] > 0
-    for i in prange(closest.shape[0]):
+    for i in range(start, stop):
         if track and sq_distances[i] < closest[i]:
             labels[i] = label
         closest[i] = sq_distances[i]
@@ -314,6 +346,179 @@ def search_cumulative(
         out[j] = min(low, n - 1)
 
 
+@njit(cache=True, fastmath=FASTMATH)
+def prepare_candidates_dense(
+    X,  # IN (n, d) float32/float64, raw rows
+    offset,  # IN (d,) dtype of X
+    ids,  # IN (t,) int64 the candidate samples
+    x_sqnorms,  # IN (n,) float64 ||fl(x - offset)||^2 (numpy's einsum, hence the candidates' norms too)
+    shift64,  # IN (d,) float64 the offset (screen)
+    screen_a,  # IN float64 screen error coefficient of ||x - offset|| ||c||
+    screen_b,  # IN float64 screen error coefficient of ||c||
+    formula_slack,  # IN float64
+    centers,  # IN (n_centers, d) float64 the centres so far (triangle prune); (0, d): none
+    candidates_t,  # OUT (d, t_padded) float64 the candidates transposed, zero columns after t
+    cand_sqnorms,  # OUT (t,) float64
+    screen_c,  # OUT (t, d) dtype of X, written when it has rows (screen)
+    screen_terms,  # OUT (t,) float64 (screen)
+    screen_coefs,  # OUT (t,) float64 (screen)
+    center_min_sq,  # OUT (n_centers,) float64 lower bound of each centre's squared distance to the candidates
+):
+    """The candidates of a k-means++ round in the forms :func:`closest_sq_distances_dense` reads.
+
+    ``screen_terms``, ``screen_coefs`` and ``center_min_sq`` are the prunes'
+    bounds (see :class:`kmlab._init._CandidateDistances` for their derivation,
+    which allows for their own rounding); everything else is exact.
+    """
+    n_candidates, n_features = ids.shape[0], X.shape[1]
+    candidates_t[:, :] = 0.0
+    for c in range(n_candidates):
+        cand_sqnorms[c] = x_sqnorms[ids[c]]
+        for f in range(n_features):
+            candidates_t[f, c] = X[ids[c], f] - offset[f]
+    for c in range(screen_c.shape[0]):
+        norm = np.sqrt(cand_sqnorms[c])
+        offset_dot = 0.0
+        for f in range(n_features):
+            screen_c[c, f] = candidates_t[f, c]
+            offset_dot += candidates_t[f, c] * shift64[f]
+        screen_terms[c] = (1.0 - formula_slack) * cand_sqnorms[c] + 2.0 * offset_dot - 2.0 * screen_b * norm
+        screen_coefs[c] = 2.0 * screen_a * norm
+    for j in range(centers.shape[0]):
+        nearest = np.inf
+        for c in range(n_candidates):
+            sq_dist = 0.0
+            for f in range(n_features):
+                diff = centers[j, f] - candidates_t[f, c]
+                sq_dist += diff * diff
+            nearest = min(nearest, sq_dist)
+        # Direct differences are off by (d + 3) 2^-53 relatively: shrunk by twice
+        # the formula's slack, a lower bound.
+        center_min_sq[j] = nearest * (1.0 - 2.0 * formula_slack)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _one_candidate_sq_distances(rows64, index, x_sqnorms, closest, dots, out):
+    """``out = min(closest, d(x, rows64[index])^2)``: kmlab._init's numpy computation for one candidate.
+
+    ``rows64 @ candidate`` is the GEMV numpy's ``candidate @ rows.T`` calls.
+    """
+    np.dot(rows64, rows64[index], dots)
+    for i in range(rows64.shape[0]):
+        out[i] = min(_sq_distance(dots[i], x_sqnorms[index], x_sqnorms[i]), np.float64(closest[i]))
+
+
+@njit(cache=True)
+def blas_products(
+    matrix,  # IN (m, n) float32/float64, C-contiguous
+    vector,  # IN (n,) dtype of matrix
+    out,  # OUT (m,) matrix @ vector
+):
+    """The products of the serial k-means++ (GEMV into ``out``; returns the DOT ``matrix[0] @ vector``).
+
+    The driver compares them with numpy's (:func:`kmlab._init.serial_seeding_supported`).
+    """
+    np.dot(matrix, vector, out)
+    return np.dot(matrix[0], vector)
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def greedy_kmeans_plusplus_dense(
+    X,  # IN (n, d) float32/float64, raw rows
+    offset,  # IN (d,) dtype of X: seeds the rows fl(x - offset)
+    sample_weight,  # IN (n,) dtype of X
+    probabilities,  # IN (n,) dtype of X: sample_weight / sample_weight.sum()
+    x_sqnorms,  # IN (n,) float64 ||fl(x - offset)||^2 by numpy's einsum
+    first_draw,  # IN float64 uniform draw in [0, 1) for the first centre
+    draws,  # IN (k - 1, t) float64 uniform draws in [0, 1): row c - 1 for centre c
+    shift64,  # IN (d,) float64 the offset (screen)
+    screen_a,  # IN float64 (screen)
+    screen_b,  # IN float64 (screen)
+    formula_slack,  # IN float64
+    screen,  # IN bool: prune by the GEMM screen (else by the triangle inequality)
+    indices,  # OUT (k,) int64 the centres' samples
+    centers_out,  # OUT (k, d) dtype of X: their rows fl(x - offset)
+):
+    """Greedy k-means++, serially: kmlab._init's general rounds in one call, on the same values.
+
+    The first centre is what ``RandomState.choice(n, p=probabilities)`` picks
+    with ``first_draw`` (the legacy generator's frozen rule: the first sample
+    whose normalised float64 cumulative probability exceeds the draw).  Each
+    next round: the draws scaled by the potential (:func:`draw_candidates`),
+    the candidates' distances (the rows of :func:`closest_sq_distances_dense`,
+    or the GEMV for a single candidate), their potentials by the GEMV numpy's
+    ``distances @ sample_weight`` calls (a DOT for one row), the first lowest
+    kept.  For data small enough to hold a float64 copy of its rows.
+    """
+    n_samples, n_features = X.shape
+    n_clusters, n_trials = indices.shape[0], draws.shape[1]
+    total = 0.0
+    for i in range(n_samples):
+        total += np.float64(probabilities[i])
+    indices[0] = n_samples - 1
+    running = 0.0
+    for i in range(n_samples):
+        running += np.float64(probabilities[i])
+        if running / total > first_draw:
+            indices[0] = i
+            break
+
+    rows64 = np.empty((n_samples, n_features))
+    for i in range(n_samples):
+        for f in range(n_features):
+            rows64[i, f] = X[i, f] - offset[f]
+    triangle = not screen
+    closest = np.full(n_samples, np.inf, dtype=X.dtype)
+    labels = np.zeros(n_samples if triangle else 0, dtype=np.int64)
+    centers = np.empty((n_clusters if triangle else 0, n_features))
+    x_norms = np.sqrt(x_sqnorms) if screen else x_sqnorms[:0]
+    max_sqnorm = x_sqnorms.max() if triangle else 0.0
+    distances = np.empty((n_trials, n_samples), dtype=X.dtype)
+    dots = np.empty(n_samples)
+    ids = np.empty(n_trials, dtype=np.int64)
+    potentials = np.empty(n_trials, dtype=X.dtype)
+    candidates_t = np.empty((n_features, -(-n_trials // 8) * 8))
+    cand_sqnorms = np.empty(n_trials)
+    n_screened = n_trials if screen else 0
+    screen_c = np.empty((n_screened, n_features), dtype=X.dtype)
+    screen_terms = np.empty(n_screened)
+    screen_coefs = np.empty(n_screened)
+    center_min_sq = np.empty(n_clusters)
+    first_row = n_samples - n_samples  # 0 as a value: a literal would compile the helpers once more
+
+    _one_candidate_sq_distances(rows64, indices[0], x_sqnorms, closest, dots, distances[0])
+    potential = np.dot(distances[0], sample_weight)
+    best = 0
+    for c in range(n_clusters):
+        if c > 0:
+            values = draws[c - 1] * np.float64(potential)
+            draw_candidates(sample_weight, closest, values, ids)
+            if n_trials == 1:
+                _one_candidate_sq_distances(rows64, ids[0], x_sqnorms, closest, dots, distances[0])
+                potentials[0] = np.dot(distances[0], sample_weight)
+            else:
+                n_centers = c if triangle else 0
+                prepare_candidates_dense(
+                    X, offset, ids, x_sqnorms, shift64, screen_a, screen_b, formula_slack, centers[:n_centers],
+                    candidates_t, cand_sqnorms, screen_c, screen_terms, screen_coefs, center_min_sq[:n_centers],
+                )  # fmt: skip
+                _closest_in_rows(
+                    X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms,
+                    screen_coefs, labels, center_min_sq[:n_centers], formula_slack, max_sqnorm, first_row, n_samples,
+                    distances,
+                )  # fmt: skip
+                np.dot(distances, sample_weight, potentials)
+            best = np.argmin(potentials)
+            potential = potentials[best]
+            indices[c] = ids[best]
+        if triangle:
+            centers[c] = rows64[indices[c]]
+        _adopt_rows(first_row, n_samples, distances[best], c, closest, labels)
+    for c in range(n_clusters):
+        for f in range(n_features):
+            centers_out[c, f] = X[indices[c], f] - offset[f]
+
+
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
 def nearest_candidate_dense(
     X,  # IN (n, d) float32/float64, raw rows
@@ -341,7 +546,7 @@ def nearest_candidate_dense(
             np.dot(rows[:m], candidates_t, dots[:m])
             for i in range(m):
                 for c in range(n_candidates):
-                    dist = max((-2.0 * np.float64(dots[i, c]) + cand_sqnorms[c]) + chunk_sqnorms[i], 0.0)
+                    dist = _sq_distance(np.float64(dots[i, c]), cand_sqnorms[c], chunk_sqnorms[i])
                     if dist < chunk_closest[i]:
                         chunk_closest[i] = dist
                         chunk_nearest[i] = first_label + c
@@ -364,7 +569,7 @@ def nearest_candidate_sparse(
             dot = 0.0
             for p in range(indptr[i], indptr[i + 1]):
                 dot += candidates[c, indices[p]] * np.float64(data[p])
-            dist = max((-2.0 * dot + cand_sqnorms[c]) + x_sqnorms[i], 0.0)
+            dist = _sq_distance(dot, cand_sqnorms[c], x_sqnorms[i])
             if dist < closest[i]:
                 closest[i] = dist
                 nearest[i] = first_label + c
