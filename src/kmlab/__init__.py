@@ -48,7 +48,7 @@ _LAZY = {
     "SphericalKMeans": "._spherical",
     "cluster_profiles": ".profiles",
     "k_means": "._kmeans",
-    "kmeans_plusplus": "._init",
+    "kmeans_plusplus": "._kmeans",
     "load": ".io",
     "save": ".io",
     "select_k": ".selection",
@@ -56,8 +56,7 @@ _LAZY = {
 
 if TYPE_CHECKING:  # static analysers and IDEs see the real objects
     from ._anomaly import ClusterAnomalyDetector
-    from ._init import kmeans_plusplus
-    from ._kmeans import KMeans, k_means
+    from ._kmeans import KMeans, k_means, kmeans_plusplus
     from ._kmedoids import KMedoids
     from ._minibatch import MiniBatchKMeans
     from ._spherical import SphericalKMeans

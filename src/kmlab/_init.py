@@ -12,12 +12,9 @@ vectors and chunks of rows, never an n_samples x n_clusters matrix.
 
 import math
 from functools import lru_cache
-from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
 
 from ._kernels.seeding import (
     adopt_center,
@@ -33,8 +30,7 @@ from ._kernels.seeding import (
     search_cumulative,
 )
 from ._lloyd import block_starts
-from ._threads import MIN_WORK_PER_THREAD, kernel_threads, resolve_n_threads, threads_for
-from ._validation import check_data, check_weights
+from ._threads import MIN_WORK_PER_THREAD, threads_for
 
 # Bound on the float64 copies of rows made at a time (norms, one-candidate
 # distances, k-means|| candidates): chunks, never a copy of X.
@@ -478,6 +474,8 @@ def kmeans_parallel(
     >>> sorted(centers[:, 0].tolist())
     [1.0, 10.0]
     """
+    from sklearn.utils import check_random_state  # here: quantize's k-means++ path runs without scikit-learn
+
     random_state = check_random_state(random_state)
     shift = _shift(X, offset)
     n_samples = X.shape[0]
@@ -558,6 +556,8 @@ def afk_mc2(X, n_clusters, sample_weight, random_state, offset=None, *, x_sqnorm
     >>> sorted(centers[:, 0].tolist())
     [1.0, 10.0]
     """
+    from sklearn.utils import check_random_state  # here: quantize's k-means++ path runs without scikit-learn
+
     random_state = check_random_state(random_state)
     shift = _shift(X, offset)
     n_samples = X.shape[0]
@@ -608,89 +608,3 @@ def afk_mc2(X, n_clusters, sample_weight, random_state, offset=None, *, x_sqnorm
 
 # The seedings KMeans(init=...) offers besides 'k-means++' and 'random', by name.
 SEEDINGS = {"k-means||": kmeans_parallel, "afk-mc2": afk_mc2}
-
-
-@validate_params(
-    {
-        "X": ["array-like", "sparse matrix"],
-        "n_clusters": [Interval(Integral, 1, None, closed="left")],
-        "sample_weight": ["array-like", None],
-        "x_squared_norms": ["array-like", None],
-        "random_state": ["random_state"],
-        "n_local_trials": [Interval(Integral, 1, None, closed="left"), None],
-        "n_threads": [Integral, None],
-    },
-    prefer_skip_nested_validation=True,
-)
-def kmeans_plusplus(
-    X,
-    n_clusters,
-    *,
-    sample_weight=None,
-    x_squared_norms=None,
-    random_state=None,
-    n_local_trials=None,
-    n_threads=None,
-):
-    """Choose initial centres with greedy k-means++.
-
-    Same parameters, defaults and result as
-    :func:`sklearn.cluster.kmeans_plusplus`: with the same ``random_state`` it
-    returns the same centres and indices, computed from the same float values
-    (see :func:`kmlab._init.greedy_kmeans_plusplus`), several times faster:
-    exact distances are only computed where a cheap bound cannot show that they
-    leave a sample's closest distance unchanged.
-
-    Parameters
-    ----------
-    X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        The data to pick seeds from.
-    n_clusters : int
-        The number of centres to choose.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Weights of the samples; they scale the sampling probabilities.  Must be
-        non-negative, not all zero.
-    x_squared_norms : array-like of shape (n_samples,), default=None
-        Accepted for compatibility with scikit-learn and checked for shape; kmlab
-        computes the norms itself, in float64.
-    random_state : int, RandomState instance or None, default=None
-        Random number generation for the draws.
-    n_local_trials : int, default=None
-        Candidates tried for each centre after the first; ``2 + int(log(k))``
-        when None.
-    n_threads : int, default=None
-        Threads for the kernels; None uses all of numba's threads.
-
-    Returns
-    -------
-    centers : ndarray of shape (n_clusters, n_features)
-        The initial centres.
-    indices : ndarray of shape (n_clusters,)
-        Where the centres are in ``X``: ``X[indices[i]] == centers[i]``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from kmlab import kmeans_plusplus
-    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
-    >>> centers, indices = kmeans_plusplus(X, n_clusters=2, random_state=0)
-    >>> centers
-    array([[10.,  2.],
-           [ 1.,  0.]])
-    >>> indices
-    array([3, 2])
-    """
-    X = check_data(X, "X")
-    sample_weight = check_weights(sample_weight, X)
-    if X.shape[0] < n_clusters:
-        raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}.")
-    if x_squared_norms is not None:
-        x_squared_norms = np.asarray(x_squared_norms)
-        if x_squared_norms.shape != (X.shape[0],):
-            raise ValueError(
-                f"The length of x_squared_norms {x_squared_norms.shape[0] if x_squared_norms.ndim else 0} "
-                f"should be equal to the length of n_samples {X.shape[0]}."
-            )
-    random_state = check_random_state(random_state)
-    with kernel_threads(resolve_n_threads(n_threads)):
-        return greedy_kmeans_plusplus(X, n_clusters, sample_weight, random_state, n_local_trials=n_local_trials)

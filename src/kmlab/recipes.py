@@ -34,6 +34,9 @@ COLOR_SPACES = ("rgb", "lab")
 # weighted by its pixels) instead of on every distinct colour.
 MAX_FIT_COLORS = 1 << 16
 
+# KMeans's defaults, for the colour fit.
+KMEANS_MAX_ITER, KMEANS_TOL = 300, 1e-4
+
 
 @dataclass(frozen=True)
 class Quantized:
@@ -135,6 +138,27 @@ def _pool_colors(packed, points, weights):
     return sums[used] / cell_weights[used, None], cell_weights[used]
 
 
+def _kmeans_colors(points, weights, n_colors, random_state):
+    """``KMeans(n_colors, random_state=...).fit(points, sample_weight=weights)``: centres and labels.
+
+    The same drivers and arithmetic as the estimator (k-means++, one Lloyd run,
+    the tolerance scaled by the variance), called directly: importing
+    scikit-learn would double the start-up time of ``kmlab quantize``.
+    """
+    from ._init import greedy_kmeans_plusplus, row_sqnorms64
+    from ._lloyd import LloydWorkspace, kmeans_single_lloyd
+
+    if not isinstance(random_state, np.random.RandomState):
+        random_state = np.random.RandomState(random_state)
+    offset = points.mean(axis=0)
+    x_sqnorms64 = row_sqnorms64(points, offset=offset)
+    centers, _ = greedy_kmeans_plusplus(points, n_colors, weights, random_state, x_sqnorms64, offset=offset)
+    tol = float(np.mean(np.var(points, axis=0))) * KMEANS_TOL
+    workspace = LloydWorkspace(points, n_colors, offset=offset)
+    labels, _, centers, _ = kmeans_single_lloyd(points, weights, centers, KMEANS_MAX_ITER, 0, tol, workspace)
+    return centers + offset, labels
+
+
 def quantize(image, n_colors, *, color_space="rgb", dither=False, random_state=0, n_threads=None):
     """Reduce an image to ``n_colors`` colours with K-Means.
 
@@ -162,7 +186,7 @@ def quantize(image, n_colors, *, color_space="rgb", dither=False, random_state=0
         Diffuse each pixel's error onto its neighbours (smoother gradients,
         slower; the palette is the same).
     random_state : int, RandomState instance or None, default=0
-        Seed of the k-means++ seeding.
+        Seed of the k-means++ seeding (None: fresh entropy).
     n_threads : int, default=None
         Threads of the kernels.
 
@@ -187,7 +211,7 @@ def quantize(image, n_colors, *, color_space="rgb", dither=False, random_state=0
            [1, 1, 1]], dtype=uint8)
     """
     from ._kernels.quantize import N_COLORS_24BIT, color_counts, floyd_steinberg, lookup_colors
-    from ._kmeans import KMeans
+    from ._lloyd import labels_inertia
     from ._threads import kernel_threads, resolve_n_threads
 
     if isinstance(n_colors, bool) or not isinstance(n_colors, (int, np.integer)) or not 1 <= n_colors <= 65536:
@@ -211,16 +235,14 @@ def quantize(image, n_colors, *, color_space="rgb", dither=False, random_state=0
             palette = colors
         else:
             points = colors if color_space == "rgb" else srgb_to_lab(colors)
-            kmeans = KMeans(n_clusters=n_colors, random_state=random_state, n_threads=n_threads)
             pooled = packed.size > MAX_FIT_COLORS
             if pooled:
-                cell_means, cell_weights = _pool_colors(packed, points, weights)
-                kmeans.fit(cell_means, sample_weight=cell_weights)
-                labels = kmeans.predict(points)
+                centers, _ = _kmeans_colors(*_pool_colors(packed, points, weights), n_colors, random_state)
+                labels, _ = labels_inertia(points, weights, centers, with_inertia=False)
             else:
-                labels = kmeans.fit(points, sample_weight=weights).labels_
+                centers, labels = _kmeans_colors(points, weights, n_colors, random_state)
             if color_space == "rgb" and not pooled:
-                palette = kmeans.cluster_centers_
+                palette = centers
             else:
                 # Each colour of the palette: the mean colour of the pixels it stands for.
                 totals = np.bincount(labels, weights=weights, minlength=n_colors)
