@@ -41,19 +41,17 @@ def studio(port, host, no_browser, data, allow_code):  # fmt: skip
         code = "on (--allow-code)" if allow_code else "off (pass --allow-code to turn it on)"
         click.echo(f"  listening on {host}: other machines can connect with the token; the code runner is {code}")
     click.echo("  Ctrl+C stops it")
-    # Load numba's kernels now rather than on the page's first fit.
-    threading.Thread(target=_warm_up, name="kmlab-warmup", daemon=True).start()
+    # Import the numerical stack here, in one thread: scikit-learn's package imports
+    # are circular and fail when two threads import it at once (the warm-up and a
+    # request).  Then load numba's kernels in the background, before the first fit.
+    from .._warmup import warmup
+
+    threading.Thread(target=warmup, name="kmlab-warmup", daemon=True).start()
     if not no_browser:
         import webbrowser
 
         threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
     _serve(app, sock)
-
-
-def _warm_up():
-    from .._warmup import warmup
-
-    warmup()
 
 
 def _serve(app, sock):
