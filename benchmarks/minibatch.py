@@ -256,15 +256,6 @@ def measure_stream(*, threads, seed=0):
 # --- command line --------------------------------------------------------------------
 
 
-def _seeds(text):
-    try:
-        return [int(seed) for seed in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--seeds takes comma-separated integers such as 0,1,2; got {text!r}"
-        ) from None
-
-
 def parse_args(argv=None):
     """Parse the command line of ``python -m benchmarks.minibatch``.
 
@@ -282,7 +273,7 @@ def parse_args(argv=None):
         description="kmlab.MiniBatchKMeans against scikit-learn's: fits and a streamed partial_fit "
         "(about 10 minutes on 2 cores).",
     )
-    parser.add_argument("--seeds", type=_seeds, default=[0, 1, 2], help="random_state values (default: 0,1,2)")
+    parser.add_argument("--seeds", type=environment.seed_list, default=[0, 1, 2], help="random_state values (default: 0,1,2)")
     parser.add_argument(
         "--cases", default=",".join(case.name for case in CASES),
         help="comma-separated cases to fit (default: all; empty: none)",

@@ -243,13 +243,13 @@ def parse_args(argv=None):
         description="Small warm fits of kmlab and scikit-learn in one process, where per-call overhead "
         "is most of the time (about a minute on 2 cores).",
     )
-    parser.add_argument("--repeats", type=int, default=100, help="timed fits per implementation (default: 100)")
+    parser.add_argument(
+        "--repeats", type=environment.count_type("--repeats"), default=100,
+        help="timed fits per implementation (default: 100)",
+    )  # fmt: skip
     environment.add_threads_option(parser)
     report.add_output_options(parser, default_name="overheads")
-    args = parser.parse_args(argv)
-    if args.repeats < 1:
-        parser.error("--repeats must be at least 1")
-    return args
+    return parser.parse_args(argv)
 
 
 def run(args):
