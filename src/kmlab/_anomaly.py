@@ -14,14 +14,14 @@ BLOCK_ROWS = 16_384
 
 
 def _nearest(estimator, X):
-    """Index of and distance to the nearest centre of every row, block by block."""
+    """Index of and distance to the nearest centre of every row, block by block, and the number of centres."""
     labels = np.empty(X.shape[0], dtype=np.int64)
     distances = np.empty(X.shape[0])
     for start in range(0, X.shape[0], BLOCK_ROWS):
         block = estimator.transform(X[start : start + BLOCK_ROWS])
         labels[start : start + BLOCK_ROWS] = block.argmin(axis=1)
         distances[start : start + BLOCK_ROWS] = block.min(axis=1)
-    return labels, distances
+    return labels, distances, block.shape[1]
 
 
 class ClusterAnomalyDetector(OutlierMixin, BaseEstimator):
@@ -110,8 +110,7 @@ class ClusterAnomalyDetector(OutlierMixin, BaseEstimator):
             estimator.fit(X, sample_weight=weights)
         self.estimator_ = estimator
 
-        labels, distances = _nearest(estimator, X)
-        n_clusters = int(np.asarray(estimator.transform(X[:1])).shape[1])
+        labels, distances, n_clusters = _nearest(estimator, X)
         sq_sums = np.bincount(labels, weights=weights * distances**2, minlength=n_clusters)
         member_weights = np.bincount(labels, weights=weights, minlength=n_clusters)
         overall = np.sqrt(sq_sums.sum() / weights.sum())
@@ -142,7 +141,7 @@ class ClusterAnomalyDetector(OutlierMixin, BaseEstimator):
             three spreads away from the nearest centre.
         """
         X = self._validated(X)
-        labels, distances = _nearest(self.estimator_, X)
+        labels, distances, _ = _nearest(self.estimator_, X)
         return -distances / self.spread_[labels]
 
     def decision_function(self, X):
