@@ -10,26 +10,22 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import _is_arraylike_not_scalar, check_array, check_is_fitted
 
 from ._history import HISTORY_MAX_LABELS, FitRecorder
 from ._init import SEEDINGS, greedy_kmeans_plusplus, row_sqnorms64
-from ._lloyd import ALGORITHMS, LloydWorkspace, choose_algorithm, kmeans_single_lloyd, labels_inertia, n_bound_groups
+from ._lloyd import (
+    ALGORITHMS,
+    LloydWorkspace,
+    choose_algorithm,
+    kmeans_single_lloyd,
+    labels_inertia,
+    n_bound_groups,
+    scaled_tolerance,
+)
 from ._threads import kernel_threads, resolve_n_threads
 from ._validation import check_data, check_weights, validate_estimator_data
 from .io import ModelFileMixin
-
-
-def _tolerance(X, tol):
-    """``tol`` scaled by the mean variance of the features (scikit-learn's rule)."""
-    if tol == 0:
-        return 0
-    if sp.issparse(X):
-        variances = mean_variance_axis(X, axis=0)[1]
-    else:
-        variances = np.var(X, axis=0)
-    return np.mean(variances) * tol
 
 
 def _is_same_clustering(labels1, labels2, n_clusters):
@@ -227,7 +223,7 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}: "
                 "ask for fewer clusters or pass more samples."
             )
-        self._tol = _tolerance(X, self.tol)
+        self._tol = scaled_tolerance(X, self.tol)
         init_is_array = _is_arraylike_not_scalar(self.init)
         if self.n_init != "auto":
             self._n_init = self.n_init

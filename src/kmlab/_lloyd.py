@@ -57,6 +57,19 @@ ALGORITHMS = ("lloyd", "hamerly", "yinyang", "elkan")
 SERIAL_MAX_WORK = 2 * MIN_WORK_PER_THREAD
 
 
+def scaled_tolerance(X, tol):
+    """``tol`` scaled by the mean variance of the features (scikit-learn's rule)."""
+    if tol == 0:
+        return 0
+    if sp.issparse(X):
+        from sklearn.utils.sparsefuncs import mean_variance_axis  # sparse input comes from scikit-learn users
+
+        variances = mean_variance_axis(X, axis=0)[1]
+    else:
+        variances = np.var(X, axis=0)
+    return np.mean(variances) * tol
+
+
 def block_starts(n_samples, max_blocks=MAX_BLOCKS):
     """Row offsets of the blocks: at most ``max_blocks``, at least CHUNK rows each."""
     n_blocks = max(1, min(max_blocks, -(-n_samples // CHUNK)))

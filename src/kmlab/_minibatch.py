@@ -36,8 +36,8 @@ from sklearn.utils.validation import _is_arraylike_not_scalar, check_array
 from ._history import HISTORY_MAX_LABELS, FitRecorder
 from ._init import greedy_kmeans_plusplus, row_sqnorms64
 from ._kernels.minibatch import cdf_guide, minibatch_step_dense, minibatch_step_sparse, search_cdf
-from ._kmeans import KMeans, _tolerance
-from ._lloyd import block_starts, center_sqnorms, labels_inertia
+from ._kmeans import KMeans
+from ._lloyd import block_starts, center_sqnorms, labels_inertia, scaled_tolerance
 from ._threads import MIN_WORK_PER_THREAD, kernel_threads, resolve_n_threads, threads_for
 from ._validation import check_weights, validate_estimator_data
 from .io import ModelFileMixin
@@ -315,7 +315,7 @@ class MiniBatchKMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, Transform
                 f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}: "
                 "ask for fewer clusters or pass more samples."
             )
-        self._tol = _tolerance(X, self.tol)
+        self._tol = scaled_tolerance(X, self.tol)
         init_is_array = _is_arraylike_not_scalar(self.init)
         if self.n_init != "auto":
             self._n_init = self.n_init

@@ -146,14 +146,14 @@ def _kmeans_colors(points, weights, n_colors, random_state):
     scikit-learn would double the start-up time of ``kmlab quantize``.
     """
     from ._init import greedy_kmeans_plusplus, row_sqnorms64
-    from ._lloyd import LloydWorkspace, kmeans_single_lloyd
+    from ._lloyd import LloydWorkspace, kmeans_single_lloyd, scaled_tolerance
 
     if not isinstance(random_state, np.random.RandomState):
         random_state = np.random.RandomState(random_state)
     offset = points.mean(axis=0)
     x_sqnorms64 = row_sqnorms64(points, offset=offset)
     centers, _ = greedy_kmeans_plusplus(points, n_colors, weights, random_state, x_sqnorms64, offset=offset)
-    tol = float(np.mean(np.var(points, axis=0))) * KMEANS_TOL
+    tol = scaled_tolerance(points, KMEANS_TOL)
     workspace = LloydWorkspace(points, n_colors, offset=offset)
     labels, _, centers, _ = kmeans_single_lloyd(points, weights, centers, KMEANS_MAX_ITER, 0, tol, workspace)
     return centers + offset, labels
