@@ -7,7 +7,7 @@ from numpy.testing import assert_array_equal
 from testdata import blobs, positive_weights
 
 from kmlab import KMeans
-from kmlab._lloyd import ALGORITHMS, BOUNDS_BYTES, choose_algorithm, group_centers, n_bound_groups
+from kmlab._lloyd import ALGORITHMS, BOUNDS_BYTES, choose_algorithm, direct_supported, group_centers, n_bound_groups
 
 BOUNDED = [algorithm for algorithm in ALGORITHMS if algorithm != "lloyd"]
 
@@ -90,11 +90,14 @@ def test_auto_drops_useless_bounds_and_keeps_the_answer():
 def test_choose_algorithm_and_group_counts():
     import scipy.sparse as sp
 
-    X = np.zeros((1000, 4))
+    X = np.zeros((1000, 16))
     assert choose_algorithm(X, 4) == "lloyd"
     assert choose_algorithm(X, 63) == "lloyd"
     assert choose_algorithm(X, 128) == "elkan"
     assert choose_algorithm(X[:, :2], 128) == "lloyd"
+    # Few features: every distance through the direct kernel, where it serves the shape.
+    assert choose_algorithm(X[:, :4], 1024) == ("lloyd" if direct_supported(X.dtype, 4, 1024) else "elkan")
+    assert choose_algorithm(X[:, :8], 256) == "elkan"
     assert choose_algorithm(sp.csr_matrix(X), 64) == "lloyd"
     assert n_bound_groups("lloyd", 1000, 64) == 0
     assert n_bound_groups("hamerly", 1000, 64) == 1

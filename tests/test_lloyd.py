@@ -23,9 +23,12 @@ from kmlab._kernels.lloyd import (
     sq_dist_to_own_center_sparse,
 )
 from kmlab._lloyd import (
+    DIRECT_MAX_FEATURES,
     SERIAL_MAX_WORK,
     LloydWorkspace,
     block_starts,
+    choose_algorithm,
+    direct_supported,
     kmeans_single_lloyd,
     labels_inertia,
     n_bound_groups,
@@ -385,3 +388,76 @@ def test_numpy_sum_is_numpys_sum():
     for n in range(129):
         values = rng.uniform(size=n) * 10.0 ** rng.uniform(-6, 6, size=n)
         assert numpy_sum(values) == values.sum()
+
+
+def near_ties(seed, n_samples, n_features, n_clusters, dtype):
+    """Centres, and samples whose two nearest centres are equally far up to rounding.
+
+    Each sample lies on the bisecting hyperplane of a random pair of centres,
+    moved off it by about one ulp of ``dtype``: which centre ``||c||^2 - 2 x.c``
+    picks is decided by the last bits of the dot products.
+    """
+    rng = np.random.default_rng(seed)
+    centers = rng.standard_normal((n_clusters, n_features))
+    first = rng.integers(0, n_clusters, n_samples)
+    second = (first + 1 + rng.integers(0, max(1, n_clusters - 1), n_samples)) % n_clusters
+    across = centers[second] - centers[first]
+    along = rng.standard_normal((n_samples, n_features))
+    along -= ((along * across).sum(1) / np.maximum((across * across).sum(1), 1e-300))[:, None] * across
+    off = np.finfo(dtype).eps * rng.standard_normal((n_samples, 1))
+    X = (centers[first] + centers[second]) / 2 + 0.5 * along + off * across
+    return np.ascontiguousarray(X, dtype=dtype), centers.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_features, n_clusters", [(1, 3), (2, 8), (3, 16), (3, 256), (5, 33), (8, 128)], ids=str)
+def test_direct_kernel_labels_near_ties_as_scikit_learn(dtype, n_features, n_clusters):
+    from sklearn.cluster._k_means_lloyd import lloyd_iter_chunked_dense
+
+    if not direct_supported(dtype, n_features, n_clusters):
+        pytest.skip("this BLAS accumulates this shape otherwise: the GEMM path serves it")
+    X, centers = near_ties(n_clusters, 3000, n_features, n_clusters, dtype)
+    weights = np.ones(len(X), dtype=dtype)
+    expected = np.zeros(len(X), dtype=np.int32)
+    lloyd_iter_chunked_dense(X, weights, centers, None, None, expected, None, 1, update_centers=False)
+    workspace = LloydWorkspace(X, n_clusters, update=False)
+    assert workspace.direct_capable
+    labels = np.full(len(X), -1, dtype=np.int32)
+    workspace.assign(X, weights, centers, labels, update=False)
+    assert_array_equal(labels, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(3000, 3, 16), (2000, 2, 300), (700, 8, 5), (257, 1, 2)], ids=str)
+def test_direct_run_is_the_gemm_run(monkeypatch, seed, shape, dtype):
+    X, weights, centers = make_input(seed, shape, dtype=dtype, weighted=True)
+    workspace = LloydWorkspace(X, shape[2])
+    if not workspace.direct_capable:
+        pytest.skip("the direct kernel does not serve this shape here")
+    direct = kmeans_single_lloyd(X, weights, centers, 300, 0, 0.0, workspace=workspace)
+    monkeypatch.setattr(workspace, "direct_capable", False)
+    gemm = kmeans_single_lloyd(X, weights, centers, 300, 0, 0.0, workspace=workspace)
+    assert_array_equal(direct[0], gemm[0])
+    assert_array_equal(direct[2], gemm[2])
+    assert direct[1] == gemm[1] and direct[3] == gemm[3]
+
+
+def test_direct_kernel_needs_the_check_and_few_features(monkeypatch):
+    assert not direct_supported(np.float64, DIRECT_MAX_FEATURES + 1, 4)
+    real = kmlab._lloyd.direct_formula_values
+
+    def off_by_one_ulp(rows, centers, sqnorms, out):
+        real(rows, centers, sqnorms, out)
+        out[-1, -1] = np.nextafter(out[-1, -1], np.inf)
+
+    monkeypatch.setattr(kmlab._lloyd, "direct_formula_values", off_by_one_ulp)
+    direct_supported.cache_clear()
+    try:
+        assert not direct_supported(np.float32, 3, 5)
+        assert not LloydWorkspace(np.zeros((10, 3), dtype=np.float32), 5).direct_capable
+        # Without the direct kernel, 'auto' keeps the bounds on china-like shapes.
+        assert choose_algorithm(np.zeros((10, 3), dtype=np.float32), 256) == "elkan"
+    finally:
+        direct_supported.cache_clear()
+    if direct_supported(np.float32, 3, 256):
+        assert choose_algorithm(np.zeros((10, 3), dtype=np.float32), 256) == "lloyd"

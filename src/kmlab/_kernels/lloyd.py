@@ -37,6 +37,7 @@ def assign_dense(
     block_starts,  # IN (n_blocks + 1,) int64 row offsets
     update,  # IN bool: accumulate partial sums and weights
     with_inertia,  # IN bool: compute block_inertia (else it is left at 0)
+    direct,  # IN bool: distances by _formula_values instead of GEMM (never with bounds)
     track_bounds,  # IN bool: use and maintain the bounds (else they are dummies)
     use_groups,  # IN bool: keep per-group lower bounds besides the global one
     center_moves,  # IN (k,) float64 distance each centre moved since the last call
@@ -63,7 +64,7 @@ def assign_dense(
         # int64 whichever type prange gives its index: one compiled block function.
         _assign_block(
             np.int64(b), X, offset, sample_weight, centers, centers_t, centers_sqnorm, block_starts, update,
-            with_inertia, track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift,
+            with_inertia, direct, track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift,
             step, x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
             block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip
@@ -71,7 +72,7 @@ def assign_dense(
 
 @njit(cache=True, fastmath=FASTMATH)
 def _assign_block(
-    b, X, offset, sample_weight, centers, centers_t, centers_sqnorm, block_starts, update, with_inertia,
+    b, X, offset, sample_weight, centers, centers_t, centers_sqnorm, block_starts, update, with_inertia, direct,
     track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift, step,
     x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
     block_sums, block_weights, block_inertia, block_changed, block_computed,
@@ -81,28 +82,32 @@ def _assign_block(
     rows = np.empty((CHUNK, n_features), dtype=X.dtype)
     dots = np.empty((CHUNK, n_clusters), dtype=X.dtype)
     gathered = np.empty(CHUNK, dtype=np.int64)
-    n_gathered = 0
-    changed = 0
-    computed = 0
-    last_row = block_starts[b + 1] - 1
-    for row in range(block_starts[b], block_starts[b + 1]):
-        certain = track_bounds and labels[row] >= 0 and _label_is_certain(
-            X, offset, row, centers, labels, use_groups, center_moves, global_moves, global_mover,
-            group_drift, step, x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp,
-        )  # fmt: skip
-        if not certain:
-            for f in range(n_features):
-                rows[n_gathered, f] = X[row, f] - offset[f]
-            gathered[n_gathered] = row
-            n_gathered += 1
-        if n_gathered == CHUNK or (row == last_row and n_gathered > 0):
-            changed += _assign_gathered(
-                rows, dots, gathered, n_gathered, centers, centers_t, centers_sqnorm, track_bounds,
-                use_groups, group_of, step, x_sqnorms, err_coef, center_norm_max, X, offset,
-                labels, upper, lower_min, lower, stamp,
+    first_row, stop_row = block_starts[b], block_starts[b + 1]
+    if direct:
+        changed = _assign_direct(X, offset, centers, centers_sqnorm, first_row, stop_row, labels)
+        computed = stop_row - first_row
+    else:
+        n_gathered = 0
+        changed = 0
+        computed = 0
+        for row in range(first_row, stop_row):
+            certain = track_bounds and labels[row] >= 0 and _label_is_certain(
+                X, offset, row, centers, labels, use_groups, center_moves, global_moves, global_mover,
+                group_drift, step, x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp,
             )  # fmt: skip
-            computed += n_gathered
-            n_gathered = 0
+            if not certain:
+                for f in range(n_features):
+                    rows[n_gathered, f] = X[row, f] - offset[f]
+                gathered[n_gathered] = row
+                n_gathered += 1
+            if n_gathered == CHUNK or (row == stop_row - 1 and n_gathered > 0):
+                changed += _assign_gathered(
+                    rows, dots, gathered, n_gathered, centers, centers_t, centers_sqnorm, track_bounds,
+                    use_groups, group_of, step, x_sqnorms, err_coef, center_norm_max, X, offset,
+                    labels, upper, lower_min, lower, stamp,
+                )  # fmt: skip
+                computed += n_gathered
+                n_gathered = 0
     block_changed[b] = changed
     block_computed[b] = computed
     # Sums and inertia in row order, once every label of the block is final, so
@@ -111,7 +116,7 @@ def _assign_block(
         block_sums[b, :, :] = 0.0
         block_weights[b, :] = 0.0
     inertia = 0.0
-    for row in range(block_starts[b], block_starts[b + 1]):
+    for row in range(first_row, stop_row):
         label = labels[row]
         weight = np.float64(sample_weight[row])
         if with_inertia:
@@ -121,6 +126,79 @@ def _assign_block(
             for f in range(n_features):
                 block_sums[b, label, f] += np.float64(X[row, f] - offset[f]) * weight
     block_inertia[b] = inertia
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _assign_direct(X, offset, centers, centers_sqnorm, first_row, stop_row, labels):
+    """Label rows ``first_row:stop_row`` from :func:`_formula_values`; returns how many labels changed.
+
+    A chunk of rows at a time, centre after centre: each row keeps its smallest
+    value so far and the centre that gave it, replaced only by a strictly smaller
+    one, so ties go to the lowest index as in scikit-learn's argmin.  Every loop
+    runs over the rows of the chunk, which the compiler vectorises.
+    """
+    n_clusters, n_features = centers.shape
+    rows_t = np.empty((n_features, CHUNK), dtype=X.dtype)
+    values = np.empty(CHUNK, dtype=X.dtype)
+    best = np.empty(CHUNK, dtype=X.dtype)
+    nearest = np.empty(CHUNK, dtype=np.int32)
+    changed = 0
+    for start in range(first_row, stop_row, CHUNK):
+        m = min(CHUNK, stop_row - start)
+        for f in range(n_features):
+            for i in range(m):
+                rows_t[f, i] = X[start + i, f] - offset[f]
+        for j in range(n_clusters):
+            _formula_values(rows_t, m, centers, centers_sqnorm, j, values)
+            if j == 0:
+                for i in range(m):
+                    best[i] = values[i]
+                    nearest[i] = 0
+            else:
+                for i in range(m):
+                    closer = values[i] < best[i]
+                    best[i] = values[i] if closer else best[i]
+                    nearest[i] = j if closer else nearest[i]
+        for i in range(m):
+            changed += labels[start + i] != nearest[i]
+            labels[start + i] = nearest[i]
+    return changed
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _formula_values(rows_t, m, centers, centers_sqnorm, j, out):
+    """``out[i] = ||c_j||^2 - 2 x_i.c_j`` for the first ``m`` rows of ``rows_t`` (features x rows).
+
+    Each dot product is a chain of fused multiply-adds from zero in feature
+    order: what OpenBLAS's GEMM kernels compute for each entry on x86-64 with
+    few features.  :func:`kmlab._lloyd.direct_supported` checks, for each shape,
+    that this gives scikit-learn's GEMM values bit for bit before it is used.
+    """
+    for i in range(m):
+        out[i] = 0.0
+    for f in range(centers.shape[1]):
+        coordinate = centers[j, f]
+        for i in range(m):
+            out[i] += rows_t[f, i] * coordinate
+    sqnorm = centers_sqnorm[j]
+    for i in range(m):
+        out[i] = sqnorm - (out[i] + out[i])
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def direct_formula_values(
+    rows,  # IN (m, d) float32/float64, m <= CHUNK
+    centers,  # IN (k, d) dtype of rows
+    centers_sqnorm,  # IN (k,) dtype of rows
+    out,  # OUT (m, k) dtype of rows
+):
+    """The values :func:`_assign_direct` compares, for the driver's check against GEMM."""
+    m, n_features = rows.shape
+    rows_t = np.ascontiguousarray(rows.T)
+    values = np.empty(m, dtype=rows.dtype)
+    for j in range(centers.shape[0]):
+        _formula_values(rows_t, m, centers, centers_sqnorm, j, values)
+        out[:, j] = values
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
@@ -523,6 +601,7 @@ def lloyd_run_dense(
     block_starts,  # IN (n_blocks + 1,) int64 row offsets, n_blocks <= 128
     max_iter,  # IN int64
     tol,  # IN float64 bound on the total squared centre shift
+    direct,  # IN bool: distances by _formula_values instead of GEMM (as assign_dense)
     resume,  # IN bool: iteration state[0] stopped at its empty clusters, which the driver relocated
     centers,  # IN/OUT (k, d) dtype of X: the current centres in, the final ones out
     centers_new,  # SCRATCH (k, d) dtype of X
@@ -569,7 +648,7 @@ def lloyd_run_dense(
             resume = False
         else:
             n_changed = _assign_serial(
-                X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, updating, labels, block_sums,
+                X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, updating, direct, labels, block_sums,
                 block_weights, block_inertia, block_changed, block_computed, moves,
             )  # fmt: skip
             for j in range(n_clusters):
@@ -590,7 +669,7 @@ def lloyd_run_dense(
 
     if not strict_convergence:
         _assign_serial(
-            X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, not updating, labels, block_sums,
+            X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, not updating, direct, labels, block_sums,
             block_weights, block_inertia, block_changed, block_computed, moves,
         )  # fmt: skip
     for b in range(n_blocks):
@@ -603,8 +682,8 @@ def lloyd_run_dense(
 
 @njit(cache=True, fastmath=FASTMATH)
 def _assign_serial(
-    X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, update, labels, block_sums, block_weights,
-    block_inertia, block_changed, block_computed, moves,
+    X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, update, direct, labels, block_sums,
+    block_weights, block_inertia, block_changed, block_computed, moves,
 ):  # fmt: skip
     """Every block of :func:`assign_dense` without bounds, in order; returns the labels changed."""
     numpy_row_sqnorms(centers, sqnorms)
@@ -621,7 +700,7 @@ def _assign_serial(
     changed = 0
     for b in range(block_starts.shape[0] - 1):
         _assign_block(
-            b, X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, update, off, off, off,
+            b, X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, update, off, direct, off, off,
             moves, no_moves, zero, no_groups, no_drift, zero, no_bound, 0.0, 0.0, labels, no_bound, no_bound,
             no_bounds, no_stamp, block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip
