@@ -90,14 +90,17 @@ def test_auto_drops_useless_bounds_and_keeps_the_answer():
 def test_choose_algorithm_and_group_counts():
     import scipy.sparse as sp
 
-    X = np.zeros((1000, 16))
+    X = np.zeros((1000, 32))
     assert choose_algorithm(X, 4) == "lloyd"
     assert choose_algorithm(X, 63) == "lloyd"
-    assert choose_algorithm(X, 128) == "elkan"
+    assert choose_algorithm(X, 64) == "elkan"
     assert choose_algorithm(X[:, :2], 128) == "lloyd"
-    # Few features: every distance through the direct kernel, where it serves the shape.
-    assert choose_algorithm(X[:, :4], 1024) == ("lloyd" if direct_supported(X.dtype, 4, 1024) else "elkan")
-    assert choose_algorithm(X[:, :8], 256) == "elkan"
+    # Up to 16 features: every distance through the direct kernel, where it
+    # serves the shape, with up to 4 features or 2048 centre coordinates.
+    for n_features, n_clusters in [(4, 1024), (16, 128), (8, 256)]:
+        direct = direct_supported(X.dtype, n_features, n_clusters)
+        assert choose_algorithm(X[:, :n_features], n_clusters) == ("lloyd" if direct else "elkan")
+    assert choose_algorithm(X[:, :16], 256) == "elkan"
     assert choose_algorithm(sp.csr_matrix(X), 64) == "lloyd"
     assert n_bound_groups("lloyd", 1000, 64) == 0
     assert n_bound_groups("hamerly", 1000, 64) == 1

@@ -410,7 +410,9 @@ def near_ties(seed, n_samples, n_features, n_clusters, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("n_features, n_clusters", [(1, 3), (2, 8), (3, 16), (3, 256), (5, 33), (8, 128)], ids=str)
+@pytest.mark.parametrize(
+    "n_features, n_clusters", [(1, 3), (2, 8), (3, 16), (3, 256), (5, 33), (8, 128), (11, 40), (16, 32)], ids=str
+)
 def test_direct_kernel_labels_near_ties_as_scikit_learn(dtype, n_features, n_clusters):
     from sklearn.cluster._k_means_lloyd import lloyd_iter_chunked_dense
 
@@ -428,7 +430,7 @@ def test_direct_kernel_labels_near_ties_as_scikit_learn(dtype, n_features, n_clu
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("shape", [(3000, 3, 16), (2000, 2, 300), (700, 8, 5), (257, 1, 2)], ids=str)
+@pytest.mark.parametrize("shape", [(3000, 3, 16), (2000, 2, 300), (700, 8, 5), (257, 1, 2), (900, 13, 20)], ids=str)
 def test_direct_run_is_the_gemm_run(monkeypatch, seed, shape, dtype):
     X, weights, centers = make_input(seed, shape, dtype=dtype, weighted=True)
     workspace = LloydWorkspace(X, shape[2])

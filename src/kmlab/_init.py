@@ -212,9 +212,8 @@ class _CandidateDistances:
         if n_candidates == 1:
             _one_candidate_sq_distances(X, shift, x_sqnorms64, candidates, closest, out[0])
             return
-        # Transposed and zero-padded to whole vectors of 8 candidates (the lanes of
-        # the exact computation); the prunes' bounds.
-        candidates_t = np.empty((n_features, -(-n_candidates // 8) * 8))
+        # The candidates transposed, and the prunes' bounds.
+        candidates_t = np.empty((n_features, n_candidates))
         cand_sqnorms = np.empty(n_candidates)
         n_screened = n_candidates if self.screen else 0
         screen_c = np.empty((n_screened, n_features), dtype=X.dtype)

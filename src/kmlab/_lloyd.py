@@ -72,11 +72,12 @@ def scaled_tolerance(X, tol):
 
 
 # Data with at most this many features may compare the samples with the centres
-# without GEMM (see direct_supported): below it, GEMM on a chunk of rows costs
-# less than the argmin over its output, which the direct kernel vectorises over
-# the rows instead (measured on 2 cores: 2 to 3.5 times faster per assignment
-# with 2 to 8 features, the same with 16, slower with 32).
-DIRECT_MAX_FEATURES = 8
+# without GEMM (see direct_supported): the direct kernel keeps a padded dot
+# product in registers and vectorises over the rows, argmin included, where GEMM
+# writes its output for a scalar argmin to read.  Measured on 2 cores, per
+# iteration on 100,000 blobs: 1.5 (16 features, 64 centres) to 4.5 times (3
+# features, 1024 centres) faster than GEMM; china.jpg, k=256: 9.6 ms vs 41.
+DIRECT_MAX_FEATURES = 16
 
 
 @lru_cache(maxsize=None)
@@ -195,16 +196,17 @@ def choose_algorithm(X, n_clusters):
     structure the bounds skip little: 'auto' then drops them during the run (see
     :meth:`LloydWorkspace.drop_bounds_if_useless`).  Where the direct kernel
     serves the shape (:func:`direct_supported`), comparing every sample with
-    every centre is cheaper still with up to 4 features, or up to 1024 centre
-    coordinates (k * d): per iteration on 100,000 blobs, 2.3 times faster than
-    the bounds with 2 features and 2048 centres, 2.1 times with 4 and 256, 2.5
-    times on china.jpg with 256; the same with 8 features and 128 centres,
-    slower with 256.  Sparse data always runs plain Lloyd (no bounds for CSR yet).
+    every centre is cheaper still with up to 4 features, or up to 2048 centre
+    coordinates (k * d): per iteration on 100,000 blobs, 1.8 times faster than
+    the bounds with 2 features and 4096 centres, 4.2 times with 4 and 512, 2.2
+    with 8 and 128, 4.8 on china.jpg with 256; about the same with 16 features
+    and 128 centres (2048), or 8 and 256; the bounds win beyond.
+    Sparse data always runs plain Lloyd (no bounds for CSR yet).
     """
     if sp.issparse(X) or n_clusters < 64 or n_clusters * X.shape[1] < 512:
         return "lloyd"
     n_features = X.shape[1]
-    if (n_features <= 4 or n_clusters * n_features <= 1024) and direct_supported(X.dtype, n_features, n_clusters):
+    if (n_features <= 4 or n_clusters * n_features <= 2048) and direct_supported(X.dtype, n_features, n_clusters):
         return "lloyd"
     return "elkan"
 

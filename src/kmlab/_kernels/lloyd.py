@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CHUNK, FASTMATH
+from ._intrinsics import fma
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
@@ -130,75 +131,90 @@ def _assign_block(
 
 @njit(cache=True, fastmath=FASTMATH)
 def _assign_direct(X, offset, centers, centers_sqnorm, first_row, stop_row, labels):
-    """Label rows ``first_row:stop_row`` from :func:`_formula_values`; returns how many labels changed.
-
-    A chunk of rows at a time, centre after centre: each row keeps its smallest
-    value so far and the centre that gave it, replaced only by a strictly smaller
-    one, so ties go to the lowest index as in scikit-learn's argmin.  Every loop
-    runs over the rows of the chunk, which the compiler vectorises.
-    """
-    n_clusters, n_features = centers.shape
-    rows_t = np.empty((n_features, CHUNK), dtype=X.dtype)
-    values = np.empty(CHUNK, dtype=X.dtype)
+    """Label rows ``first_row:stop_row`` by :func:`_nearest_padded`; returns how many labels changed."""
+    rows_t, padded = _padded_operands(centers, CHUNK)
     best = np.empty(CHUNK, dtype=X.dtype)
     nearest = np.empty(CHUNK, dtype=np.int32)
     changed = 0
     for start in range(first_row, stop_row, CHUNK):
         m = min(CHUNK, stop_row - start)
-        for f in range(n_features):
+        for f in range(centers.shape[1]):
             for i in range(m):
                 rows_t[f, i] = X[start + i, f] - offset[f]
-        for j in range(n_clusters):
-            _formula_values(rows_t, m, centers, centers_sqnorm, j, values)
-            if j == 0:
-                for i in range(m):
-                    best[i] = values[i]
-                    nearest[i] = 0
-            else:
-                for i in range(m):
-                    closer = values[i] < best[i]
-                    best[i] = values[i] if closer else best[i]
-                    nearest[i] = j if closer else nearest[i]
+        _nearest(rows_t, m, padded, centers_sqnorm, best, nearest)
         for i in range(m):
             changed += labels[start + i] != nearest[i]
             labels[start + i] = nearest[i]
     return changed
 
 
-@njit(inline="always", cache=True, fastmath=FASTMATH)
-def _formula_values(rows_t, m, centers, centers_sqnorm, j, out):
-    """``out[i] = ||c_j||^2 - 2 x_i.c_j`` for the first ``m`` rows of ``rows_t`` (features x rows).
-
-    Each dot product is a chain of fused multiply-adds from zero in feature
-    order: what OpenBLAS's GEMM kernels compute for each entry on x86-64 with
-    few features.  :func:`kmlab._lloyd.direct_supported` checks, for each shape,
-    that this gives scikit-learn's GEMM values bit for bit before it is used.
-    """
-    for i in range(m):
-        out[i] = 0.0
-    for f in range(centers.shape[1]):
-        coordinate = centers[j, f]
-        for i in range(m):
-            out[i] += rows_t[f, i] * coordinate
-    sqnorm = centers_sqnorm[j]
-    for i in range(m):
-        out[i] = sqnorm - (out[i] + out[i])
-
-
 @njit(cache=True, fastmath=FASTMATH)
 def direct_formula_values(
-    rows,  # IN (m, d) float32/float64, m <= CHUNK
+    rows,  # IN (m, d) float32/float64, d <= 16
     centers,  # IN (k, d) dtype of rows
     centers_sqnorm,  # IN (k,) dtype of rows
     out,  # OUT (m, k) dtype of rows
 ):
     """The values :func:`_assign_direct` compares, for the driver's check against GEMM."""
     m, n_features = rows.shape
-    rows_t = np.ascontiguousarray(rows.T)
+    rows_t, padded = _padded_operands(centers, m)
+    rows_t[:n_features, :] = rows.T
     values = np.empty(m, dtype=rows.dtype)
+    nearest = np.empty(m, dtype=np.int32)
     for j in range(centers.shape[0]):
-        _formula_values(rows_t, m, centers, centers_sqnorm, j, values)
+        # With one centre, the values are the smallest ones.
+        _nearest(rows_t, m, padded[j : j + 1], centers_sqnorm[j : j + 1], values, nearest)
         out[:, j] = values
+
+
+@njit(inline="always", cache=True)
+def _padded_operands(centers, n_rows):
+    """Zeroed rows buffer (features x rows) and the centres, both padded to 4, 8 or 16 features.
+
+    A zero term leaves a dot product as it is; with a constant number of terms
+    the compiler unrolls the sum over features and vectorises over the rows.
+    """
+    n_clusters, n_features = centers.shape
+    width = 4 if n_features <= 4 else (8 if n_features <= 8 else 16)
+    padded = np.zeros((n_clusters, width), dtype=centers.dtype)
+    padded[:, :n_features] = centers
+    return np.zeros((width, n_rows), dtype=centers.dtype), padded
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _nearest(rows_t, m, centers, centers_sqnorm, best, nearest):
+    """:func:`_nearest_padded` with its width as a literal, from the padded operands."""
+    width = rows_t.shape[0]
+    if width == 4:
+        _nearest_padded(rows_t, m, centers, centers_sqnorm, 4, best, nearest)
+    elif width == 8:
+        _nearest_padded(rows_t, m, centers, centers_sqnorm, 8, best, nearest)
+    else:
+        _nearest_padded(rows_t, m, centers, centers_sqnorm, 16, best, nearest)
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _nearest_padded(rows_t, m, centers, centers_sqnorm, width, best, nearest):
+    """For the first ``m`` rows of ``rows_t`` (``width`` features x rows), the centre of smallest
+    ``||c||^2 - 2 x.c`` and that value, into ``nearest`` and ``best``.
+
+    Each dot product is a chain of fused multiply-adds in feature order, the
+    first product rounded alone: what OpenBLAS's GEMM kernels compute for each
+    entry on x86-64 with few features.  :func:`kmlab._lloyd.direct_supported`
+    checks, for each shape, that this gives scikit-learn's GEMM values bit for
+    bit before it is used.  Centre after centre, a row's value is replaced only
+    by a strictly smaller one: ties go to the lowest index, as scikit-learn's argmin.
+    """
+    for j in range(centers.shape[0]):
+        sqnorm = centers_sqnorm[j]
+        for i in range(m):
+            dot = rows_t[0, i] * centers[j, 0]
+            for f in range(1, width):
+                dot = fma(rows_t[f, i], centers[j, f], dot)
+            value = sqnorm - (dot + dot)
+            closer = j == 0 or value < best[i]
+            best[i] = value if closer else best[i]
+            nearest[i] = j if closer else nearest[i]
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)

@@ -69,31 +69,37 @@ STEP_ROWS = 128
 @njit(cache=True, fastmath=FASTMATH)
 def _exact_rows(
     rows64,  # IN (>= m * d,) float64 centred rows, flattened (only the kept ones are read)
-    kept,  # IN (n_kept,) int64 the rows to compute
-    candidates_t,  # IN (d, t_padded) float64 candidates transposed, zero columns after t
+    kept,  # IN (n_kept,) int64 the rows to compute, n_kept <= STEP_ROWS
+    candidates_t,  # IN (d, t) float64 candidates transposed
     cand_sqnorms,  # IN (t,) float64
     sqnorms,  # IN (m,) float64 the rows' centred squared norms
     near,  # IN (m,) dtype of X: their closest squared distances
-    lanes,  # SCRATCH (t_padded,) float64
+    rows_t,  # SCRATCH (d, STEP_ROWS) float64
+    dots,  # SCRATCH (STEP_ROWS,) float64
     out,  # OUT (t, m) min(near, exact squared distance) in the kept rows
 ):
-    """Exact distances from the kept rows to every candidate, vectorised over candidates.
+    """Exact distances from the kept rows to every candidate, vectorised over the rows.
 
-    Each lane adds its products in feature order from zero, as one dot product
-    would (the lanes are padded to whole vectors).  A candidate the prunes ruled
-    out gets its exact value too: it is >= near, so the entry is near either way.
+    The kept rows are gathered feature-major, then each candidate's dot products
+    are added in feature order from zero, one fused multiply-add per feature, as
+    one GEMM entry is.  A candidate the prunes ruled out gets its exact value
+    too: it is >= near, so the entry is near either way.
     """
-    n_features, n_padded = candidates_t.shape
-    for k in range(kept.shape[0]):
-        i = kept[k]
-        for c in range(n_padded):
-            lanes[c] = 0.0
+    n_features = candidates_t.shape[0]
+    n_kept = kept.shape[0]
+    for k in range(n_kept):
         for f in range(n_features):
-            value = rows64[i * n_features + f]
-            for c in range(n_padded):
-                lanes[c] += value * candidates_t[f, c]
-        for c in range(cand_sqnorms.shape[0]):
-            dist = _sq_distance(lanes[c], cand_sqnorms[c], sqnorms[i])
+            rows_t[f, k] = rows64[kept[k] * n_features + f]
+    for c in range(cand_sqnorms.shape[0]):
+        for k in range(n_kept):
+            dots[k] = 0.0
+        for f in range(n_features):
+            coordinate = candidates_t[f, c]
+            for k in range(n_kept):
+                dots[k] += rows_t[f, k] * coordinate
+        for k in range(n_kept):
+            i = kept[k]
+            dist = _sq_distance(dots[k], cand_sqnorms[c], sqnorms[i])
             # min before the cast to X's dtype: rounding is monotone and near is
             # representable, so this is np.minimum after the cast.
             out[c, i] = min(dist, np.float64(near[i]))
@@ -106,7 +112,7 @@ def _screened_step(
     sqnorms,  # IN (m,) float64 their centred squared norms
     norms,  # IN (m,) float64 their square roots
     near,  # IN (m,) dtype of X: their closest squared distances
-    candidates_t,  # IN (d, t_padded) float64
+    candidates_t,  # IN (d, t) float64
     cand_sqnorms,  # IN (t,) float64
     screen_c,  # IN (t, d) dtype of X: the candidates for the GEMM
     screen_terms,  # IN (t,) float64
@@ -154,7 +160,7 @@ def _triangle_step(
     sqnorms,  # IN (m,) float64 their centred squared norms
     near,  # IN (m,) dtype of X: their closest squared distances
     labels,  # IN (m,) int64 index of their closest centre
-    candidates_t,  # IN (d, t_padded) float64
+    candidates_t,  # IN (d, t) float64
     cand_sqnorms,  # IN (t,) float64
     center_min_sq,  # IN (n_centers,) float64
     formula_slack,  # IN float64
@@ -162,7 +168,8 @@ def _triangle_step(
     diameter_sq,  # SCRATCH (>= m,) float64
     kept,  # SCRATCH (>= m,) int64
     rows64,  # SCRATCH (>= m * d,) float64
-    lanes,  # SCRATCH (t_padded,) float64
+    rows_t,  # SCRATCH (d, STEP_ROWS) float64
+    dots,  # SCRATCH (STEP_ROWS,) float64
     out,  # IN/OUT (t, m) holding near: exact distances replace it where they may be smaller
 ):
     m = near.shape[0]
@@ -181,7 +188,7 @@ def _triangle_step(
     for i in range(m):
         kept[n_kept] = i
         n_kept += center_min_sq[labels[i]] < diameter_sq[i]
-    _exact_rows(rows64, kept[:n_kept], candidates_t, cand_sqnorms, sqnorms, near, lanes, out)
+    _exact_rows(rows64, kept[:n_kept], candidates_t, cand_sqnorms, sqnorms, near, rows_t, dots, out)
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
@@ -190,8 +197,7 @@ def closest_sq_distances_dense(
     offset,  # IN (d,) dtype of X: the kernel works on the rows fl(x - offset)
     x_sqnorms,  # IN (n,) float64 ||fl(x - offset)||^2, as numpy's einsum computes it
     x_norms,  # IN (n,) float64 their square roots (screen)
-    candidates_t,  # IN (d, t_padded) float64 candidate centres (coordinates of x - offset),
-    #                transposed, zero columns from t to a whole number of vectors
+    candidates_t,  # IN (d, t) float64 candidate centres (coordinates of x - offset), transposed
     cand_sqnorms,  # IN (t,) float64
     closest,  # IN (n,) dtype of X: squared distance of each sample to its closest centre
     screen_c,  # IN (t, d) dtype of X: candidates for the screen's GEMM; (0, d): no screen
@@ -224,7 +230,8 @@ def _closest_in_rows(
     row_terms = np.empty(STEP_ROWS)
     kept = np.empty(STEP_ROWS, dtype=np.int64)
     rows64 = np.empty(STEP_ROWS * n_features)
-    lanes = np.empty(candidates_t.shape[1])
+    rows_t = np.empty((n_features, STEP_ROWS))
+    exact_dots = np.empty(STEP_ROWS)
     tiled = np.empty(STEP_ROWS * n_features, dtype=X.dtype)
     for r in range(STEP_ROWS):
         tiled[r * n_features : (r + 1) * n_features] = offset
@@ -243,7 +250,7 @@ def _closest_in_rows(
             _triangle_step(
                 flat[start * n_features : stop * n_features], tiled, x_sqnorms[start:stop], closest[start:stop],
                 labels[start:stop], candidates_t, cand_sqnorms, center_min_sq, formula_slack, max_sqnorm,
-                row_terms, kept, rows64, lanes, out[:, start:stop],
+                row_terms, kept, rows64, rows_t, exact_dots, out[:, start:stop],
             )  # fmt: skip
 
 
@@ -357,7 +364,7 @@ def prepare_candidates_dense(
     screen_b,  # IN float64 screen error coefficient of ||c||
     formula_slack,  # IN float64
     centers,  # IN (n_centers, d) float64 the centres so far (triangle prune); (0, d): none
-    candidates_t,  # OUT (d, t_padded) float64 the candidates transposed, zero columns after t
+    candidates_t,  # OUT (d, t) float64 the candidates transposed
     cand_sqnorms,  # OUT (t,) float64
     screen_c,  # OUT (t, d) dtype of X, written when it has rows (screen)
     screen_terms,  # OUT (t,) float64 (screen)
@@ -371,7 +378,6 @@ def prepare_candidates_dense(
     which allows for their own rounding); everything else is exact.
     """
     n_candidates, n_features = ids.shape[0], X.shape[1]
-    candidates_t[:, :] = 0.0
     for c in range(n_candidates):
         cand_sqnorms[c] = x_sqnorms[ids[c]]
         for f in range(n_features):
@@ -477,7 +483,7 @@ def greedy_kmeans_plusplus_dense(
     dots = np.empty(n_samples)
     ids = np.empty(n_trials, dtype=np.int64)
     potentials = np.empty(n_trials, dtype=X.dtype)
-    candidates_t = np.empty((n_features, -(-n_trials // 8) * 8))
+    candidates_t = np.empty((n_features, n_trials))
     cand_sqnorms = np.empty(n_trials)
     n_screened = n_trials if screen else 0
     screen_c = np.empty((n_screened, n_features), dtype=X.dtype)
