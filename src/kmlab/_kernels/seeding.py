@@ -34,6 +34,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CHUNK, FASTMATH
+from ._intrinsics import fma
 
 # scipy's sparse products and scikit-learn's csr_row_norms round every product
 # before adding it (their x86-64 builds use no FMA); fusing here would change
@@ -74,35 +75,63 @@ def _exact_rows(
     cand_sqnorms,  # IN (t,) float64
     sqnorms,  # IN (m,) float64 the rows' centred squared norms
     near,  # IN (m,) dtype of X: their closest squared distances
-    rows_t,  # SCRATCH (d, STEP_ROWS) float64
+    rows_t,  # SCRATCH (width, STEP_ROWS) float64, zero from row d on
+    padded,  # SCRATCH (t, width) float64, zero from column d on
     dots,  # SCRATCH (STEP_ROWS,) float64
     out,  # OUT (t, m) min(near, exact squared distance) in the kept rows
 ):
     """Exact distances from the kept rows to every candidate, vectorised over the rows.
 
     The kept rows are gathered feature-major, then each candidate's dot products
-    are added in feature order from zero, one fused multiply-add per feature, as
-    one GEMM entry is.  A candidate the prunes ruled out gets its exact value
-    too: it is >= near, so the entry is near either way.
+    are chains of fused multiply-adds in feature order, the first product
+    rounded alone, as one GEMM entry is.  Up to 16 features, the features are
+    padded with zeros to ``width`` (4, 8 or 16: a zero term changes no sum), so
+    that each chain stays in registers.  A candidate the prunes ruled out gets
+    its exact value too: it is >= near, so the entry is near either way.
     """
-    n_features = candidates_t.shape[0]
+    n_features, n_candidates = candidates_t.shape
     n_kept = kept.shape[0]
     for k in range(n_kept):
         for f in range(n_features):
             rows_t[f, k] = rows64[kept[k] * n_features + f]
-    for c in range(cand_sqnorms.shape[0]):
-        for k in range(n_kept):
-            dots[k] = 0.0
+    width = rows_t.shape[0]
+    if width == 4:
+        _padded_dots(rows_t, n_kept, candidates_t, padded, 4, dots, kept, cand_sqnorms, sqnorms, near, out)
+    elif width == 8:
+        _padded_dots(rows_t, n_kept, candidates_t, padded, 8, dots, kept, cand_sqnorms, sqnorms, near, out)
+    elif width == 16:
+        _padded_dots(rows_t, n_kept, candidates_t, padded, 16, dots, kept, cand_sqnorms, sqnorms, near, out)
+    else:
+        _padded_dots(rows_t, n_kept, candidates_t, padded, width, dots, kept, cand_sqnorms, sqnorms, near, out)
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _padded_dots(rows_t, n_kept, candidates_t, padded, width, dots, kept, cand_sqnorms, sqnorms, near, out):
+    """:func:`_exact_rows` once its rows are gathered, with ``width`` terms per dot product."""
+    n_features, n_candidates = candidates_t.shape
+    for c in range(n_candidates):
         for f in range(n_features):
-            coordinate = candidates_t[f, c]
-            for k in range(n_kept):
-                dots[k] += rows_t[f, k] * coordinate
+            padded[c, f] = candidates_t[f, c]
+        for k in range(n_kept):
+            dot = rows_t[0, k] * padded[c, 0]
+            for f in range(1, width):
+                dot = fma(rows_t[f, k], padded[c, f], dot)
+            dots[k] = dot
         for k in range(n_kept):
             i = kept[k]
             dist = _sq_distance(dots[k], cand_sqnorms[c], sqnorms[i])
             # min before the cast to X's dtype: rounding is monotone and near is
             # representable, so this is np.minimum after the cast.
             out[c, i] = min(dist, np.float64(near[i]))
+
+
+@njit(cache=True)
+def padded_width(n_features):
+    """Terms per dot product in :func:`_exact_rows`: 4, 8 or 16 up to 16 features, else all of them."""
+    for width in (4, 8, 16):
+        if n_features <= width:
+            return width
+    return n_features
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -168,7 +197,8 @@ def _triangle_step(
     diameter_sq,  # SCRATCH (>= m,) float64
     kept,  # SCRATCH (>= m,) int64
     rows64,  # SCRATCH (>= m * d,) float64
-    rows_t,  # SCRATCH (d, STEP_ROWS) float64
+    rows_t,  # SCRATCH (width, STEP_ROWS) float64, zero from row d on (see _exact_rows)
+    padded,  # SCRATCH (t, width) float64, zero from column d on
     dots,  # SCRATCH (STEP_ROWS,) float64
     out,  # IN/OUT (t, m) holding near: exact distances replace it where they may be smaller
 ):
@@ -188,7 +218,7 @@ def _triangle_step(
     for i in range(m):
         kept[n_kept] = i
         n_kept += center_min_sq[labels[i]] < diameter_sq[i]
-    _exact_rows(rows64, kept[:n_kept], candidates_t, cand_sqnorms, sqnorms, near, rows_t, dots, out)
+    _exact_rows(rows64, kept[:n_kept], candidates_t, cand_sqnorms, sqnorms, near, rows_t, padded, dots, out)
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
@@ -230,7 +260,9 @@ def _closest_in_rows(
     row_terms = np.empty(STEP_ROWS)
     kept = np.empty(STEP_ROWS, dtype=np.int64)
     rows64 = np.empty(STEP_ROWS * n_features)
-    rows_t = np.empty((n_features, STEP_ROWS))
+    width = padded_width(n_features)
+    rows_t = np.zeros((width, STEP_ROWS))
+    padded = np.zeros((n_candidates, width))
     exact_dots = np.empty(STEP_ROWS)
     tiled = np.empty(STEP_ROWS * n_features, dtype=X.dtype)
     for r in range(STEP_ROWS):
@@ -250,7 +282,7 @@ def _closest_in_rows(
             _triangle_step(
                 flat[start * n_features : stop * n_features], tiled, x_sqnorms[start:stop], closest[start:stop],
                 labels[start:stop], candidates_t, cand_sqnorms, center_min_sq, formula_slack, max_sqnorm,
-                row_terms, kept, rows64, rows_t, exact_dots, out[:, start:stop],
+                row_terms, kept, rows64, rows_t, padded, exact_dots, out[:, start:stop],
             )  # fmt: skip
 
 
