@@ -244,6 +244,8 @@ def test_block_starts_cover_every_row_once(n_samples):
     assert starts[-1] == n_samples
     assert np.all(np.diff(starts) > 0)
     assert 1 <= starts.size - 1 <= 64
+    # scikit-learn's chunks of 256 rows never straddle two blocks
+    assert np.all(starts[:-1] % 256 == 0)
 
 
 # --- kernels called directly -------------------------------------------------
@@ -409,24 +411,40 @@ def near_ties(seed, n_samples, n_features, n_clusters, dtype):
     return np.ascontiguousarray(X, dtype=dtype), centers.astype(dtype)
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize(
-    "n_features, n_clusters", [(1, 3), (2, 8), (3, 16), (3, 256), (5, 33), (8, 128), (11, 40), (16, 32)], ids=str
-)
-def test_direct_kernel_labels_near_ties_as_scikit_learn(dtype, n_features, n_clusters):
+def assert_near_ties_labelled_as_scikit_learn(dtype, n_features, n_clusters, direct):
     from sklearn.cluster._k_means_lloyd import lloyd_iter_chunked_dense
 
-    if not direct_supported(dtype, n_features, n_clusters):
-        pytest.skip("this BLAS accumulates this shape otherwise: the GEMM path serves it")
     X, centers = near_ties(n_clusters, 3000, n_features, n_clusters, dtype)
     weights = np.ones(len(X), dtype=dtype)
     expected = np.zeros(len(X), dtype=np.int32)
     lloyd_iter_chunked_dense(X, weights, centers, None, None, expected, None, 1, update_centers=False)
     workspace = LloydWorkspace(X, n_clusters, update=False)
-    assert workspace.direct_capable
+    assert workspace.direct_capable or not direct
+    workspace.direct_capable = direct
     labels = np.full(len(X), -1, dtype=np.int32)
     workspace.assign(X, weights, centers, labels, update=False)
     assert_array_equal(labels, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "n_features, n_clusters", [(1, 3), (2, 8), (3, 16), (3, 256), (5, 33), (8, 128), (11, 40), (16, 32)], ids=str
+)
+def test_direct_kernel_labels_near_ties_as_scikit_learn(dtype, n_features, n_clusters):
+    if not direct_supported(dtype, n_features, n_clusters):
+        pytest.skip("this BLAS accumulates this shape otherwise: the GEMM path serves it")
+    assert_near_ties_labelled_as_scikit_learn(dtype, n_features, n_clusters, direct=True)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "n_features, n_clusters", [(3, 16), (17, 2), (17, 33), (48, 2), (48, 3), (64, 100), (100, 7)], ids=str
+)
+def test_gemm_path_labels_near_ties_as_scikit_learn(dtype, n_features, n_clusters):
+    # scikit-learn's own BLAS call on scikit-learn's chunks of 256 rows: with 48
+    # features and 2 or 3 centres, another transposition, or a row at another
+    # place in its chunk, rounds otherwise.
+    assert_near_ties_labelled_as_scikit_learn(dtype, n_features, n_clusters, direct=False)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -116,9 +116,16 @@ def direct_supported(dtype, n_features, n_clusters):
 
 
 def block_starts(n_samples, max_blocks=MAX_BLOCKS):
-    """Row offsets of the blocks: at most ``max_blocks``, at least CHUNK rows each."""
-    n_blocks = max(1, min(max_blocks, -(-n_samples // CHUNK)))
-    return (np.arange(n_blocks + 1, dtype=np.int64) * n_samples) // n_blocks
+    """Row offsets of the blocks: at most ``max_blocks``, each a whole number of CHUNK rows but the last.
+
+    Blocks then cut the rows into the chunks scikit-learn hands to GEMM (256
+    rows from row 0): for a few shapes, OpenBLAS rounds a row's dot products
+    differently depending on where it sits in its chunk.
+    """
+    n_chunks = max(1, -(-n_samples // CHUNK))
+    n_blocks = min(max_blocks, n_chunks)
+    starts = CHUNK * ((np.arange(n_blocks + 1, dtype=np.int64) * n_chunks) // n_blocks)
+    return np.minimum(starts, n_samples)
 
 
 def center_sqnorms(centers):
@@ -351,7 +358,7 @@ class LloydWorkspace:
                 self.group_drift[self.step] = self.group_drift[self.step - 1] + group_max
             center_norm_max = float(np.sqrt(sqnorms.astype(np.float64).max()))
             assign_dense(
-                X, self.offset, sample_weight, centers, np.ascontiguousarray(centers.T), sqnorms,
+                X, self.offset, sample_weight, centers, sqnorms,
                 self.block_starts, update, with_inertia, self.direct_capable and not self.track_bounds,
                 self.track_bounds, self.use_groups,
                 self.moves, global_moves, global_mover, self.group_of, self.group_drift, self.step,

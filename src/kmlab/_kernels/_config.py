@@ -1,5 +1,7 @@
 """Compilation settings shared by every kernel."""
 
+from numba import njit
+
 # ``contract`` lets LLVM fuse a*b + c into one FMA, as optimised BLAS kernels do,
 # so that our distances round like scikit-learn's GEMM-based ones.  We never allow
 # ``nnan``/``ninf`` (NaN checks must keep working) nor ``reassoc`` (sums must keep
@@ -8,3 +10,13 @@ FASTMATH = {"contract", "nsz"}
 
 # Rows handled together by one GEMM call; the scratch buffer is CHUNK x n_clusters.
 CHUNK = 256
+
+
+@njit(cache=True)
+def _padded_width(n_features):
+    """Terms per dot product when features are padded with zeros for the compiler: 4, 8 or 16
+    up to 16 features (a zero term changes no sum; a constant count is unrolled), else all of them."""
+    for width in (4, 8, 16):
+        if n_features <= width:
+            return width
+    return n_features

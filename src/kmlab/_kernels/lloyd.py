@@ -21,10 +21,22 @@ small data: the same per-block functions on the same blocks, one after the other
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.np.linalg import ensure_blas
 
-from ._config import CHUNK, FASTMATH
+from ._config import CHUNK, FASTMATH, _padded_width
 from ._intrinsics import fma
+
+ensure_blas()
+# numba's C helper that calls the Fortran GEMM of scipy's BLAS with the
+# arguments it is given (numba's np.dot chooses its own transpositions).
+_fortran_gemm = types.ExternalFunction(
+    "numba_xxgemm",
+    types.intc(
+        types.char, types.char, types.char, types.intp, types.intp, types.intp, types.voidptr, types.voidptr,
+        types.intp, types.voidptr, types.intp, types.voidptr, types.voidptr, types.intp,
+    ),
+)  # fmt: skip
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
@@ -33,7 +45,6 @@ def assign_dense(
     offset,  # IN (d,) dtype of X: the kernel works on rows fl(x - offset)
     sample_weight,  # IN (n,) dtype of X
     centers,  # IN (k, d) dtype of X, in the coordinates of x - offset
-    centers_t,  # IN (d, k) centers transposed, C-contiguous (GEMM operand)
     centers_sqnorm,  # IN (k,) dtype of X
     block_starts,  # IN (n_blocks + 1,) int64 row offsets
     update,  # IN bool: accumulate partial sums and weights
@@ -64,7 +75,7 @@ def assign_dense(
     for b in prange(block_starts.shape[0] - 1):
         # int64 whichever type prange gives its index: one compiled block function.
         _assign_block(
-            np.int64(b), X, offset, sample_weight, centers, centers_t, centers_sqnorm, block_starts, update,
+            np.int64(b), X, offset, sample_weight, centers, centers_sqnorm, block_starts, update,
             with_inertia, direct, track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift,
             step, x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
             block_sums, block_weights, block_inertia, block_changed, block_computed,
@@ -73,7 +84,7 @@ def assign_dense(
 
 @njit(cache=True, fastmath=FASTMATH)
 def _assign_block(
-    b, X, offset, sample_weight, centers, centers_t, centers_sqnorm, block_starts, update, with_inertia, direct,
+    b, X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, with_inertia, direct,
     track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift, step,
     x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
     block_sums, block_weights, block_inertia, block_changed, block_computed,
@@ -103,7 +114,7 @@ def _assign_block(
                 n_gathered += 1
             if n_gathered == CHUNK or (row == stop_row - 1 and n_gathered > 0):
                 changed += _assign_gathered(
-                    rows, dots, gathered, n_gathered, centers, centers_t, centers_sqnorm, track_bounds,
+                    rows, dots, gathered, n_gathered, centers, centers_sqnorm, track_bounds,
                     use_groups, group_of, step, x_sqnorms, err_coef, center_norm_max, X, offset,
                     labels, upper, lower_min, lower, stamp,
                 )  # fmt: skip
@@ -175,7 +186,7 @@ def _padded_operands(centers, n_rows):
     the compiler unrolls the sum over features and vectorises over the rows.
     """
     n_clusters, n_features = centers.shape
-    width = 4 if n_features <= 4 else (8 if n_features <= 8 else 16)
+    width = _padded_width(n_features)
     padded = np.zeros((n_clusters, width), dtype=centers.dtype)
     padded[:, :n_features] = centers
     return np.zeros((width, n_rows), dtype=centers.dtype), padded
@@ -277,7 +288,7 @@ def _label_is_certain(
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
 def _assign_gathered(
-    rows, dots, gathered, n_gathered, centers, centers_t, centers_sqnorm, track_bounds, use_groups, group_of, step,
+    rows, dots, gathered, n_gathered, centers, centers_sqnorm, track_bounds, use_groups, group_of, step,
     x_sqnorms, err_coef, center_norm_max, X, offset, labels, upper, lower_min, lower, stamp,
 ):  # fmt: skip
     """Label the gathered rows from all k distances; reset their bounds.
@@ -287,14 +298,14 @@ def _assign_gathered(
     Returns how many labels changed.
     """
     n_clusters = centers.shape[0]
-    np.dot(rows[:n_gathered], centers_t, dots[:n_gathered])
+    _formula_by_gemm(rows, n_gathered, centers, centers_sqnorm, dots)
     changed = 0
     for i in range(n_gathered):
         row = gathered[i]
         best_label = 0
-        best_dist = centers_sqnorm[0] - (dots[i, 0] + dots[i, 0])
+        best_dist = dots[i, 0]
         for j in range(1, n_clusters):
-            dist = centers_sqnorm[j] - (dots[i, j] + dots[i, j])
+            dist = dots[i, j]
             if dist < best_dist:
                 best_dist = dist
                 best_label = j
@@ -311,7 +322,7 @@ def _assign_gathered(
                 lower[row, :] = np.inf
             for j in range(n_clusters):
                 if j != best_label:
-                    dist = np.float64(centers_sqnorm[j] - (dots[i, j] + dots[i, j]))
+                    dist = np.float64(dots[i, j])
                     smallest = min(smallest, dist)
                     if use_groups:
                         lower[row, group_of[j]] = min(lower[row, group_of[j]], dist)
@@ -321,6 +332,27 @@ def _assign_gathered(
                     lower[row, g] = _distance_from_formula(lower[row, g], x_sqnorms[row], error)
                 stamp[row] = step
     return changed
+
+
+@njit(inline="always", cache=True)
+def _formula_by_gemm(rows, n_rows, centers, centers_sqnorm, out):
+    """``out[i, j] = ||c_j||^2 - 2 x_i.c_j`` for the first ``n_rows`` rows, by scikit-learn's BLAS call.
+
+    scikit-learn fills its chunk with the centres' squared norms and calls
+    ``gemm(RowMajor, NoTrans, Trans, rows, k, d, -2.0, X, d, C, d, 1.0, out, k)``,
+    which is the Fortran ``gemm('T', 'N', k, rows, d, -2.0, C, d, X, d, 1.0, out, k)``
+    made here: the same call rounds the same way (another transposition of the
+    same product may not).
+    """
+    n_clusters, n_features = centers.shape
+    for i in range(n_rows):
+        out[i, :] = centers_sqnorm
+    scalars = np.array([-2.0, 1.0], dtype=rows.dtype)
+    kind = 115 if rows.itemsize == 4 else 100  # 's' or 'd'
+    _fortran_gemm(
+        kind, 84, 78, n_clusters, n_rows, n_features, scalars[0:].ctypes, centers.ctypes, n_features,
+        rows.ctypes, n_features, scalars[1:].ctypes, out.ctypes, n_clusters,
+    )  # fmt: skip
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
@@ -652,7 +684,6 @@ def lloyd_run_dense(
     n_blocks = block_starts.shape[0] - 1
     n_clusters, n_features = centers.shape
     sqnorms = np.empty(n_clusters, dtype=X.dtype)
-    centers_t = np.empty((n_features, n_clusters), dtype=X.dtype)
     # A flag as a value, not a literal constant: a literal would compile the
     # block function once more for each value.
     updating = state.shape[0] > 0
@@ -664,7 +695,7 @@ def lloyd_run_dense(
             resume = False
         else:
             n_changed = _assign_serial(
-                X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, updating, direct, labels, block_sums,
+                X, offset, sample_weight, centers, sqnorms, block_starts, updating, direct, labels, block_sums,
                 block_weights, block_inertia, block_changed, block_computed, moves,
             )  # fmt: skip
             for j in range(n_clusters):
@@ -685,7 +716,7 @@ def lloyd_run_dense(
 
     if not strict_convergence:
         _assign_serial(
-            X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, not updating, direct, labels, block_sums,
+            X, offset, sample_weight, centers, sqnorms, block_starts, not updating, direct, labels, block_sums,
             block_weights, block_inertia, block_changed, block_computed, moves,
         )  # fmt: skip
     for b in range(n_blocks):
@@ -698,12 +729,11 @@ def lloyd_run_dense(
 
 @njit(cache=True, fastmath=FASTMATH)
 def _assign_serial(
-    X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, update, direct, labels, block_sums,
+    X, offset, sample_weight, centers, sqnorms, block_starts, update, direct, labels, block_sums,
     block_weights, block_inertia, block_changed, block_computed, moves,
 ):  # fmt: skip
     """Every block of :func:`assign_dense` without bounds, in order; returns the labels changed."""
     numpy_row_sqnorms(centers, sqnorms)
-    centers_t[:, :] = centers.T
     # Bounds off: dummies of the right types, and False and 0 as values (see lloyd_run_dense).
     off = update and not update
     zero = block_starts.shape[0] - block_starts.shape[0]
@@ -716,7 +746,7 @@ def _assign_serial(
     changed = 0
     for b in range(block_starts.shape[0] - 1):
         _assign_block(
-            b, X, offset, sample_weight, centers, centers_t, sqnorms, block_starts, update, off, direct, off, off,
+            b, X, offset, sample_weight, centers, sqnorms, block_starts, update, off, direct, off, off,
             moves, no_moves, zero, no_groups, no_drift, zero, no_bound, 0.0, 0.0, labels, no_bound, no_bound,
             no_bounds, no_stamp, block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip

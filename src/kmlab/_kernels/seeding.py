@@ -33,7 +33,7 @@ seeding of their own, from distances in X's dtype.
 import numpy as np
 from numba import njit, prange
 
-from ._config import CHUNK, FASTMATH
+from ._config import CHUNK, FASTMATH, _padded_width
 from ._intrinsics import fma
 
 # scipy's sparse products and scikit-learn's csr_row_norms round every product
@@ -123,15 +123,6 @@ def _padded_dots(rows_t, n_kept, candidates_t, padded, width, dots, kept, cand_s
             # min before the cast to X's dtype: rounding is monotone and near is
             # representable, so this is np.minimum after the cast.
             out[c, i] = min(dist, np.float64(near[i]))
-
-
-@njit(cache=True)
-def padded_width(n_features):
-    """Terms per dot product in :func:`_exact_rows`: 4, 8 or 16 up to 16 features, else all of them."""
-    for width in (4, 8, 16):
-        if n_features <= width:
-            return width
-    return n_features
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -260,7 +251,7 @@ def _closest_in_rows(
     row_terms = np.empty(STEP_ROWS)
     kept = np.empty(STEP_ROWS, dtype=np.int64)
     rows64 = np.empty(STEP_ROWS * n_features)
-    width = padded_width(n_features)
+    width = _padded_width(n_features)
     rows_t = np.zeros((width, STEP_ROWS))
     padded = np.zeros((n_candidates, width))
     exact_dots = np.empty(STEP_ROWS)
