@@ -7,7 +7,15 @@ from numpy.testing import assert_array_equal
 from testdata import blobs, positive_weights
 
 from kmlab import KMeans
-from kmlab._lloyd import ALGORITHMS, BOUNDS_BYTES, choose_algorithm, direct_supported, group_centers, n_bound_groups
+from kmlab._lloyd import (
+    ALGORITHMS,
+    BOUNDS_BYTES,
+    LloydWorkspace,
+    choose_algorithm,
+    direct_supported,
+    group_centers,
+    n_bound_groups,
+)
 
 BOUNDED = [algorithm for algorithm in ALGORITHMS if algorithm != "lloyd"]
 
@@ -87,20 +95,32 @@ def test_auto_drops_useless_bounds_and_keeps_the_answer():
     assert elkan.n_distances_ < auto.n_distances_ <= plain.n_distances_
 
 
+def test_auto_keeps_bounds_where_comparing_is_costly():
+    # 64 features and 256 centres: k * d reaches KEEP_BOUNDS_MIN_WORK, so 'auto'
+    # keeps its Yinyang bounds through the run, however little they skip at first.
+    X = np.random.RandomState(0).uniform(size=(2000, 64))
+    assert 256 * 64 >= LloydWorkspace.KEEP_BOUNDS_MIN_WORK
+    auto = KMeans(256, algorithm="auto", random_state=0, max_iter=15).fit(X)
+    yinyang = KMeans(256, algorithm="yinyang", random_state=0, max_iter=15).fit(X)
+    plain = KMeans(256, algorithm="lloyd", random_state=0, max_iter=15).fit(X)
+    assert_identical(auto, plain)
+    assert auto.n_distances_ == yinyang.n_distances_ < plain.n_distances_
+
+
 def test_choose_algorithm_and_group_counts():
     import scipy.sparse as sp
 
     X = np.zeros((1000, 32))
     assert choose_algorithm(X, 4) == "lloyd"
     assert choose_algorithm(X, 63) == "lloyd"
-    assert choose_algorithm(X, 64) == "elkan"
+    assert choose_algorithm(X, 64) == "yinyang"
     assert choose_algorithm(X[:, :2], 128) == "lloyd"
     # Up to 16 features: every distance through the direct kernel, where it
     # serves the shape, with up to 4 features or 2048 centre coordinates.
     for n_features, n_clusters in [(4, 1024), (16, 128), (8, 256)]:
         direct = direct_supported(X.dtype, n_features, n_clusters)
-        assert choose_algorithm(X[:, :n_features], n_clusters) == ("lloyd" if direct else "elkan")
-    assert choose_algorithm(X[:, :16], 256) == "elkan"
+        assert choose_algorithm(X[:, :n_features], n_clusters) == ("lloyd" if direct else "yinyang")
+    assert choose_algorithm(X[:, :16], 256) == "yinyang"
     assert choose_algorithm(sp.csr_matrix(X), 64) == "lloyd"
     assert n_bound_groups("lloyd", 1000, 64) == 0
     assert n_bound_groups("hamerly", 1000, 64) == 1

@@ -476,8 +476,28 @@ def test_direct_kernel_needs_the_check_and_few_features(monkeypatch):
         assert not direct_supported(np.float32, 3, 5)
         assert not LloydWorkspace(np.zeros((10, 3), dtype=np.float32), 5).direct_capable
         # Without the direct kernel, 'auto' keeps the bounds on china-like shapes.
-        assert choose_algorithm(np.zeros((10, 3), dtype=np.float32), 256) == "elkan"
+        assert choose_algorithm(np.zeros((10, 3), dtype=np.float32), 256) == "yinyang"
     finally:
         direct_supported.cache_clear()
     if direct_supported(np.float32, 3, 256):
         assert choose_algorithm(np.zeros((10, 3), dtype=np.float32), 256) == "lloyd"
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("direct", [False, True], ids=["gemm", "direct"])
+def test_duplicate_centres_take_the_lowest_index_among_many(dtype, direct):
+    # 64 centres: the GEMM path's argmin on integer keys, the direct kernel's
+    # strict comparison; centre 40 repeats centre 5, so only 5 may be chosen.
+    rng = np.random.default_rng(0)
+    n_features = 20 if not direct else 6
+    centers = rng.standard_normal((64, n_features)).astype(dtype)
+    centers[40] = centers[5]
+    X = np.ascontiguousarray(np.repeat(centers, 10, axis=0) + 0.01 * rng.standard_normal((640, n_features)), dtype=dtype)
+    workspace = LloydWorkspace(X, 64, update=False)
+    if direct and not workspace.direct_capable:
+        pytest.skip("the direct kernel does not serve this shape here")
+    workspace.direct_capable = direct
+    labels = np.full(len(X), -1, dtype=np.int32)
+    workspace.assign(X, np.ones(len(X), dtype=dtype), centers, labels, update=False)
+    assert 40 not in labels
+    assert_array_equal(labels, naive.assign(X, centers))

@@ -302,13 +302,7 @@ def _assign_gathered(
     changed = 0
     for i in range(n_gathered):
         row = gathered[i]
-        best_label = 0
-        best_dist = dots[i, 0]
-        for j in range(1, n_clusters):
-            dist = dots[i, j]
-            if dist < best_dist:
-                best_dist = dist
-                best_label = j
+        best_label = _first_argmin(dots[i])
         if labels[row] != best_label:
             changed += 1
             labels[row] = best_label
@@ -332,6 +326,44 @@ def _assign_gathered(
                     lower[row, g] = _distance_from_formula(lower[row, g], x_sqnorms[row], error)
                 stamp[row] = step
     return changed
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _first_argmin(values):
+    """Index of the first smallest of ``values`` (1-D, contiguous, no NaN), as scikit-learn's scan finds it.
+
+    With many values, on integer keys that order as the floats do (flip the
+    magnitude bits of negatives): the smallest key, then the first index holding
+    it, two integer reductions the compiler vectorises where a float argmin
+    stays scalar.  Keys are equal only for equal floats, but for -0.0 and 0.0;
+    ``||c||^2 - 2 x.c`` is never -0.0 (a sum is -0.0 only when both terms are).
+    """
+    n = values.shape[0]
+    if n < 32:
+        best = 0
+        for j in range(1, n):
+            if values[j] < values[best]:
+                best = j
+        return best
+    if values.itemsize == 4:
+        return _first_smallest_key(values.view(np.int32), np.int32(0x7FFFFFFF))
+    return _first_smallest_key(values.view(np.int64), np.int64(0x7FFFFFFFFFFFFFFF))
+
+
+@njit(inline="always", cache=True)
+def _first_smallest_key(bits, magnitude):
+    """:func:`_first_argmin` on the floats' bit patterns ``bits``."""
+    n = bits.shape[0]
+    sign_shift = bits.itemsize * 8 - 1
+    smallest = magnitude
+    for j in range(n):
+        key = bits[j] ^ ((bits[j] >> sign_shift) & magnitude)
+        smallest = min(smallest, key)
+    first = n
+    for j in range(n):
+        key = bits[j] ^ ((bits[j] >> sign_shift) & magnitude)
+        first = min(first, j if key == smallest else n)
+    return first
 
 
 @njit(inline="always", cache=True)
