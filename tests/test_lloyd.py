@@ -501,3 +501,27 @@ def test_duplicate_centres_take_the_lowest_index_among_many(dtype, direct):
     workspace.assign(X, np.ones(len(X), dtype=dtype), centers, labels, update=False)
     assert 40 not in labels
     assert_array_equal(labels, naive.assign(X, centers))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("shape", [(1, 1), (5, 2), (257, 3), (3000, 16), (1000, 65)], ids=str)
+def test_column_moments_are_numpys(seed, dtype, shape):
+    rng = np.random.default_rng(seed)
+    X = (100.0 + rng.standard_normal(shape) * 10.0 ** rng.uniform(-2, 2, shape[1])).astype(dtype)
+    mean, var = kmlab._lloyd.column_moments(X, with_var=True)
+    assert mean.dtype == var.dtype == dtype
+    assert_array_equal(mean, X.mean(axis=0))
+    assert_array_equal(var, np.var(X, axis=0))
+    assert kmlab._lloyd.column_moments(X)[1] is None
+
+
+def test_column_moments_fall_back_to_numpy(monkeypatch):
+    X = np.asfortranarray(np.random.default_rng(0).standard_normal((50, 3)))
+    mean, var = kmlab._lloyd.column_moments(X, with_var=True)  # not C-ordered: numpy's own
+    assert_array_equal(var, np.var(X, axis=0))
+    C = np.ascontiguousarray(X)
+    monkeypatch.setattr(kmlab._lloyd, "column_moments_supported", lambda dtype: False)
+    monkeypatch.setattr(kmlab._lloyd, "numpy_column_moments", None)  # would raise if called
+    mean, var = kmlab._lloyd.column_moments(C, with_var=True)
+    assert_array_equal(mean, C.mean(axis=0))
+    assert_array_equal(var, np.var(C, axis=0))

@@ -18,6 +18,7 @@ from ._lloyd import (
     ALGORITHMS,
     LloydWorkspace,
     choose_algorithm,
+    column_moments,
     kmeans_single_lloyd,
     labels_inertia,
     n_bound_groups,
@@ -323,7 +324,7 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         # but centre each row on the fly instead of copying X.
         offset = None
         if not sp.issparse(X):
-            offset = X.mean(axis=0)
+            offset = column_moments(X)[0]
             if init_is_array:
                 init -= offset
 

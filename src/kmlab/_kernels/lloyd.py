@@ -646,6 +646,41 @@ def numpy_row_sqnorms(
             out[i] = (acc[0] + acc[1]) + (acc[2] + acc[3])
 
 
+@njit(cache=True, fastmath=SEPARATE_ROUNDING)
+def numpy_column_moments(
+    X,  # IN (n, d) float32/float64, C-contiguous, n >= 1
+    mean,  # OUT (d,) dtype of X: X.mean(axis=0)
+    var,  # OUT (d,) dtype of X: np.var(X, axis=0), written when with_var
+    with_var,  # IN bool
+):
+    """``X.mean(axis=0)`` and ``np.var(X, axis=0)`` bit for bit, in one or two passes over X.
+
+    numpy reduces a C-ordered array over axis 0 row after row, in X's dtype;
+    it divides in float64 (the count is a numpy integer) and stores in X's
+    dtype; the variance squares ``x - mean`` in X's dtype, then adds and divides
+    the same way.  scikit-learn's tolerance rule and the centring offset are
+    these two numbers; numpy takes several passes and temporary copies of X.
+    The driver checks once that this is numpy's result on the running machine
+    (:func:`kmlab._lloyd.column_moments_supported`) before relying on it.
+    """
+    n_samples, n_features = X.shape
+    acc = X[0].copy()
+    for i in range(1, n_samples):
+        for f in range(n_features):
+            acc[f] += X[i, f]
+    for f in range(n_features):
+        mean[f] = np.float64(acc[f]) / n_samples
+    if not with_var:
+        return
+    acc[:] = 0.0
+    for i in range(n_samples):
+        for f in range(n_features):
+            diff = X[i, f] - mean[f]
+            acc[f] += diff * diff
+    for f in range(n_features):
+        var[f] = np.float64(acc[f]) / n_samples
+
+
 @njit(cache=True)
 def numpy_sum(values):  # IN (m,) float64, m <= 128
     """``np.sum(values)`` bit for bit, for up to 128 values (numpy's pairwise block).
