@@ -91,14 +91,20 @@ def _assign_block(
 ):  # fmt: skip
     """Block ``b`` of :func:`assign_dense` (its arguments); the serial run calls it too."""
     n_clusters, n_features = centers.shape
-    rows = np.empty((CHUNK, n_features), dtype=X.dtype)
-    dots = np.empty((CHUNK, n_clusters), dtype=X.dtype)
-    gathered = np.empty(CHUNK, dtype=np.int64)
     first_row, stop_row = block_starts[b], block_starts[b + 1]
+    if update:
+        block_sums[b, :, :] = 0.0
+        block_weights[b, :] = 0.0
     if direct:
-        changed = _assign_direct(X, offset, centers, centers_sqnorm, first_row, stop_row, labels)
+        changed = _assign_direct(
+            X, offset, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, labels,
+            block_sums[b], block_weights[b],
+        )  # fmt: skip
         computed = stop_row - first_row
     else:
+        rows = np.empty((CHUNK, n_features), dtype=X.dtype)
+        dots = np.empty((CHUNK, n_clusters), dtype=X.dtype)
+        gathered = np.empty(CHUNK, dtype=np.int64)
         n_gathered = 0
         changed = 0
         computed = 0
@@ -123,26 +129,32 @@ def _assign_block(
     block_changed[b] = changed
     block_computed[b] = computed
     # Sums and inertia in row order, once every label of the block is final, so
-    # that they do not depend on which samples the bounds let through.
-    if update:
-        block_sums[b, :, :] = 0.0
-        block_weights[b, :] = 0.0
+    # that they do not depend on which samples the bounds let through (the
+    # direct kernel adds the sums as it goes, in the same order).
+    accumulate = update and not direct
     inertia = 0.0
-    for row in range(first_row, stop_row):
-        label = labels[row]
-        weight = np.float64(sample_weight[row])
-        if with_inertia:
-            inertia += weight * _dense_sq_dist(X, offset, row, centers, label)
-        if update:
-            block_weights[b, label] += weight
-            for f in range(n_features):
-                block_sums[b, label, f] += np.float64(X[row, f] - offset[f]) * weight
+    if with_inertia or accumulate:
+        for row in range(first_row, stop_row):
+            label = labels[row]
+            weight = np.float64(sample_weight[row])
+            if with_inertia:
+                inertia += weight * _dense_sq_dist(X, offset, row, centers, label)
+            if accumulate:
+                block_weights[b, label] += weight
+                for f in range(n_features):
+                    block_sums[b, label, f] += np.float64(X[row, f] - offset[f]) * weight
     block_inertia[b] = inertia
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _assign_direct(X, offset, centers, centers_sqnorm, first_row, stop_row, labels):
-    """Label rows ``first_row:stop_row`` by :func:`_nearest_padded`; returns how many labels changed."""
+def _assign_direct(
+    X, offset, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, labels, sums, weights
+):
+    """Label rows ``first_row:stop_row`` by :func:`_nearest_padded`; returns how many labels changed.
+
+    With ``update``, adds each row's weight and weighted row to ``weights`` and
+    ``sums`` (its block's, float64) while the chunk is at hand, in row order.
+    """
     rows_t, padded = _padded_operands(centers, CHUNK)
     best = np.empty(CHUNK, dtype=X.dtype)
     nearest = np.empty(CHUNK, dtype=np.int32)
@@ -156,6 +168,12 @@ def _assign_direct(X, offset, centers, centers_sqnorm, first_row, stop_row, labe
         for i in range(m):
             changed += labels[start + i] != nearest[i]
             labels[start + i] = nearest[i]
+        if update:
+            for i in range(m):
+                weight = np.float64(sample_weight[start + i])
+                weights[nearest[i]] += weight
+                for f in range(centers.shape[1]):
+                    sums[nearest[i], f] += np.float64(rows_t[f, i]) * weight
     return changed
 
 
