@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import sklearn.cluster
+from sklearn.datasets import make_blobs
 from numpy.testing import assert_array_equal
 from testdata import blobs, positive_weights
 
@@ -95,16 +96,32 @@ def test_auto_drops_useless_bounds_and_keeps_the_answer():
     assert elkan.n_distances_ < auto.n_distances_ <= plain.n_distances_
 
 
-def test_auto_keeps_bounds_where_comparing_is_costly():
+def test_auto_keeps_bounds_where_comparing_is_costly(monkeypatch):
     # 64 features and 256 centres: k * d reaches KEEP_BOUNDS_MIN_WORK, so 'auto'
-    # keeps its Yinyang bounds through the run, however little they skip at first.
+    # keeps its Yinyang bounds (from its third assignment) through the run,
+    # however little they skip at first.
     X = np.random.RandomState(0).uniform(size=(2000, 64))
     assert 256 * 64 >= LloydWorkspace.KEEP_BOUNDS_MIN_WORK
     auto = KMeans(256, algorithm="auto", random_state=0, max_iter=15).fit(X)
     yinyang = KMeans(256, algorithm="yinyang", random_state=0, max_iter=15).fit(X)
     plain = KMeans(256, algorithm="lloyd", random_state=0, max_iter=15).fit(X)
     assert_identical(auto, plain)
-    assert auto.n_distances_ == yinyang.n_distances_ < plain.n_distances_
+    # the first three assignments compare every sample, then the bounds skip
+    assert yinyang.n_distances_ < auto.n_distances_ < plain.n_distances_
+    monkeypatch.setattr(LloydWorkspace, "KEEP_BOUNDS_MIN_WORK", 10**9)
+    dropping = KMeans(256, algorithm="auto", random_state=0, max_iter=15).fit(X)
+    assert_identical(dropping, plain)
+    assert auto.n_distances_ < dropping.n_distances_
+
+
+def test_auto_sets_no_bounds_up_for_short_fits():
+    # Well separated blobs: 2 iterations, which end before 'auto' turns its bounds on.
+    X, _ = make_blobs(3000, n_features=20, centers=80, cluster_std=0.1, random_state=0)
+    auto = KMeans(80, algorithm="auto", random_state=0).fit(X)
+    plain = KMeans(80, algorithm="lloyd", random_state=0).fit(X)
+    assert auto.n_iter_ <= LloydWorkspace.AUTO_BOUNDS_FROM
+    assert_identical(auto, plain)
+    assert auto.n_distances_ == plain.n_distances_
 
 
 def test_choose_algorithm_and_group_counts():
