@@ -337,7 +337,8 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             n_runs=self._n_init, description=f"KMeans(n_clusters={self.n_clusters})",
         )  # fmt: skip
         with kernel_threads(self._n_threads):
-            need_norms = n_groups > 0 or (isinstance(init, str) and init == "k-means++")
+            # 'auto' starts its bounds late, and computes their norms then, if at all.
+            need_norms = (n_groups > 0 and not adaptive) or (isinstance(init, str) and init == "k-means++")
             # Shared by every run: the seeding's and the bounds' squared norms.
             x_sqnorms64 = row_sqnorms64(X, offset=offset) if need_norms else None
             workspace = LloydWorkspace(

@@ -293,7 +293,8 @@ class LloydWorkspace:
     n_groups : int, default=0
         Lower bounds kept per sample (0: none, plain Lloyd).
     x_sqnorms : ndarray of shape (n_samples,), default=None
-        ``||x - offset||^2`` in float64; required when ``n_groups > 0``.
+        ``||x - offset||^2`` in float64; required when ``n_groups > 0``, unless
+        the bounds start suspended (:meth:`resume_bounds` then computes them).
     """
 
     def __init__(self, X, n_clusters, update=True, offset=None, n_groups=0, x_sqnorms=None):
@@ -365,13 +366,18 @@ class LloydWorkspace:
         self.suspended = self.track_bounds
         self.track_bounds = False
 
-    def resume_bounds(self):
+    def resume_bounds(self, X):
         """Turn suspended bounds back on: the next assignment compares every sample and sets them.
 
         Infinite upper and zero lower bounds cannot separate anything, so every
         sample goes through the distance computation, which rewrites its bounds.
+        The samples' squared norms are computed here if the workspace was given none.
         """
         if self.suspended:
+            if self.x_sqnorms is None:
+                from ._init import row_sqnorms64  # _init imports this module
+
+                self.x_sqnorms = row_sqnorms64(X, self.offset)
             self.suspended = False
             self.track_bounds = True
             self.upper.fill(np.inf)
@@ -548,7 +554,7 @@ def kmeans_single_lloyd(
 
     for i in range(max_iter):
         if adaptive and i == workspace.AUTO_BOUNDS_FROM:
-            workspace.resume_bounds()
+            workspace.resume_bounds(X)
         inertia, n_changed = workspace.assign(
             X, sample_weight, centers, labels, update=True, with_inertia=bool(verbose) or observe
         )
