@@ -114,6 +114,27 @@ def test_auto_keeps_bounds_where_comparing_is_costly(monkeypatch):
     assert auto.n_distances_ < dropping.n_distances_
 
 
+def test_auto_with_given_centres_computes_its_norms_when_it_needs_them():
+    # An array init: no k-means++ norms; the bounds, turned on at the third
+    # assignment, compute theirs then.  64 features x 256 centres keep them on.
+    X = np.random.RandomState(0).uniform(size=(1500, 64))
+    init = X[np.random.RandomState(1).choice(1500, 256, replace=False)]
+    auto = KMeans(256, init=init, n_init=1, algorithm="auto", max_iter=12).fit(X)
+    plain = KMeans(256, init=init, n_init=1, algorithm="lloyd", max_iter=12).fit(X)
+    assert_identical(auto, plain)
+    assert auto.n_distances_ < plain.n_distances_
+
+
+def test_auto_bounds_serve_every_run_of_n_init():
+    # Each k-means++ run suspends the bounds at its start and turns them on at
+    # its third assignment, also after a run that ended before that.
+    X = np.random.RandomState(0).uniform(size=(1500, 64))
+    auto = KMeans(256, n_init=3, algorithm="auto", random_state=0, max_iter=12).fit(X)
+    plain = KMeans(256, n_init=3, algorithm="lloyd", random_state=0, max_iter=12).fit(X)
+    assert_identical(auto, plain)
+    assert auto.n_distances_ < plain.n_distances_
+
+
 def test_auto_sets_no_bounds_up_for_short_fits():
     # Well separated blobs: 2 iterations, which end before 'auto' turns its bounds on.
     X, _ = make_blobs(3000, n_features=20, centers=80, cluster_std=0.1, random_state=0)

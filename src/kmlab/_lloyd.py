@@ -330,7 +330,9 @@ class LloydWorkspace:
         self.track_bounds = n_groups > 0 and not self.sparse
         self.use_groups = self.track_bounds and n_groups > 1
         self.n_groups = n_groups
-        self.x_sqnorms = x_sqnorms if self.track_bounds else np.empty(1)
+        # Norms not given yet: resume_bounds computes them (a dummy until then).
+        self.norms_pending = self.track_bounds and x_sqnorms is None
+        self.x_sqnorms = x_sqnorms if self.track_bounds and not self.norms_pending else np.empty(1)
         self.upper = np.empty(n_samples if self.track_bounds else 1)
         self.lower_min = np.empty(n_samples if self.track_bounds else 1)
         self.lower = np.empty((n_samples, n_groups) if self.use_groups else (1, 1))
@@ -374,10 +376,11 @@ class LloydWorkspace:
         The samples' squared norms are computed here if the workspace was given none.
         """
         if self.suspended:
-            if self.x_sqnorms is None:
+            if self.norms_pending:
                 from ._init import row_sqnorms64  # _init imports this module
 
                 self.x_sqnorms = row_sqnorms64(X, self.offset)
+                self.norms_pending = False
             self.suspended = False
             self.track_bounds = True
             self.upper.fill(np.inf)
