@@ -521,7 +521,8 @@ def kmeans_single_lloyd(
     ``tol``; in the latter case, and after ``max_iter``, one more assignment makes
     the labels match the returned centres.  Bounds in ``workspace`` only skip
     work: the iterates are those of plain Lloyd.  ``adaptive`` starts the bounds
-    at the third assignment and lets the run drop them where they skip too little.  Without a ``workspace``, plain Lloyd on X as it is.
+    at the third assignment and lets the run drop them where they skip too little.
+    Without a ``workspace``, plain Lloyd on X as it is.
     Small dense runs without bounds take one kernel call (:func:`runs_serially`),
     with the same iterates.
 

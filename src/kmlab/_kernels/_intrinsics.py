@@ -1,6 +1,6 @@
 """LLVM intrinsics the kernels need and numba does not expose."""
 
-from numba import types
+from numba import njit, types
 from numba.extending import intrinsic
 
 
@@ -19,3 +19,18 @@ def fma(typingctx, a, b, c):
         return builder.fma(*args)
 
     return a(a, b, c), codegen
+
+
+@njit(inline="always", cache=True)
+def _gemm_order_dot(rows_t, i, vectors, j, width):
+    """``rows_t[:width, i] . vectors[j, :width]`` accumulated as OpenBLAS's GEMM kernels do on x86-64.
+
+    The first product rounded alone, then one fused multiply-add per term, in
+    order.  Callers pad the features with zeros (a zero term changes no sum) and
+    pass ``width`` as a literal (4, 8 or 16), so that the compiler unrolls the
+    chain and vectorises their loop over ``i``.
+    """
+    dot = rows_t[0, i] * vectors[j, 0]
+    for f in range(1, width):
+        dot = fma(rows_t[f, i], vectors[j, f], dot)
+    return dot

@@ -25,7 +25,7 @@ from numba import njit, prange, types
 from numba.np.linalg import ensure_blas
 
 from ._config import CHUNK, FASTMATH, _padded_width
-from ._intrinsics import fma
+from ._intrinsics import _gemm_order_dot
 
 ensure_blas()
 # numba's C helper that calls the Fortran GEMM of scipy's BLAS with the
@@ -227,9 +227,9 @@ def _nearest_padded(rows_t, m, centers, centers_sqnorm, width, best, nearest):
     """For the first ``m`` rows of ``rows_t`` (``width`` features x rows), the centre of smallest
     ``||c||^2 - 2 x.c`` and that value, into ``nearest`` and ``best``.
 
-    Each dot product is a chain of fused multiply-adds in feature order, the
-    first product rounded alone: what OpenBLAS's GEMM kernels compute for each
-    entry on x86-64 with few features.  :func:`kmlab._lloyd.direct_supported`
+    Each dot product is :func:`~kmlab._kernels._intrinsics._gemm_order_dot`:
+    what OpenBLAS's GEMM kernels compute for each entry on x86-64 with few
+    features.  :func:`kmlab._lloyd.direct_supported`
     checks, for each shape, that this gives scikit-learn's GEMM values bit for
     bit before it is used.  Centre after centre, a row's value is replaced only
     by a strictly smaller one: ties go to the lowest index, as scikit-learn's argmin.
@@ -237,9 +237,7 @@ def _nearest_padded(rows_t, m, centers, centers_sqnorm, width, best, nearest):
     for j in range(centers.shape[0]):
         sqnorm = centers_sqnorm[j]
         for i in range(m):
-            dot = rows_t[0, i] * centers[j, 0]
-            for f in range(1, width):
-                dot = fma(rows_t[f, i], centers[j, f], dot)
+            dot = _gemm_order_dot(rows_t, i, centers, j, width)
             value = sqnorm - (dot + dot)
             closer = j == 0 or value < best[i]
             best[i] = value if closer else best[i]

@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CHUNK, FASTMATH, _padded_width
-from ._intrinsics import fma
+from ._intrinsics import _gemm_order_dot
 
 # scipy's sparse products and scikit-learn's csr_row_norms round every product
 # before adding it (their x86-64 builds use no FMA); fusing here would change
@@ -71,12 +71,12 @@ STEP_ROWS = 128
 def _exact_rows(
     rows64,  # IN (>= m * d,) float64 centred rows, flattened (only the kept ones are read)
     kept,  # IN (n_kept,) int64 the rows to compute, n_kept <= STEP_ROWS
-    candidates_t,  # IN (d, t) float64 candidates transposed
+    candidates_t,  # IN (d, t) float64 candidates transposed (read for d; padded holds their values)
     cand_sqnorms,  # IN (t,) float64
     sqnorms,  # IN (m,) float64 the rows' centred squared norms
     near,  # IN (m,) dtype of X: their closest squared distances
     rows_t,  # SCRATCH (width, STEP_ROWS) float64, zero from row d on
-    padded,  # SCRATCH (t, width) float64, zero from column d on
+    padded,  # IN (t, width) float64 the candidates, zero from column d on
     dots,  # SCRATCH (STEP_ROWS,) float64
     out,  # OUT (t, m) min(near, exact squared distance) in the kept rows
 ):
@@ -96,27 +96,21 @@ def _exact_rows(
             rows_t[f, k] = rows64[kept[k] * n_features + f]
     width = rows_t.shape[0]
     if width == 4:
-        _padded_dots(rows_t, n_kept, candidates_t, padded, 4, dots, kept, cand_sqnorms, sqnorms, near, out)
+        _padded_dots(rows_t, n_kept, padded, 4, dots, kept, cand_sqnorms, sqnorms, near, out)
     elif width == 8:
-        _padded_dots(rows_t, n_kept, candidates_t, padded, 8, dots, kept, cand_sqnorms, sqnorms, near, out)
+        _padded_dots(rows_t, n_kept, padded, 8, dots, kept, cand_sqnorms, sqnorms, near, out)
     elif width == 16:
-        _padded_dots(rows_t, n_kept, candidates_t, padded, 16, dots, kept, cand_sqnorms, sqnorms, near, out)
+        _padded_dots(rows_t, n_kept, padded, 16, dots, kept, cand_sqnorms, sqnorms, near, out)
     else:
-        _padded_dots(rows_t, n_kept, candidates_t, padded, width, dots, kept, cand_sqnorms, sqnorms, near, out)
+        _padded_dots(rows_t, n_kept, padded, width, dots, kept, cand_sqnorms, sqnorms, near, out)
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
-def _padded_dots(rows_t, n_kept, candidates_t, padded, width, dots, kept, cand_sqnorms, sqnorms, near, out):
+def _padded_dots(rows_t, n_kept, padded, width, dots, kept, cand_sqnorms, sqnorms, near, out):
     """:func:`_exact_rows` once its rows are gathered, with ``width`` terms per dot product."""
-    n_features, n_candidates = candidates_t.shape
-    for c in range(n_candidates):
-        for f in range(n_features):
-            padded[c, f] = candidates_t[f, c]
+    for c in range(padded.shape[0]):
         for k in range(n_kept):
-            dot = rows_t[0, k] * padded[c, 0]
-            for f in range(1, width):
-                dot = fma(rows_t[f, k], padded[c, f], dot)
-            dots[k] = dot
+            dots[k] = _gemm_order_dot(rows_t, k, padded, c, width)
         for k in range(n_kept):
             i = kept[k]
             dist = _sq_distance(dots[k], cand_sqnorms[c], sqnorms[i])
@@ -189,7 +183,7 @@ def _triangle_step(
     kept,  # SCRATCH (>= m,) int64
     rows64,  # SCRATCH (>= m * d,) float64
     rows_t,  # SCRATCH (width, STEP_ROWS) float64, zero from row d on (see _exact_rows)
-    padded,  # SCRATCH (t, width) float64, zero from column d on
+    padded,  # IN (t, width) float64 the candidates, zero from column d on
     dots,  # SCRATCH (STEP_ROWS,) float64
     out,  # IN/OUT (t, m) holding near: exact distances replace it where they may be smaller
 ):
@@ -254,6 +248,7 @@ def _closest_in_rows(
     width = _padded_width(n_features)
     rows_t = np.zeros((width, STEP_ROWS))
     padded = np.zeros((n_candidates, width))
+    padded[:, :n_features] = candidates_t.T
     exact_dots = np.empty(STEP_ROWS)
     tiled = np.empty(STEP_ROWS * n_features, dtype=X.dtype)
     for r in range(STEP_ROWS):
