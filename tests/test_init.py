@@ -174,19 +174,20 @@ def test_candidate_distances_are_sklearns_bits(seed, dtype, container, n_feature
     expected_first = _euclidean_distances(first_row, X, Y_norm_squared=norms, squared=True)
     expected = np.minimum(expected_first, _euclidean_distances(X[ids], X, Y_norm_squared=norms, squared=True))
 
-    distances = _CandidateDistances(X, _shift(X, None), row_sqnorms64(X), 2)
+    distances = _CandidateDistances(X, _shift(X, None), row_sqnorms64(X))
     closest = np.full(3000, np.inf, dtype=dtype)
     first = np.empty((1, 3000), dtype=dtype)
     distances(ids[:1], closest, first)
     assert_array_equal(first, expected_first)
-    distances.add_center(ids[0], first[0], closest)
+    distances.add_center(first[0], closest)
     out = np.empty((8, 3000), dtype=dtype)
     distances(ids, closest, out)
     assert_array_equal(out, expected)
 
 
-# 2 and 3 features: the triangle prune; 9 and 40: the GEMM screen.
-@pytest.mark.parametrize("n_features", [2, 3, 9, 40])
+# Up to 16 features every distance is computed, with dot products padded to 4
+# (2, 3 features), 8 (6) or 16 (9, 16); from 17 on, the GEMM screen skips most.
+@pytest.mark.parametrize("n_features", [2, 3, 6, 9, 16, 17, 40])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_matches_sklearn_on_several_blocks(seed, dtype, n_features):
     # Enough samples for every block of rows to hold several steps.
@@ -253,9 +254,9 @@ def test_matches_sklearn_with_one_local_trial(seed, dtype, n_features):
     sklearn_equal(X, 15, seed, n_local_trials=1)
 
 
-@pytest.mark.parametrize("n_features", [3, 9])
+@pytest.mark.parametrize("n_features", [3, 9, 40])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_screen_and_triangle_prunes_both_give_sklearns_result(seed, monkeypatch, dtype, n_features):
+def test_screened_and_direct_distances_both_give_sklearns_result(seed, monkeypatch, dtype, n_features):
     X = make_data(seed, dtype=dtype, n_samples=5000, n_features=n_features)
     expected = sklearn.cluster.kmeans_plusplus(X, 25, random_state=seed)
     for min_features in (1, 10**6):  # every width screened, or none
@@ -468,7 +469,7 @@ def seed_both_ways(monkeypatch, X, n_clusters, seed, weights=None, n_local_trial
     assert next1 == next2
 
 
-# 1 to 3 features: the triangle prune; 9 and 40: the GEMM screen.
+# 1 to 9 features: every distance computed; 40: the GEMM screen.
 @pytest.mark.parametrize("n_features", [1, 3, 9, 40])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_serial_kmeans_plusplus_is_the_general_one(monkeypatch, seed, dtype, n_features):

@@ -17,7 +17,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._kernels.seeding import (
-    adopt_center,
     blas_products,
     closest_sq_distances_dense,
     closest_sq_distances_sparse,
@@ -29,7 +28,7 @@ from ._kernels.seeding import (
     row_sqnorms_sparse,
     search_cumulative,
 )
-from ._lloyd import block_starts
+from ._lloyd import DIRECT_MAX_FEATURES, block_starts
 from ._threads import MIN_WORK_PER_THREAD, threads_for
 
 # Bound on the float64 copies of rows made at a time (norms, one-candidate
@@ -37,9 +36,12 @@ from ._threads import MIN_WORK_PER_THREAD, threads_for
 _SCRATCH_BYTES = 32 * 2**20
 
 # k-means++ skips most exact dot products with a GEMM screen from this many
-# features on, and by the triangle inequality below (measured on blobs and
-# Gaussian data: the screen's GEMM does not pay with fewer features).
-SCREEN_MIN_FEATURES = 8
+# features on.  With fewer, computing every one with padded, vectorised dot
+# products costs less than deciding which to skip; with more, the unpadded
+# products do not vectorise as well.  Measured on 2 cores, whole k-means++ with
+# the screen / without: blobs 100k x 8, k=32: 54 / 23 ms; 100k x 16: 67 / 50;
+# china.jpg (3 features), k=16: 58 / 36; 100k x 24: 94 / 186.
+SCREEN_MIN_FEATURES = DIRECT_MAX_FEATURES + 1
 
 # Dense k-means++ whose rounds cost fewer multiply-adds than this
 # (n_local_trials * n_samples * n_features) runs in one serial kernel call: the
@@ -158,36 +160,27 @@ class _CandidateDistances:
 
     One object serves one k-means++ run: ``self(ids, closest, out)`` fills
     ``out[j] = min(closest, ||x - X[ids[j]]||^2)`` and :meth:`add_center` makes
-    a candidate a centre.  Dense data skips the exact dot product of the pairs
-    whose entry is provably ``closest`` (see :mod:`kmlab._kernels.seeding`):
-
-    - with ``SCREEN_MIN_FEATURES`` features or more, by a GEMM screen: ``g = x.c``
-      on the raw rows, in X's dtype (unit roundoff u, gamma = d u / (1 - d u)).
+    a candidate a centre.  Dense data with ``SCREEN_MIN_FEATURES`` features or
+    more skips the exact dot product of the pairs whose entry is provably
+    ``closest`` (see :mod:`kmlab._kernels.seeding`), by a GEMM screen: ``g = x.c``
+    on the raw rows, in X's dtype (unit roundoff u, gamma = d u / (1 - d u)).
       With ``o`` the offset and ``xt = fl(x - o)``,
       ``|xt.c - (g - o.c)| <= ||c|| (a ||xt|| + b)`` where
       ``a = gamma (1 + u) + u (1 + u)`` (the GEMM, the centring's rounding) and
       ``b = (gamma + gamma64) ||o||``; so ``||xt - c||^2 >= closest`` when
       ``(1 - s) ||xt||^2 - closest + terms - coefs ||xt|| >= 2 g``, with
       ``terms = (1 - s) ||c||^2 + 2 o.c - 2 b ||c||``, ``coefs = 2 a ||c||`` and
-      ``s`` the formula's slack (the norms' and the exact formula's rounding);
-    - with fewer features, by the triangle inequality: each sample keeps the
-      index of its closest centre, and a candidate twice as far from that centre
-      as the sample is cannot be closer to the sample.
+      ``s`` the formula's slack (the norms' and the exact formula's rounding).
     """
 
-    def __init__(self, X, shift, x_sqnorms64, n_clusters):
+    def __init__(self, X, shift, x_sqnorms64):
         self.X, self.shift, self.x_sqnorms64 = X, shift, x_sqnorms64
-        n_samples, n_features = X.shape
-        self.blocks = block_starts(n_samples)
+        self.blocks = block_starts(X.shape[0])
         dense = not sp.issparse(X)
-        self.screen = dense and n_features >= SCREEN_MIN_FEATURES
-        self.triangle = dense and not self.screen
+        self.screen = dense and X.shape[1] >= SCREEN_MIN_FEATURES
         if dense:
             self.formula_slack, self.screen_a, self.screen_b, self.shift64 = _prune_constants(X, shift)
         self.x_norms = np.sqrt(x_sqnorms64) if self.screen else x_sqnorms64[:0]
-        self.labels = np.zeros(n_samples if self.triangle else 0, dtype=np.int64)
-        self.centers = np.empty((n_clusters if self.triangle else 0, n_features))
-        self.max_sqnorm = x_sqnorms64.max() if self.triangle else 0.0
         self.n_centers = 0
 
     def __call__(self, ids, closest, out):
@@ -212,30 +205,25 @@ class _CandidateDistances:
         if n_candidates == 1:
             _one_candidate_sq_distances(X, shift, x_sqnorms64, candidates, closest, out[0])
             return
-        # The candidates transposed, and the prunes' bounds.
+        # The candidates transposed, and the screen's bounds.
         candidates_t = np.empty((n_features, n_candidates))
         cand_sqnorms = np.empty(n_candidates)
         n_screened = n_candidates if self.screen else 0
         screen_c = np.empty((n_screened, n_features), dtype=X.dtype)
         screen_terms, screen_coefs = np.empty(n_screened), np.empty(n_screened)
-        center_min_sq = np.empty(self.n_centers if self.triangle else 0)
         prepare_candidates_dense(
             X, shift, ids, x_sqnorms64, self.shift64, self.screen_a, self.screen_b, self.formula_slack,
-            self.centers[: self.n_centers], candidates_t, cand_sqnorms, screen_c, screen_terms, screen_coefs,
-            center_min_sq,
+            candidates_t, cand_sqnorms, screen_c, screen_terms, screen_coefs,
         )  # fmt: skip
         threads_for(n_candidates * X.size)
         closest_sq_distances_dense(
             X, shift, x_sqnorms64, self.x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms,
-            screen_coefs, self.labels, center_min_sq, self.formula_slack, self.max_sqnorm, self.blocks, out,
+            screen_coefs, self.formula_slack, self.blocks, out,
         )  # fmt: skip
 
-    def add_center(self, index, sq_distances, closest):
-        """Make ``X[index]`` a centre; ``sq_distances``: min(closest, distances to it)."""
-        if self.triangle:
-            self.centers[self.n_centers] = _rows(self.X, [index], self.shift, np.float64)[0]
-        threads_for(closest.shape[0])
-        adopt_center(sq_distances, self.n_centers, closest, self.labels)
+    def add_center(self, sq_distances, closest):
+        """Make a candidate a centre; ``sq_distances``: min(closest, its squared distances)."""
+        closest[:] = sq_distances
         self.n_centers += 1
 
 
@@ -372,11 +360,11 @@ def greedy_kmeans_plusplus(
 
     indices = np.full(n_clusters, -1, dtype=np.int64)
     indices[0] = random_state.choice(n_samples, p=sample_weight / total_weight)
-    sq_distances = _CandidateDistances(X, shift, x_sqnorms64, n_clusters)
+    sq_distances = _CandidateDistances(X, shift, x_sqnorms64)
     closest = np.full(n_samples, np.inf, dtype=X.dtype)
     first = np.empty((1, n_samples), dtype=X.dtype)
     sq_distances(indices[:1], closest, first)
-    sq_distances.add_center(indices[0], first[0], closest)
+    sq_distances.add_center(first[0], closest)
     current_pot = first @ sample_weight
 
     # Buffers reused by every round: scikit-learn allocates these arrays anew.
@@ -391,7 +379,7 @@ def greedy_kmeans_plusplus(
         best = np.argmin(candidates_pot)
         current_pot = candidates_pot[best]
         indices[c] = candidate_ids[best]
-        sq_distances.add_center(indices[c], distances[best], closest)
+        sq_distances.add_center(distances[best], closest)
     return _rows(X, indices, shift), indices
 
 

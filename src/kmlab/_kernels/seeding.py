@@ -13,19 +13,19 @@ to the last bit, which is what makes k-means++ pick the same centres: in float64
   ``csr_row_norms`` do (hence :data:`SEPARATE_ROUNDING`).
 
 Every kernel also takes the minimum with the current closest squared distance
-(scikit-learn's ``np.minimum``), and that is what lets the dense kernel skip
-work: an entry whose exact distance provably cannot go below the closest one is
-the closest one, whatever the exact value.  Such pairs are found by a GEMM
-*screen* (a fast dot product with a rigorous error bound) or, with few features,
-by the triangle inequality through each sample's closest centre; the driver
-(:class:`kmlab._init._CandidateDistances`) derives the bounds, with margins for
-every rounding.  Each entry is thus either computed exactly or provably equal to
-the exact computation's result, so the output does not depend on the prunes,
-the blocks or the thread count.
+(scikit-learn's ``np.minimum``).  Up to 16 features the dense kernel computes
+every entry, vectorised over the rows with each dot product held in registers.
+With more features it skips work: an entry whose exact distance provably
+cannot go below the closest one is the closest one, whatever the exact value.
+Such pairs are found by a GEMM *screen* (a fast dot product with a rigorous
+error bound; the driver, :class:`kmlab._init._CandidateDistances`, derives the
+bound, with margins for every rounding).  Each entry is thus either computed
+exactly or provably equal to the exact computation's result, so the output
+does not depend on the screen, the blocks or the thread count.
 
-:func:`draw_candidates` and :func:`adopt_center` are the rest of a k-means++
-round; :func:`greedy_kmeans_plusplus_dense` runs every round of a small dense
-seeding in one serial call, through the same functions.  The k-means|| kernels
+:func:`draw_candidates` is the rest of a k-means++ round;
+:func:`greedy_kmeans_plusplus_dense` runs every round of a small dense seeding
+in one serial call, through the same functions.  The k-means|| kernels
 (:func:`nearest_candidate_dense`, ``_sparse``) need no such care: they give a
 seeding of their own, from distances in X's dtype.
 """
@@ -68,58 +68,6 @@ STEP_ROWS = 128
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _exact_rows(
-    rows64,  # IN (>= m * d,) float64 centred rows, flattened (only the kept ones are read)
-    kept,  # IN (n_kept,) int64 the rows to compute, n_kept <= STEP_ROWS
-    candidates_t,  # IN (d, t) float64 candidates transposed (read for d; padded holds their values)
-    cand_sqnorms,  # IN (t,) float64
-    sqnorms,  # IN (m,) float64 the rows' centred squared norms
-    near,  # IN (m,) dtype of X: their closest squared distances
-    rows_t,  # SCRATCH (width, STEP_ROWS) float64, zero from row d on
-    padded,  # IN (t, width) float64 the candidates, zero from column d on
-    dots,  # SCRATCH (STEP_ROWS,) float64
-    out,  # OUT (t, m) min(near, exact squared distance) in the kept rows
-):
-    """Exact distances from the kept rows to every candidate, vectorised over the rows.
-
-    The kept rows are gathered feature-major, then each candidate's dot products
-    are chains of fused multiply-adds in feature order, the first product
-    rounded alone, as one GEMM entry is.  Up to 16 features, the features are
-    padded with zeros to ``width`` (4, 8 or 16: a zero term changes no sum), so
-    that each chain stays in registers.  A candidate the prunes ruled out gets
-    its exact value too: it is >= near, so the entry is near either way.
-    """
-    n_features, n_candidates = candidates_t.shape
-    n_kept = kept.shape[0]
-    for k in range(n_kept):
-        for f in range(n_features):
-            rows_t[f, k] = rows64[kept[k] * n_features + f]
-    width = rows_t.shape[0]
-    if width == 4:
-        _padded_dots(rows_t, n_kept, padded, 4, dots, kept, cand_sqnorms, sqnorms, near, out)
-    elif width == 8:
-        _padded_dots(rows_t, n_kept, padded, 8, dots, kept, cand_sqnorms, sqnorms, near, out)
-    elif width == 16:
-        _padded_dots(rows_t, n_kept, padded, 16, dots, kept, cand_sqnorms, sqnorms, near, out)
-    else:
-        _padded_dots(rows_t, n_kept, padded, width, dots, kept, cand_sqnorms, sqnorms, near, out)
-
-
-@njit(inline="always", cache=True, fastmath=FASTMATH)
-def _padded_dots(rows_t, n_kept, padded, width, dots, kept, cand_sqnorms, sqnorms, near, out):
-    """:func:`_exact_rows` once its rows are gathered, with ``width`` terms per dot product."""
-    for c in range(padded.shape[0]):
-        for k in range(n_kept):
-            dots[k] = _gemm_order_dot(rows_t, k, padded, c, width)
-        for k in range(n_kept):
-            i = kept[k]
-            dist = _sq_distance(dots[k], cand_sqnorms[c], sqnorms[i])
-            # min before the cast to X's dtype: rounding is monotone and near is
-            # representable, so this is np.minimum after the cast.
-            out[c, i] = min(dist, np.float64(near[i]))
-
-
-@njit(cache=True, fastmath=FASTMATH)
 def _screened_step(
     rows,  # IN (m, d) raw rows of X
     offset,  # IN (d,)
@@ -135,10 +83,13 @@ def _screened_step(
     dots,  # SCRATCH (>= t * m,) dtype of X
     row_terms,  # SCRATCH (>= m,) float64
     kept,  # SCRATCH (>= m,) int64
-    out,  # IN/OUT (t, m) holding near: exact distances replace it where they may be smaller
+    out,  # OUT (t, m) min(near, squared distance to each candidate)
 ):
     n_candidates = cand_sqnorms.shape[0]
     m, n_features = rows.shape
+    # The entries the screen leaves are the closest distances: write them first.
+    for c in range(n_candidates):
+        out[c, :] = near
     # Raw x.c by GEMM, in any order: only a bound on its error matters (see the driver).
     g = dots[: n_candidates * m].reshape((n_candidates, m))
     np.dot(screen_c, rows.T, g)
@@ -164,46 +115,64 @@ def _screened_step(
             for f in range(n_features):
                 dot += np.float64(rows[i, f] - offset[f]) * candidates_t[f, c]
             dist = _sq_distance(dot, cand_sqnorms[c], sqnorms[i])
+            # min before the cast to X's dtype: rounding is monotone and near is
+            # representable, so this is np.minimum after the cast.
             out[c, i] = min(dist, np.float64(near[i]))
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _triangle_step(
-    flat_rows,  # IN (m * d,) raw rows of X, flattened
-    tiled_offset,  # IN (>= m * d,) the offset repeated
-    sqnorms,  # IN (m,) float64 their centred squared norms
-    near,  # IN (m,) dtype of X: their closest squared distances
-    labels,  # IN (m,) int64 index of their closest centre
-    candidates_t,  # IN (d, t) float64
-    cand_sqnorms,  # IN (t,) float64
-    center_min_sq,  # IN (n_centers,) float64
-    formula_slack,  # IN float64
-    max_sqnorm,  # IN float64
-    diameter_sq,  # SCRATCH (>= m,) float64
-    kept,  # SCRATCH (>= m,) int64
-    rows64,  # SCRATCH (>= m * d,) float64
-    rows_t,  # SCRATCH (width, STEP_ROWS) float64, zero from row d on (see _exact_rows)
+def _direct_step(
+    X,  # IN (n, d) raw rows
+    offset,  # IN (d,)
+    start,  # IN int64 first row of the step
+    m,  # IN int64 rows in the step, <= STEP_ROWS
+    x_sqnorms,  # IN (n,) float64 the rows' centred squared norms
+    closest,  # IN (n,) dtype of X: their closest squared distances
+    rows_t,  # SCRATCH (width, STEP_ROWS) float64, zero from row d on
     padded,  # IN (t, width) float64 the candidates, zero from column d on
-    dots,  # SCRATCH (STEP_ROWS,) float64
-    out,  # IN/OUT (t, m) holding near: exact distances replace it where they may be smaller
+    cand_sqnorms,  # IN (t,) float64
+    out,  # OUT (t, n) min(closest, squared distance to each candidate) in the step's columns
 ):
-    m = near.shape[0]
-    # Centre the rows in one flat loop: row-by-row loops over a few features cost
-    # more in loop overhead than the distances themselves.
-    for j in range(flat_rows.shape[0]):
-        rows64[j] = flat_rows[j] - tiled_offset[j]
-    # ||x - own centre|| <= radius, even through the float32 rounding of near and
-    # the formula's error; a candidate at least 2 radius from that centre is then
-    # at least radius from x: no closer than near.
+    """Every entry of a step, exactly, vectorised over the rows.
+
+    The rows are centred in X's dtype and stored feature-major in float64, then
+    each candidate's dot products are chains of fused multiply-adds in feature
+    order (:func:`~kmlab._kernels._intrinsics._gemm_order_dot`).  Up to 16
+    features the chains run over ``width`` = 4, 8 or 16 terms (zeros pad them,
+    and a zero term changes no sum), so that each stays in registers.
+    """
+    width = rows_t.shape[0]
+    if width == 4:
+        _padded_distances(X, offset, start, m, x_sqnorms, closest, rows_t, padded, 4, cand_sqnorms, out)
+    elif width == 8:
+        _padded_distances(X, offset, start, m, x_sqnorms, closest, rows_t, padded, 8, cand_sqnorms, out)
+    elif width == 16:
+        _padded_distances(X, offset, start, m, x_sqnorms, closest, rows_t, padded, 16, cand_sqnorms, out)
+    else:
+        _padded_distances(X, offset, start, m, x_sqnorms, closest, rows_t, padded, width, cand_sqnorms, out)
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _padded_distances(X, offset, start, m, x_sqnorms, closest, rows_t, padded, width, cand_sqnorms, out):
+    """:func:`_direct_step` with ``width`` (a literal) terms per dot product.
+
+    The loops are written for the compiler: the transposition runs over the
+    literal width with a test (unrolled, unlike a loop over ``d``), and the
+    distances go through one-dimensional slices (contiguous, hence vectorised).
+    """
+    n_features = X.shape[1]
     for i in range(m):
-        radius_sq = np.float64(near[i]) * (1.0 + 2.0**-22) + formula_slack * (sqnorms[i] + max_sqnorm)
-        diameter_sq[i] = 4.0 * radius_sq
-    # The rows some candidate may come closer to, listed without branches.
-    n_kept = 0
-    for i in range(m):
-        kept[n_kept] = i
-        n_kept += center_min_sq[labels[i]] < diameter_sq[i]
-    _exact_rows(rows64, kept[:n_kept], candidates_t, cand_sqnorms, sqnorms, near, rows_t, padded, dots, out)
+        for f in range(width):
+            if f < n_features:
+                rows_t[f, i] = X[start + i, f] - offset[f]
+    sqnorms, near = x_sqnorms[start : start + m], closest[start : start + m]
+    for c in range(padded.shape[0]):
+        cand_sqnorm, row = cand_sqnorms[c], out[c, start : start + m]
+        for i in range(m):
+            dist = _sq_distance(_gemm_order_dot(rows_t, i, padded, c, width), cand_sqnorm, sqnorms[i])
+            # min before the cast to X's dtype: rounding is monotone and near is
+            # representable, so this is np.minimum after the cast.
+            row[i] = min(dist, np.float64(near[i]))
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
@@ -218,46 +187,34 @@ def closest_sq_distances_dense(
     screen_c,  # IN (t, d) dtype of X: candidates for the screen's GEMM; (0, d): no screen
     screen_terms,  # IN (t,) float64 screen constant of each candidate
     screen_coefs,  # IN (t,) float64 screen coefficient of ||x - offset|| for each candidate
-    labels,  # IN (n,) int64 index of each sample's closest centre (triangle prune)
-    center_min_sq,  # IN (n_centers,) float64 lower bound of its squared distance to the candidates
     formula_slack,  # IN float64 bound on the formula's error per unit of ||x||^2 + ||c||^2
-    max_sqnorm,  # IN float64 the largest x_sqnorms (bounds every centre's and candidate's)
     block_starts,  # IN (n_blocks + 1,) int64 row offsets
     out,  # OUT (t, n) dtype of X: min(closest, squared distance to each candidate)
 ):
     for b in prange(block_starts.shape[0] - 1):
         _closest_in_rows(
             X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
-            labels, center_min_sq, formula_slack, max_sqnorm, block_starts[b], block_starts[b + 1], out,
+            formula_slack, block_starts[b], block_starts[b + 1], out,
         )  # fmt: skip
 
 
 @njit(cache=True, fastmath=FASTMATH)
 def _closest_in_rows(
     X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
-    labels, center_min_sq, formula_slack, max_sqnorm, first_row, stop_row, out,
+    formula_slack, first_row, stop_row, out,
 ):  # fmt: skip
     """Rows ``first_row:stop_row`` of :func:`closest_sq_distances_dense` (its arguments)."""
-    n_candidates, n_features = cand_sqnorms.shape[0], X.shape[1]
+    n_features, n_candidates = candidates_t.shape
     screen = screen_c.shape[0] > 0
-    flat = X.reshape(-1)
     dots = np.empty(STEP_ROWS * n_candidates, dtype=X.dtype)
     row_terms = np.empty(STEP_ROWS)
     kept = np.empty(STEP_ROWS, dtype=np.int64)
-    rows64 = np.empty(STEP_ROWS * n_features)
     width = _padded_width(n_features)
     rows_t = np.zeros((width, STEP_ROWS))
     padded = np.zeros((n_candidates, width))
     padded[:, :n_features] = candidates_t.T
-    exact_dots = np.empty(STEP_ROWS)
-    tiled = np.empty(STEP_ROWS * n_features, dtype=X.dtype)
-    for r in range(STEP_ROWS):
-        tiled[r * n_features : (r + 1) * n_features] = offset
     for start in range(first_row, stop_row, STEP_ROWS):
         stop = min(start + STEP_ROWS, stop_row)
-        # The entries the prunes leave are the closest distances: write them first.
-        for c in range(n_candidates):
-            out[c, start:stop] = closest[start:stop]
         if screen:
             _screened_step(
                 X[start:stop], offset, x_sqnorms[start:stop], x_norms[start:stop], closest[start:stop],
@@ -265,11 +222,7 @@ def _closest_in_rows(
                 row_terms, kept, out[:, start:stop],
             )  # fmt: skip
         else:
-            _triangle_step(
-                flat[start * n_features : stop * n_features], tiled, x_sqnorms[start:stop], closest[start:stop],
-                labels[start:stop], candidates_t, cand_sqnorms, center_min_sq, formula_slack, max_sqnorm,
-                row_terms, kept, rows64, rows_t, padded, exact_dots, out[:, start:stop],
-            )  # fmt: skip
+            _direct_step(X, offset, start, stop - start, x_sqnorms, closest, rows_t, padded, cand_sqnorms, out)
 
 
 @njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
@@ -293,34 +246,6 @@ def closest_sq_distances_sparse(
             out[c, i] = _sq_distance(dot, cand_sqnorms[c], x_sqnorms[i])
             if near < out[c, i]:
                 out[c, i] = near
-
-
-@njit(parallel=True, cache=True)
-def adopt_center(
-    sq_distances,  # IN (n,) min(closest, squared distance to the new centre)
-    label,  # IN int64 index of the new centre
-    closest,  # IN/OUT (n,) squared distance to the closest centre: becomes sq_distances
-    labels,  # IN/OUT (n,) int64 index of the closest centre; (0,): not kept
-):
-    """Make the new centre the closest one of the samples it is strictly closer to."""
-    n_samples = closest.shape[0]
-    for chunk in prange(-(-n_samples // CHUNK)):
-        start = np.int64(chunk) * CHUNK
-        _adopt_rows(start, min(n_samples, start + CHUNK), sq_distances, label, closest, labels)
-
-
-@njit(cache=True)
-def _adopt_rows(start, stop, sq_distances, label, closest, labels):
-    """Samples ``start:stop`` of :func:`adopt_center`.
-
-    One call per range of samples: a helper called per sample, with its array
-    arguments, would cost more than the update itself.
-    """
-    track = labels.shape[0] > 0
-    for i in range(start, stop):
-        if track and sq_distances[i] < closest[i]:
-            labels[i] = label
-        closest[i] = sq_distances[i]
 
 
 @njit(cache=True, fastmath=SEPARATE_ROUNDING)
@@ -381,17 +306,15 @@ def prepare_candidates_dense(
     screen_a,  # IN float64 screen error coefficient of ||x - offset|| ||c||
     screen_b,  # IN float64 screen error coefficient of ||c||
     formula_slack,  # IN float64
-    centers,  # IN (n_centers, d) float64 the centres so far (triangle prune); (0, d): none
     candidates_t,  # OUT (d, t) float64 the candidates transposed
     cand_sqnorms,  # OUT (t,) float64
     screen_c,  # OUT (t, d) dtype of X, written when it has rows (screen)
     screen_terms,  # OUT (t,) float64 (screen)
     screen_coefs,  # OUT (t,) float64 (screen)
-    center_min_sq,  # OUT (n_centers,) float64 lower bound of each centre's squared distance to the candidates
 ):
     """The candidates of a k-means++ round in the forms :func:`closest_sq_distances_dense` reads.
 
-    ``screen_terms``, ``screen_coefs`` and ``center_min_sq`` are the prunes'
+    ``screen_terms`` and ``screen_coefs`` are the screen's
     bounds (see :class:`kmlab._init._CandidateDistances` for their derivation,
     which allows for their own rounding); everything else is exact.
     """
@@ -408,17 +331,6 @@ def prepare_candidates_dense(
             offset_dot += candidates_t[f, c] * shift64[f]
         screen_terms[c] = (1.0 - formula_slack) * cand_sqnorms[c] + 2.0 * offset_dot - 2.0 * screen_b * norm
         screen_coefs[c] = 2.0 * screen_a * norm
-    for j in range(centers.shape[0]):
-        nearest = np.inf
-        for c in range(n_candidates):
-            sq_dist = 0.0
-            for f in range(n_features):
-                diff = centers[j, f] - candidates_t[f, c]
-                sq_dist += diff * diff
-            nearest = min(nearest, sq_dist)
-        # Direct differences are off by (d + 3) 2^-53 relatively: shrunk by twice
-        # the formula's slack, a lower bound.
-        center_min_sq[j] = nearest * (1.0 - 2.0 * formula_slack)
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -459,7 +371,7 @@ def greedy_kmeans_plusplus_dense(
     screen_a,  # IN float64 (screen)
     screen_b,  # IN float64 (screen)
     formula_slack,  # IN float64
-    screen,  # IN bool: prune by the GEMM screen (else by the triangle inequality)
+    screen,  # IN bool: prune by the GEMM screen (else every entry is computed)
     indices,  # OUT (k,) int64 the centres' samples
     centers_out,  # OUT (k, d) dtype of X: their rows fl(x - offset)
 ):
@@ -491,12 +403,8 @@ def greedy_kmeans_plusplus_dense(
     for i in range(n_samples):
         for f in range(n_features):
             rows64[i, f] = X[i, f] - offset[f]
-    triangle = not screen
     closest = np.full(n_samples, np.inf, dtype=X.dtype)
-    labels = np.zeros(n_samples if triangle else 0, dtype=np.int64)
-    centers = np.empty((n_clusters if triangle else 0, n_features))
     x_norms = np.sqrt(x_sqnorms) if screen else x_sqnorms[:0]
-    max_sqnorm = x_sqnorms.max() if triangle else 0.0
     distances = np.empty((n_trials, n_samples), dtype=X.dtype)
     dots = np.empty(n_samples)
     ids = np.empty(n_trials, dtype=np.int64)
@@ -507,7 +415,6 @@ def greedy_kmeans_plusplus_dense(
     screen_c = np.empty((n_screened, n_features), dtype=X.dtype)
     screen_terms = np.empty(n_screened)
     screen_coefs = np.empty(n_screened)
-    center_min_sq = np.empty(n_clusters)
     first_row = n_samples - n_samples  # 0 as a value: a literal would compile the helpers once more
 
     _one_candidate_sq_distances(rows64, indices[0], x_sqnorms, closest, dots, distances[0])
@@ -521,23 +428,19 @@ def greedy_kmeans_plusplus_dense(
                 _one_candidate_sq_distances(rows64, ids[0], x_sqnorms, closest, dots, distances[0])
                 potentials[0] = np.dot(distances[0], sample_weight)
             else:
-                n_centers = c if triangle else 0
                 prepare_candidates_dense(
-                    X, offset, ids, x_sqnorms, shift64, screen_a, screen_b, formula_slack, centers[:n_centers],
-                    candidates_t, cand_sqnorms, screen_c, screen_terms, screen_coefs, center_min_sq[:n_centers],
+                    X, offset, ids, x_sqnorms, shift64, screen_a, screen_b, formula_slack, candidates_t,
+                    cand_sqnorms, screen_c, screen_terms, screen_coefs,
                 )  # fmt: skip
                 _closest_in_rows(
                     X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms,
-                    screen_coefs, labels, center_min_sq[:n_centers], formula_slack, max_sqnorm, first_row, n_samples,
-                    distances,
+                    screen_coefs, formula_slack, first_row, n_samples, distances,
                 )  # fmt: skip
                 np.dot(distances, sample_weight, potentials)
             best = np.argmin(potentials)
             potential = potentials[best]
             indices[c] = ids[best]
-        if triangle:
-            centers[c] = rows64[indices[c]]
-        _adopt_rows(first_row, n_samples, distances[best], c, closest, labels)
+        closest[:] = distances[best]
     for c in range(n_clusters):
         for f in range(n_features):
             centers_out[c, f] = X[indices[c], f] - offset[f]
