@@ -34,3 +34,19 @@ def _gemm_order_dot(rows_t, i, vectors, j, width):
     for f in range(1, width):
         dot = fma(rows_t[f, i], vectors[j, f], dot)
     return dot
+
+
+@njit(inline="always", cache=True)
+def _load_rows_t(X, offset, start, m, rows_t, width):
+    """``rows_t[f, i] = X[start + i, f] - offset[f]`` (in X's dtype) for the first ``m`` rows.
+
+    Feature-major, as :func:`_gemm_order_dot` reads them.  With ``width`` a
+    literal at least the number of features, the loop over features is
+    unrolled (a test skips the padding), which runs twice as fast as a loop
+    over the features read column by column.
+    """
+    n_features = X.shape[1]
+    for i in range(m):
+        for f in range(width):
+            if f < n_features:
+                rows_t[f, i] = X[start + i, f] - offset[f]

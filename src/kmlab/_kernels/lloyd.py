@@ -25,7 +25,7 @@ from numba import njit, prange, types
 from numba.np.linalg import ensure_blas
 
 from ._config import CHUNK, FASTMATH, _padded_width
-from ._intrinsics import _gemm_order_dot
+from ._intrinsics import _gemm_order_dot, _load_rows_t
 
 ensure_blas()
 # numba's C helper that calls the Fortran GEMM of scipy's BLAS with the
@@ -161,9 +161,7 @@ def _assign_direct(
     changed = 0
     for start in range(first_row, stop_row, CHUNK):
         m = min(CHUNK, stop_row - start)
-        for f in range(centers.shape[1]):
-            for i in range(m):
-                rows_t[f, i] = X[start + i, f] - offset[f]
+        _load_rows(X, offset, start, m, rows_t)
         _nearest(rows_t, m, padded, centers_sqnorm, best, nearest)
         for i in range(m):
             changed += labels[start + i] != nearest[i]
@@ -208,6 +206,18 @@ def _padded_operands(centers, n_rows):
     padded = np.zeros((n_clusters, width), dtype=centers.dtype)
     padded[:, :n_features] = centers
     return np.zeros((width, n_rows), dtype=centers.dtype), padded
+
+
+@njit(inline="always", cache=True)
+def _load_rows(X, offset, start, m, rows_t):
+    """:func:`~kmlab._kernels._intrinsics._load_rows_t` with the padded width as a literal."""
+    width = rows_t.shape[0]
+    if width == 4:
+        _load_rows_t(X, offset, start, m, rows_t, 4)
+    elif width == 8:
+        _load_rows_t(X, offset, start, m, rows_t, 8)
+    else:
+        _load_rows_t(X, offset, start, m, rows_t, 16)
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)

@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CHUNK, FASTMATH, _padded_width
-from ._intrinsics import _gemm_order_dot
+from ._intrinsics import _gemm_order_dot, _load_rows_t
 
 # scipy's sparse products and scikit-learn's csr_row_norms round every product
 # before adding it (their x86-64 builds use no FMA); fusing here would change
@@ -156,15 +156,9 @@ def _direct_step(
 def _padded_distances(X, offset, start, m, x_sqnorms, closest, rows_t, padded, width, cand_sqnorms, out):
     """:func:`_direct_step` with ``width`` (a literal) terms per dot product.
 
-    The loops are written for the compiler: the transposition runs over the
-    literal width with a test (unrolled, unlike a loop over ``d``), and the
-    distances go through one-dimensional slices (contiguous, hence vectorised).
+    The distances go through one-dimensional slices: contiguous, hence vectorised.
     """
-    n_features = X.shape[1]
-    for i in range(m):
-        for f in range(width):
-            if f < n_features:
-                rows_t[f, i] = X[start + i, f] - offset[f]
+    _load_rows_t(X, offset, start, m, rows_t, width)
     sqnorms, near = x_sqnorms[start : start + m], closest[start : start + m]
     for c in range(padded.shape[0]):
         cand_sqnorm, row = cand_sqnorms[c], out[c, start : start + m]
