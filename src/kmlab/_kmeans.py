@@ -368,7 +368,7 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             best_centers += offset
         self.n_distances_ = best_n_distances
 
-        distinct_clusters = len(np.unique(best_labels))
+        distinct_clusters = np.count_nonzero(np.bincount(best_labels, minlength=self.n_clusters))
         if distinct_clusters < self.n_clusters:
             warnings.warn(
                 f"Number of distinct clusters ({distinct_clusters}) found smaller than "

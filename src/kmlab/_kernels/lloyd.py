@@ -156,13 +156,36 @@ def _assign_direct(
     ``sums`` (its block's, float64) while the chunk is at hand, in row order.
     """
     rows_t, padded = _padded_operands(centers, CHUNK)
+    width = rows_t.shape[0]
+    if width == 4:
+        return _direct_rows(
+            X, offset, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights,
+            rows_t, 4,
+        )  # fmt: skip
+    if width == 8:
+        return _direct_rows(
+            X, offset, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights,
+            rows_t, 8,
+        )  # fmt: skip
+    return _direct_rows(
+        X, offset, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, rows_t, 16
+    )
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _direct_rows(
+    X, offset, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, rows_t, width
+):
+    """:func:`_assign_direct` with the padded width as a literal: every loop over
+    the features is unrolled (a test skips the padding)."""
+    n_features = X.shape[1]
     best = np.empty(CHUNK, dtype=X.dtype)
     nearest = np.empty(CHUNK, dtype=np.int32)
     changed = 0
     for start in range(first_row, stop_row, CHUNK):
         m = min(CHUNK, stop_row - start)
-        _load_rows(X, offset, start, m, rows_t)
-        _nearest(rows_t, m, padded, centers_sqnorm, best, nearest)
+        _load_rows_t(X, offset, start, m, rows_t, width)
+        _nearest_padded(rows_t, m, padded, centers_sqnorm, width, best, nearest)
         for i in range(m):
             changed += labels[start + i] != nearest[i]
             labels[start + i] = nearest[i]
@@ -170,8 +193,9 @@ def _assign_direct(
             for i in range(m):
                 weight = np.float64(sample_weight[start + i])
                 weights[nearest[i]] += weight
-                for f in range(centers.shape[1]):
-                    sums[nearest[i], f] += np.float64(rows_t[f, i]) * weight
+                for f in range(width):
+                    if f < n_features:
+                        sums[nearest[i], f] += np.float64(rows_t[f, i]) * weight
     return changed
 
 
@@ -206,18 +230,6 @@ def _padded_operands(centers, n_rows):
     padded = np.zeros((n_clusters, width), dtype=centers.dtype)
     padded[:, :n_features] = centers
     return np.zeros((width, n_rows), dtype=centers.dtype), padded
-
-
-@njit(inline="always", cache=True)
-def _load_rows(X, offset, start, m, rows_t):
-    """:func:`~kmlab._kernels._intrinsics._load_rows_t` with the padded width as a literal."""
-    width = rows_t.shape[0]
-    if width == 4:
-        _load_rows_t(X, offset, start, m, rows_t, 4)
-    elif width == 8:
-        _load_rows_t(X, offset, start, m, rows_t, 8)
-    else:
-        _load_rows_t(X, offset, start, m, rows_t, 16)
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
