@@ -145,6 +145,40 @@ def test_auto_sets_no_bounds_up_for_short_fits():
     assert auto.n_distances_ == plain.n_distances_
 
 
+def test_auto_turns_bounds_on_once_few_labels_change(monkeypatch):
+    # Uniform data from a random init: many labels change in the first
+    # assignments, so 'auto' waits for one that changes at most
+    # AUTO_BOUNDS_MAX_CHANGED of them before it turns its bounds on.
+    X = np.random.RandomState(0).uniform(size=(3000, 64))
+    init = X[np.random.RandomState(1).choice(3000, 256, replace=False)]
+    changed, resumed_after = [], []
+    assign, resume = LloydWorkspace.assign, LloydWorkspace.resume_bounds
+
+    def recording_assign(self, *args, **kwargs):
+        inertia, n_changed = assign(self, *args, **kwargs)
+        changed.append(n_changed)
+        return inertia, n_changed
+
+    def recording_resume(self, X):
+        if self.suspended:
+            resumed_after.append(len(changed))
+        resume(self, X)
+
+    monkeypatch.setattr(LloydWorkspace, "assign", recording_assign)
+    monkeypatch.setattr(LloydWorkspace, "resume_bounds", recording_resume)
+    auto = KMeans(256, init=init, n_init=1, algorithm="auto", max_iter=60).fit(X)
+    limit = LloydWorkspace.AUTO_BOUNDS_MAX_CHANGED * X.shape[0]
+    assert len(resumed_after) == 1
+    start = resumed_after[0]
+    assert start > LloydWorkspace.AUTO_BOUNDS_FROM  # later than the earliest
+    assert changed[start - 1] <= limit
+    assert all(n > limit for n in changed[LloydWorkspace.AUTO_BOUNDS_FROM - 1 : start - 1])
+    monkeypatch.undo()
+    plain = KMeans(256, init=init, n_init=1, algorithm="lloyd", max_iter=60).fit(X)
+    assert_identical(auto, plain)
+    assert auto.n_distances_ < plain.n_distances_
+
+
 def test_choose_algorithm_and_group_counts():
     import scipy.sparse as sp
 
