@@ -164,13 +164,13 @@ class _CandidateDistances:
     more skips the exact dot product of the pairs whose entry is provably
     ``closest`` (see :mod:`kmlab._kernels.seeding`), by a GEMM screen: ``g = x.c``
     on the raw rows, in X's dtype (unit roundoff u, gamma = d u / (1 - d u)).
-      With ``o`` the offset and ``xt = fl(x - o)``,
-      ``|xt.c - (g - o.c)| <= ||c|| (a ||xt|| + b)`` where
-      ``a = gamma (1 + u) + u (1 + u)`` (the GEMM, the centring's rounding) and
-      ``b = (gamma + gamma64) ||o||``; so ``||xt - c||^2 >= closest`` when
-      ``(1 - s) ||xt||^2 - closest + terms - coefs ||xt|| >= 2 g``, with
-      ``terms = (1 - s) ||c||^2 + 2 o.c - 2 b ||c||``, ``coefs = 2 a ||c||`` and
-      ``s`` the formula's slack (the norms' and the exact formula's rounding).
+    With ``o`` the offset and ``xt = fl(x - o)``,
+    ``|xt.c - (g - o.c)| <= ||c|| (a ||xt|| + b)`` where
+    ``a = gamma (1 + u) + u (1 + u)`` (the GEMM, the centring's rounding) and
+    ``b = (gamma + gamma64) ||o||``; so ``||xt - c||^2 >= closest`` when
+    ``(1 - s) ||xt||^2 - closest + terms - coefs ||xt|| >= 2 g``, with
+    ``terms = (1 - s) ||c||^2 + 2 o.c - 2 b ||c||``, ``coefs = 2 a ||c||`` and
+    ``s`` the formula's slack (the norms' and the exact formula's rounding).
     """
 
     def __init__(self, X, shift, x_sqnorms64):

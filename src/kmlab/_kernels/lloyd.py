@@ -492,8 +492,7 @@ def _dense_sq_dist(X, offset, row, centers, label):
     """||fl(X[row] - offset) - centers[label]||^2 in float64, from exact differences."""
     acc = 0.0
     for f in range(X.shape[1]):
-        diff = np.float64(X[row, f] - offset[f]) - np.float64(centers[label, f])
-        acc += diff * diff
+        acc += _sq_diff(X, offset, row, centers, label, f)
     return acc
 
 
