@@ -24,15 +24,19 @@ from ._kernels.seeding import (
     greedy_kmeans_plusplus_dense,
     nearest_candidate_dense,
     nearest_candidate_sparse,
+    pack_rows_dense,
     prepare_candidates_dense,
     row_sqnorms_sparse,
     search_cumulative,
 )
+from ._kernels._config import _padded_width
+from ._kernels.seeding import STEP_ROWS
 from ._lloyd import DIRECT_MAX_FEATURES, block_starts
 from ._threads import MIN_WORK_PER_THREAD, threads_for
 
 # Bound on the float64 copies of rows made at a time (norms, one-candidate
-# distances, k-means|| candidates): chunks, never a copy of X.
+# distances, k-means|| candidates): chunks.  The one whole copy is k-means++'s
+# packed rows on at most DIRECT_MAX_FEATURES features (_packed_rows).
 _SCRATCH_BYTES = 32 * 2**20
 
 # k-means++ skips most exact dot products with a GEMM screen from this many
@@ -155,6 +159,20 @@ def _prune_constants(X, shift):
     return formula_slack, screen_a, screen_b, shift64
 
 
+def _packed_rows(X, shift):
+    """The dense rows as the k-means++ kernels read them when they compute every entry.
+
+    Below SCREEN_MIN_FEATURES features: :func:`~kmlab._kernels.seeding.pack_rows_dense`'s
+    copy in X's dtype (``width`` = 4, 8 or 16 values a row), made once per
+    seeding.  With more features the screen reads X itself: an empty array.
+    """
+    if X.shape[1] >= SCREEN_MIN_FEATURES:
+        return np.empty((0, 1, 1), dtype=X.dtype)
+    packed = np.zeros((-(-X.shape[0] // STEP_ROWS), _padded_width(X.shape[1]), STEP_ROWS), dtype=X.dtype)
+    pack_rows_dense(X, shift, packed)
+    return packed
+
+
 class _CandidateDistances:
     """Squared distances from candidate samples to all samples, scikit-learn's bits.
 
@@ -181,6 +199,7 @@ class _CandidateDistances:
         if dense:
             self.formula_slack, self.screen_a, self.screen_b, self.shift64 = _prune_constants(X, shift)
         self.x_norms = np.sqrt(x_sqnorms64) if self.screen else x_sqnorms64[:0]
+        self.packed = _packed_rows(X, shift) if dense else None
         self.n_centers = 0
 
     def __call__(self, ids, closest, out):
@@ -218,7 +237,7 @@ class _CandidateDistances:
         threads_for(n_candidates * X.size)
         closest_sq_distances_dense(
             X, shift, x_sqnorms64, self.x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms,
-            screen_coefs, self.formula_slack, self.blocks, out,
+            screen_coefs, self.formula_slack, self.packed, self.blocks, out,
         )  # fmt: skip
 
     def add_center(self, sq_distances, closest):
@@ -354,7 +373,7 @@ def greedy_kmeans_plusplus(
         greedy_kmeans_plusplus_dense(
             X, shift, sample_weight, sample_weight / total_weight, x_sqnorms64, draws[0],
             draws[1:].reshape(n_clusters - 1, n_local_trials), shift64, screen_a, screen_b, formula_slack,
-            X.shape[1] >= SCREEN_MIN_FEATURES, indices, centers,
+            X.shape[1] >= SCREEN_MIN_FEATURES, _packed_rows(X, shift), indices, centers,
         )  # fmt: skip
         return centers, indices
 

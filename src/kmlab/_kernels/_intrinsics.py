@@ -21,18 +21,30 @@ def fma(typingctx, a, b, c):
     return a(a, b, c), codegen
 
 
+@intrinsic
+def cast_like(typingctx, value, like):
+    """``value`` converted to the type of ``like`` (a no-op when they already agree)."""
+    if not (isinstance(value, types.Float) and isinstance(like, types.Float)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return context.cast(builder, args[0], signature.args[0], signature.args[1])
+
+    return like(value, like), codegen
+
+
 @njit(inline="always", cache=True)
 def _gemm_order_dot(rows_t, i, vectors, j, width):
     """``rows_t[:width, i] . vectors[j, :width]`` accumulated as OpenBLAS's GEMM kernels do on x86-64.
 
     The first product rounded alone, then one fused multiply-add per term, in
-    order.  Callers pad the features with zeros (a zero term changes no sum) and
+    order, in the vectors' dtype (float32 rows are converted exactly).  Callers pad the features with zeros (a zero term changes no sum) and
     pass ``width`` as a literal (4, 8 or 16), so that the compiler unrolls the
     chain and vectorises their loop over ``i``.
     """
-    dot = rows_t[0, i] * vectors[j, 0]
+    dot = cast_like(rows_t[0, i], vectors[j, 0]) * vectors[j, 0]
     for f in range(1, width):
-        dot = fma(rows_t[f, i], vectors[j, f], dot)
+        dot = fma(cast_like(rows_t[f, i], vectors[j, f]), vectors[j, f], dot)
     return dot
 
 

@@ -120,45 +120,59 @@ def _screened_step(
             out[c, i] = min(dist, np.float64(near[i]))
 
 
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def pack_rows_dense(
+    X,  # IN (n, d) float32/float64, raw rows
+    offset,  # IN (d,) dtype of X
+    out,  # OUT (ceil(n / STEP_ROWS), width, STEP_ROWS) dtype of X, zero from feature d on
+):
+    """The rows ``fl(x - offset)``, feature-major by steps of STEP_ROWS rows.
+
+    The form in which :func:`closest_sq_distances_dense` reads the rows when it
+    computes every entry: packed once per seeding rather than at every round
+    (centring, casting and transposing cost more than one candidate's distances).
+    """
+    n_samples = X.shape[0]
+    for s in prange(out.shape[0]):
+        start = s * STEP_ROWS
+        _load_rows_t(X, offset, start, min(STEP_ROWS, n_samples - start), out[s], out.shape[1])
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def _direct_step(
-    X,  # IN (n, d) raw rows
-    offset,  # IN (d,)
+    rows_t,  # IN (width, STEP_ROWS) dtype of X: the step's rows (pack_rows_dense), zero from row d on
     start,  # IN int64 first row of the step
     m,  # IN int64 rows in the step, <= STEP_ROWS
     x_sqnorms,  # IN (n,) float64 the rows' centred squared norms
     closest,  # IN (n,) dtype of X: their closest squared distances
-    rows_t,  # SCRATCH (width, STEP_ROWS) float64, zero from row d on
     padded,  # IN (t, width) float64 the candidates, zero from column d on
     cand_sqnorms,  # IN (t,) float64
     out,  # OUT (t, n) min(closest, squared distance to each candidate) in the step's columns
 ):
     """Every entry of a step, exactly, vectorised over the rows.
 
-    The rows are centred in X's dtype and stored feature-major in float64, then
-    each candidate's dot products are chains of fused multiply-adds in feature
-    order (:func:`~kmlab._kernels._intrinsics._gemm_order_dot`).  Up to 16
-    features the chains run over ``width`` = 4, 8 or 16 terms (zeros pad them,
-    and a zero term changes no sum), so that each stays in registers.
+    Each candidate's dot products are chains of fused multiply-adds in feature
+    order (:func:`~kmlab._kernels._intrinsics._gemm_order_dot`) over ``width``
+    = 4, 8 or 16 terms (zeros pad them, and a zero term changes no sum), so
+    that each stays in registers.
     """
     width = rows_t.shape[0]
     if width == 4:
-        _padded_distances(X, offset, start, m, x_sqnorms, closest, rows_t, padded, 4, cand_sqnorms, out)
+        _padded_distances(rows_t, start, m, x_sqnorms, closest, padded, 4, cand_sqnorms, out)
     elif width == 8:
-        _padded_distances(X, offset, start, m, x_sqnorms, closest, rows_t, padded, 8, cand_sqnorms, out)
+        _padded_distances(rows_t, start, m, x_sqnorms, closest, padded, 8, cand_sqnorms, out)
     elif width == 16:
-        _padded_distances(X, offset, start, m, x_sqnorms, closest, rows_t, padded, 16, cand_sqnorms, out)
+        _padded_distances(rows_t, start, m, x_sqnorms, closest, padded, 16, cand_sqnorms, out)
     else:
-        _padded_distances(X, offset, start, m, x_sqnorms, closest, rows_t, padded, width, cand_sqnorms, out)
+        _padded_distances(rows_t, start, m, x_sqnorms, closest, padded, width, cand_sqnorms, out)
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
-def _padded_distances(X, offset, start, m, x_sqnorms, closest, rows_t, padded, width, cand_sqnorms, out):
+def _padded_distances(rows_t, start, m, x_sqnorms, closest, padded, width, cand_sqnorms, out):
     """:func:`_direct_step` with ``width`` (a literal) terms per dot product.
 
     The distances go through one-dimensional slices: contiguous, hence vectorised.
     """
-    _load_rows_t(X, offset, start, m, rows_t, width)
     sqnorms, near = x_sqnorms[start : start + m], closest[start : start + m]
     for c in range(padded.shape[0]):
         cand_sqnorm, row = cand_sqnorms[c], out[c, start : start + m]
@@ -182,20 +196,21 @@ def closest_sq_distances_dense(
     screen_terms,  # IN (t,) float64 screen constant of each candidate
     screen_coefs,  # IN (t,) float64 screen coefficient of ||x - offset|| for each candidate
     formula_slack,  # IN float64 bound on the formula's error per unit of ||x||^2 + ||c||^2
-    block_starts,  # IN (n_blocks + 1,) int64 row offsets
+    packed,  # IN (ceil(n / STEP_ROWS), width, STEP_ROWS) dtype of X: pack_rows_dense's rows; (0, 1, 1): screen
+    block_starts,  # IN (n_blocks + 1,) int64 row offsets, multiples of STEP_ROWS but the last
     out,  # OUT (t, n) dtype of X: min(closest, squared distance to each candidate)
 ):
     for b in prange(block_starts.shape[0] - 1):
         _closest_in_rows(
             X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
-            formula_slack, block_starts[b], block_starts[b + 1], out,
+            formula_slack, packed, block_starts[b], block_starts[b + 1], out,
         )  # fmt: skip
 
 
 @njit(cache=True, fastmath=FASTMATH)
 def _closest_in_rows(
     X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
-    formula_slack, first_row, stop_row, out,
+    formula_slack, packed, first_row, stop_row, out,
 ):  # fmt: skip
     """Rows ``first_row:stop_row`` of :func:`closest_sq_distances_dense` (its arguments)."""
     n_features, n_candidates = candidates_t.shape
@@ -203,9 +218,7 @@ def _closest_in_rows(
     dots = np.empty(STEP_ROWS * n_candidates, dtype=X.dtype)
     row_terms = np.empty(STEP_ROWS)
     kept = np.empty(STEP_ROWS, dtype=np.int64)
-    width = _padded_width(n_features)
-    rows_t = np.zeros((width, STEP_ROWS))
-    padded = np.zeros((n_candidates, width))
+    padded = np.zeros((n_candidates, _padded_width(n_features)))
     padded[:, :n_features] = candidates_t.T
     for start in range(first_row, stop_row, STEP_ROWS):
         stop = min(start + STEP_ROWS, stop_row)
@@ -216,7 +229,8 @@ def _closest_in_rows(
                 row_terms, kept, out[:, start:stop],
             )  # fmt: skip
         else:
-            _direct_step(X, offset, start, stop - start, x_sqnorms, closest, rows_t, padded, cand_sqnorms, out)
+            rows_t = packed[start // STEP_ROWS]
+            _direct_step(rows_t, start, stop - start, x_sqnorms, closest, padded, cand_sqnorms, out)
 
 
 @njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
@@ -366,6 +380,7 @@ def greedy_kmeans_plusplus_dense(
     screen_b,  # IN float64 (screen)
     formula_slack,  # IN float64
     screen,  # IN bool: prune by the GEMM screen (else every entry is computed)
+    packed,  # IN pack_rows_dense's rows (read when screen is False), else (0, 1, 1)
     indices,  # OUT (k,) int64 the centres' samples
     centers_out,  # OUT (k, d) dtype of X: their rows fl(x - offset)
 ):
@@ -428,7 +443,7 @@ def greedy_kmeans_plusplus_dense(
                 )  # fmt: skip
                 _closest_in_rows(
                     X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms,
-                    screen_coefs, formula_slack, first_row, n_samples, distances,
+                    screen_coefs, formula_slack, packed, first_row, n_samples, distances,
                 )  # fmt: skip
                 np.dot(distances, sample_weight, potentials)
             best = np.argmin(potentials)
