@@ -177,10 +177,18 @@ def _direct_rows(
     X, offset, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, rows_t, width
 ):
     """:func:`_assign_direct` with the padded width as a literal: every loop over
-    the features is unrolled (a test skips the padding)."""
+    the features is unrolled.
+
+    The weighted rows are added, in row order, to a zeroed accumulator padded
+    like the rows (the padding adds zeros to columns nobody reads): a row's
+    terms then go in with a few vector operations, where one scalar addition
+    per feature cost a third of a 3-feature iteration.  Copied to ``sums`` at
+    the end: the same additions in the same order, the same values.
+    """
     n_features = X.shape[1]
     best = np.empty(CHUNK, dtype=X.dtype)
     nearest = np.empty(CHUNK, dtype=np.int32)
+    padded_sums = np.zeros((padded.shape[0], width)) if update else np.zeros((0, width))
     changed = 0
     for start in range(first_row, stop_row, CHUNK):
         m = min(CHUNK, stop_row - start)
@@ -194,8 +202,9 @@ def _direct_rows(
                 weight = np.float64(sample_weight[start + i])
                 weights[nearest[i]] += weight
                 for f in range(width):
-                    if f < n_features:
-                        sums[nearest[i], f] += np.float64(rows_t[f, i]) * weight
+                    padded_sums[nearest[i], f] += np.float64(rows_t[f, i]) * weight
+    if update:
+        sums[:, :] = padded_sums[:, :n_features]
     return changed
 
 
