@@ -22,8 +22,10 @@ from ._kernels.seeding import (
     closest_sq_distances_sparse,
     draw_candidates,
     greedy_kmeans_plusplus_dense,
+    legacy_weighted_choice,
     nearest_candidate_dense,
     nearest_candidate_sparse,
+    one_candidate_sq_distances_dense,
     pack_rows_dense,
     prepare_candidates_dense,
     row_sqnorms_sparse,
@@ -124,14 +126,21 @@ def row_sqnorms64(X, offset=None):
     return out
 
 
-def _one_candidate_sq_distances(X, shift, x_sqnorms64, candidate, closest, out):
-    """``out = min(closest, d(x, candidate)^2)`` for one dense candidate, through numpy.
+def _one_candidate_sq_distances(X, shift, x_sqnorms64, candidate, closest, out, blocks):
+    """``out = min(closest, d(x, candidate)^2)`` for one dense candidate, numpy's bits.
 
     scikit-learn's product ``candidate @ rows.T`` with a single candidate is a
     BLAS GEMV, which sums in another order than GEMM: the same numpy call on
-    chunks of rows gives the same bits.
+    chunks of rows gives the same bits.  Where numba's BLAS products round as
+    numpy's (:func:`serial_seeding_supported`), one kernel makes those calls on
+    chunks of ``blocks`` (:func:`~kmlab._kernels.seeding.one_candidate_sq_distances_dense`);
+    elsewhere numpy does.
     """
     cand_sqnorm = np.einsum("ij,ij->i", candidate, candidate)
+    if serial_seeding_supported(X.dtype):
+        threads_for(X.size)
+        one_candidate_sq_distances_dense(X, shift, candidate[0], cand_sqnorm[0], x_sqnorms64, closest, blocks, out)
+        return
     for part in _chunks(X):
         distances = candidate @ _rows(X, part, shift, np.float64).T
         distances *= -2.0
@@ -222,7 +231,7 @@ class _CandidateDistances:
             )
             return
         if n_candidates == 1:
-            _one_candidate_sq_distances(X, shift, x_sqnorms64, candidates, closest, out[0])
+            _one_candidate_sq_distances(X, shift, x_sqnorms64, candidates, closest, out[0], self.blocks)
             return
         # The candidates transposed, and the screen's bounds.
         candidates_t = np.empty((n_features, n_candidates))
@@ -378,7 +387,10 @@ def greedy_kmeans_plusplus(
         return centers, indices
 
     indices = np.full(n_clusters, -1, dtype=np.int64)
-    indices[0] = random_state.choice(n_samples, p=sample_weight / total_weight)
+    if math.isfinite(total_weight):
+        indices[0] = legacy_weighted_choice(sample_weight / total_weight, random_state.random_sample())
+    else:
+        indices[0] = random_state.choice(n_samples, p=sample_weight / total_weight)  # its error
     sq_distances = _CandidateDistances(X, shift, x_sqnorms64)
     closest = np.full(n_samples, np.inf, dtype=X.dtype)
     first = np.empty((1, n_samples), dtype=X.dtype)

@@ -341,15 +341,47 @@ def prepare_candidates_dense(
         screen_coefs[c] = 2.0 * screen_a * norm
 
 
-@njit(cache=True, fastmath=FASTMATH)
-def _one_candidate_sq_distances(rows64, index, x_sqnorms, closest, dots, out):
-    """``out = min(closest, d(x, rows64[index])^2)``: kmlab._init's numpy computation for one candidate.
+@njit(parallel=True, cache=True, fastmath=FASTMATH)
+def one_candidate_sq_distances_dense(
+    X,  # IN (n, d) float32/float64, raw rows
+    offset,  # IN (d,) dtype of X
+    candidate,  # IN (d,) float64 a candidate centre (coordinates of x - offset)
+    cand_sqnorm,  # IN float64 its squared norm
+    x_sqnorms,  # IN (n,) float64 ||fl(x - offset)||^2
+    closest,  # IN (n,) dtype of X: squared distance of each sample to its closest centre
+    block_starts,  # IN (n_blocks + 1,) int64 row offsets, multiples of CHUNK but the last
+    out,  # OUT (n,) dtype of X: min(closest, squared distance to the candidate)
+):
+    """One candidate's distances as kmlab._init's numpy computation gives them, a chunk of rows at a time.
 
-    ``rows64 @ candidate`` is the GEMV numpy's ``candidate @ rows.T`` calls.
+    Each chunk is centred in X's dtype and upcast, as numpy's ``(X - offset).astype(float64)``,
+    then goes through the GEMV of :func:`_one_candidate_sq_distances`, without numpy's temporary arrays.
     """
-    np.dot(rows64, rows64[index], dots)
+    n_features = X.shape[1]
+    for b in prange(block_starts.shape[0] - 1):
+        rows64 = np.empty((CHUNK, n_features))
+        dots = np.empty(CHUNK)
+        for start in range(block_starts[b], block_starts[b + 1], CHUNK):
+            stop = min(start + CHUNK, block_starts[b + 1])
+            for i in range(stop - start):
+                for f in range(n_features):
+                    rows64[i, f] = X[start + i, f] - offset[f]
+            _one_candidate_sq_distances(
+                rows64[: stop - start], candidate, cand_sqnorm, x_sqnorms[start:stop], closest[start:stop],
+                dots[: stop - start], out[start:stop],
+            )  # fmt: skip
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _one_candidate_sq_distances(rows64, candidate, cand_sqnorm, x_sqnorms, closest, dots, out):
+    """``out = min(closest, d(x, candidate)^2)`` for the rows ``rows64`` (float64): numpy's computation.
+
+    ``rows64 @ candidate`` is the GEMV numpy's ``candidate @ rows.T`` calls
+    (a row's product does not depend on the other rows).
+    """
+    np.dot(rows64, candidate, dots)
     for i in range(rows64.shape[0]):
-        out[i] = min(_sq_distance(dots[i], x_sqnorms[index], x_sqnorms[i]), np.float64(closest[i]))
+        out[i] = min(_sq_distance(dots[i], cand_sqnorm, x_sqnorms[i]), np.float64(closest[i]))
 
 
 @njit(cache=True)
@@ -364,6 +396,29 @@ def blas_products(
     """
     np.dot(matrix, vector, out)
     return np.dot(matrix[0], vector)
+
+
+@njit(cache=True)
+def legacy_weighted_choice(
+    probabilities,  # IN (n,) float32/float64, non-negative, summing to about 1
+    draw,  # IN float64 uniform in [0, 1)
+):
+    """``RandomState.choice(n, p=probabilities)`` whose uniform draw was ``draw``, without its checks.
+
+    The legacy generator's frozen rule: the first sample whose float64
+    cumulative probability (numpy's sequential ``cumsum``), divided by the
+    last one, exceeds the draw; in one pass and no copy.
+    """
+    n_samples = probabilities.shape[0]
+    total = 0.0
+    for i in range(n_samples):
+        total += np.float64(probabilities[i])
+    running = 0.0
+    for i in range(n_samples):
+        running += np.float64(probabilities[i])
+        if running / total > draw:
+            return i
+    return n_samples - 1
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -387,8 +442,7 @@ def greedy_kmeans_plusplus_dense(
     """Greedy k-means++, serially: kmlab._init's general rounds in one call, on the same values.
 
     The first centre is what ``RandomState.choice(n, p=probabilities)`` picks
-    with ``first_draw`` (the legacy generator's frozen rule: the first sample
-    whose normalised float64 cumulative probability exceeds the draw).  Each
+    with ``first_draw`` (:func:`legacy_weighted_choice`).  Each
     next round: the draws scaled by the potential (:func:`draw_candidates`),
     the candidates' distances (the rows of :func:`closest_sq_distances_dense`,
     or the GEMV for a single candidate), their potentials by the GEMV numpy's
@@ -397,16 +451,7 @@ def greedy_kmeans_plusplus_dense(
     """
     n_samples, n_features = X.shape
     n_clusters, n_trials = indices.shape[0], draws.shape[1]
-    total = 0.0
-    for i in range(n_samples):
-        total += np.float64(probabilities[i])
-    indices[0] = n_samples - 1
-    running = 0.0
-    for i in range(n_samples):
-        running += np.float64(probabilities[i])
-        if running / total > first_draw:
-            indices[0] = i
-            break
+    indices[0] = legacy_weighted_choice(probabilities, first_draw)
 
     rows64 = np.empty((n_samples, n_features))
     for i in range(n_samples):
@@ -426,7 +471,9 @@ def greedy_kmeans_plusplus_dense(
     screen_coefs = np.empty(n_screened)
     first_row = n_samples - n_samples  # 0 as a value: a literal would compile the helpers once more
 
-    _one_candidate_sq_distances(rows64, indices[0], x_sqnorms, closest, dots, distances[0])
+    _one_candidate_sq_distances(
+        rows64, rows64[indices[0]], x_sqnorms[indices[0]], x_sqnorms, closest, dots, distances[0]
+    )
     potential = np.dot(distances[0], sample_weight)
     best = 0
     for c in range(n_clusters):
@@ -434,7 +481,7 @@ def greedy_kmeans_plusplus_dense(
             values = draws[c - 1] * np.float64(potential)
             draw_candidates(sample_weight, closest, values, ids)
             if n_trials == 1:
-                _one_candidate_sq_distances(rows64, ids[0], x_sqnorms, closest, dots, distances[0])
+                _one_candidate_sq_distances(rows64, rows64[ids[0]], x_sqnorms[ids[0]], x_sqnorms, closest, dots, distances[0])
                 potentials[0] = np.dot(distances[0], sample_weight)
             else:
                 prepare_candidates_dense(
