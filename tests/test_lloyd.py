@@ -32,6 +32,7 @@ from kmlab._lloyd import (
     kmeans_single_lloyd,
     labels_inertia,
     n_bound_groups,
+    packed_rows,
     runs_serially,
     serial_run_supported,
 )
@@ -445,6 +446,19 @@ def test_gemm_path_labels_near_ties_as_scikit_learn(dtype, n_features, n_cluster
     # features and 2 or 3 centres, another transposition, or a row at another
     # place in its chunk, rounds otherwise.
     assert_near_ties_labelled_as_scikit_learn(dtype, n_features, n_clusters, direct=False)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_samples, n_features", [(1, 1), (127, 3), (300, 8), (257, 13), (129, 16)], ids=str)
+def test_packed_rows_are_the_centred_rows_transposed_by_steps(dtype, n_samples, n_features):
+    X = np.random.default_rng(n_samples).standard_normal((n_samples, n_features)).astype(dtype)
+    offset = X.mean(axis=0)
+    packed = packed_rows(X, offset)
+    width = 4 if n_features <= 4 else 8 if n_features <= 8 else 16
+    assert packed.dtype == dtype and packed.shape == (-(-n_samples // 128), width, 128)
+    unpacked = packed.transpose(0, 2, 1).reshape(-1, width)
+    assert_array_equal(unpacked[:n_samples, :n_features], X - offset)  # centred in X's dtype
+    assert not unpacked[:, n_features:].any()  # zero features pad the dot products
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -26,14 +26,11 @@ from ._kernels.seeding import (
     nearest_candidate_dense,
     nearest_candidate_sparse,
     one_candidate_sq_distances_dense,
-    pack_rows_dense,
     prepare_candidates_dense,
     row_sqnorms_sparse,
     search_cumulative,
 )
-from ._kernels._config import _padded_width
-from ._kernels.seeding import STEP_ROWS
-from ._lloyd import DIRECT_MAX_FEATURES, block_starts
+from ._lloyd import DIRECT_MAX_FEATURES, block_starts, packed_rows
 from ._threads import MIN_WORK_PER_THREAD, threads_for
 
 # Bound on the float64 copies of rows made at a time (norms, one-candidate
@@ -168,18 +165,16 @@ def _prune_constants(X, shift):
     return formula_slack, screen_a, screen_b, shift64
 
 
-def _packed_rows(X, shift):
+def _packed_rows(X, shift, packed=None):
     """The dense rows as the k-means++ kernels read them when they compute every entry.
 
-    Below SCREEN_MIN_FEATURES features: :func:`~kmlab._kernels.seeding.pack_rows_dense`'s
-    copy in X's dtype (``width`` = 4, 8 or 16 values a row), made once per
-    seeding.  With more features the screen reads X itself: an empty array.
+    Below SCREEN_MIN_FEATURES features: :func:`kmlab._lloyd.packed_rows`
+    (``packed`` when the caller has it).  With more features the screen reads
+    X itself: an empty array.
     """
     if X.shape[1] >= SCREEN_MIN_FEATURES:
         return np.empty((0, 1, 1), dtype=X.dtype)
-    packed = np.zeros((-(-X.shape[0] // STEP_ROWS), _padded_width(X.shape[1]), STEP_ROWS), dtype=X.dtype)
-    pack_rows_dense(X, shift, packed)
-    return packed
+    return packed_rows(X, shift) if packed is None else packed
 
 
 class _CandidateDistances:
@@ -200,7 +195,7 @@ class _CandidateDistances:
     ``s`` the formula's slack (the norms' and the exact formula's rounding).
     """
 
-    def __init__(self, X, shift, x_sqnorms64):
+    def __init__(self, X, shift, x_sqnorms64, packed=None):
         self.X, self.shift, self.x_sqnorms64 = X, shift, x_sqnorms64
         self.blocks = block_starts(X.shape[0])
         dense = not sp.issparse(X)
@@ -208,7 +203,7 @@ class _CandidateDistances:
         if dense:
             self.formula_slack, self.screen_a, self.screen_b, self.shift64 = _prune_constants(X, shift)
         self.x_norms = np.sqrt(x_sqnorms64) if self.screen else x_sqnorms64[:0]
-        self.packed = _packed_rows(X, shift) if dense else None
+        self.packed = _packed_rows(X, shift, packed) if dense else None
         self.n_centers = 0
 
     def __call__(self, ids, closest, out):
@@ -297,7 +292,7 @@ def seeds_serially(X, n_local_trials):
 
 
 def greedy_kmeans_plusplus(
-    X, n_clusters, sample_weight, random_state, x_sqnorms64=None, n_local_trials=None, *, offset=None
+    X, n_clusters, sample_weight, random_state, x_sqnorms64=None, n_local_trials=None, *, offset=None, packed=None
 ):
     """Greedy k-means++ on valid input; scikit-learn's draws and centres, bit for bit.
 
@@ -341,6 +336,9 @@ def greedy_kmeans_plusplus(
     offset : ndarray of shape (n_features,), dtype of X, default=None
         Dense data only: seed ``X - offset`` (computed in X's dtype) without
         forming it.  None: seed ``X``.
+    packed : ndarray, default=None
+        ``kmlab._lloyd.packed_rows(X, offset)``, when the caller has it
+        already (dense data with fewer than SCREEN_MIN_FEATURES features).
 
     Returns
     -------
@@ -382,7 +380,7 @@ def greedy_kmeans_plusplus(
         greedy_kmeans_plusplus_dense(
             X, shift, sample_weight, sample_weight / total_weight, x_sqnorms64, draws[0],
             draws[1:].reshape(n_clusters - 1, n_local_trials), shift64, screen_a, screen_b, formula_slack,
-            X.shape[1] >= SCREEN_MIN_FEATURES, _packed_rows(X, shift), indices, centers,
+            X.shape[1] >= SCREEN_MIN_FEATURES, _packed_rows(X, shift, packed), indices, centers,
         )  # fmt: skip
         return centers, indices
 
@@ -391,7 +389,7 @@ def greedy_kmeans_plusplus(
         indices[0] = legacy_weighted_choice(sample_weight / total_weight, random_state.random_sample())
     else:
         indices[0] = random_state.choice(n_samples, p=sample_weight / total_weight)  # its error
-    sq_distances = _CandidateDistances(X, shift, x_sqnorms64)
+    sq_distances = _CandidateDistances(X, shift, x_sqnorms64, packed)
     closest = np.full(n_samples, np.inf, dtype=X.dtype)
     first = np.empty((1, n_samples), dtype=X.dtype)
     sq_distances(indices[:1], closest, first)

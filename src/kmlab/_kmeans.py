@@ -261,11 +261,14 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 f"the number of features of the data {X.shape[1]}."
             )
 
-    def _init_centroids(self, X, x_sqnorms64, init, random_state, sample_weight, offset):
-        """Initial centres, in the coordinates of ``x - offset`` (offset None: X's own)."""
+    def _init_centroids(self, X, x_sqnorms64, init, random_state, sample_weight, offset, packed=None):
+        """Initial centres, in the coordinates of ``x - offset`` (offset None: X's own).
+
+        ``packed``: the Lloyd workspace's packed rows, which k-means++ reads too.
+        """
         if isinstance(init, str) and init == "k-means++":
             centers, _ = greedy_kmeans_plusplus(
-                X, self.n_clusters, sample_weight, random_state, x_sqnorms64, offset=offset
+                X, self.n_clusters, sample_weight, random_state, x_sqnorms64, offset=offset, packed=packed
             )
         elif isinstance(init, str) and init in SEEDINGS:
             centers = SEEDINGS[init](
@@ -346,7 +349,9 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             )
             best_inertia, best_labels = None, None
             for run in range(self._n_init):
-                centers_init = self._init_centroids(X, x_sqnorms64, init, random_state, sample_weight, offset)
+                centers_init = self._init_centroids(
+                    X, x_sqnorms64, init, random_state, sample_weight, offset, workspace.shared_packed_rows()
+                )
                 if self.verbose:
                     print("Initialization complete")
                 recorder.start_run(run)

@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels._config import CHUNK
+from ._kernels._config import CHUNK, _padded_width
 from ._kernels.lloyd import (
     assign_dense,
     assign_sparse,
@@ -39,6 +39,7 @@ from ._kernels.lloyd import (
     sq_dist_to_own_center_dense,
     sq_dist_to_own_center_sparse,
 )
+from ._kernels.packing import PACKED_ROWS, pack_rows_dense
 from ._threads import MIN_WORK_PER_THREAD, threads_for
 
 # Blocks are the unit of parallel work and of partial sums.  Their number depends
@@ -159,6 +160,19 @@ def block_starts(n_samples, max_blocks=MAX_BLOCKS):
     n_blocks = min(max_blocks, n_chunks)
     starts = CHUNK * ((np.arange(n_blocks + 1, dtype=np.int64) * n_chunks) // n_blocks)
     return np.minimum(starts, n_samples)
+
+
+def packed_rows(X, offset):
+    """The dense rows ``fl(x - offset)`` as the direct kernels read them (:mod:`kmlab._kernels.packing`).
+
+    A copy in X's dtype of ``width`` = 4, 8 or 16 values a row (the features
+    padded with zeros; more features: unpadded), made once per fit.
+    """
+    n_steps = -(-X.shape[0] // PACKED_ROWS)
+    packed = np.zeros((n_steps, _padded_width(X.shape[1]), PACKED_ROWS), dtype=X.dtype)
+    threads_for(X.size)
+    pack_rows_dense(X, offset, packed)
+    return packed
 
 
 def center_sqnorms(centers):
@@ -327,6 +341,7 @@ class LloydWorkspace:
             self.offset = np.zeros(n_features, dtype=X.dtype) if offset is None else offset
         # Without bounds (or once they are dropped), assignments may skip GEMM.
         self.direct_capable = not self.sparse and direct_supported(X.dtype, n_features, n_clusters)
+        self.packed = packed_rows(X, self.offset) if self.direct_capable else np.empty((0, 1, 1), dtype=X.dtype)
         self.track_bounds = n_groups > 0 and not self.sparse
         self.use_groups = self.track_bounds and n_groups > 1
         self.n_groups = n_groups
@@ -456,7 +471,7 @@ class LloydWorkspace:
             center_norm_max = float(np.sqrt(sqnorms.astype(np.float64).max()))
             assign_dense(
                 X, self.offset, sample_weight, centers, sqnorms,
-                self.block_starts, update, with_inertia, self.direct_capable and not self.track_bounds,
+                self.block_starts, update, with_inertia, self.direct_capable and not self.track_bounds, self.packed,
                 self.track_bounds, self.use_groups,
                 self.moves, global_moves, global_mover, self.group_of, self.group_drift, self.step,
                 self.x_sqnorms, self.err_coef, center_norm_max,
@@ -493,6 +508,10 @@ class LloydWorkspace:
         if not self.weights.all():
             self._relocate_empty_clusters(X, sample_weight, centers_old, labels)
         return average_centers(self.sums, self.weights, centers_old, centers_new, self.moves)
+
+    def shared_packed_rows(self):
+        """The packed rows (:func:`packed_rows`) for other kernels on the same data, or None without them."""
+        return self.packed if self.packed.size else None
 
     def _relocate_empty_clusters(self, X, sample_weight, centers_old, labels):
         empty = np.flatnonzero(self.weights == 0)
@@ -616,8 +635,8 @@ def _run_serially(X, sample_weight, centers, centers_new, labels, max_iter, tol,
     resume = False
     while True:
         finished, inertia = lloyd_run_dense(
-            X, ws.offset, sample_weight, ws.block_starts, max_iter, float(tol), ws.direct_capable, resume, centers,
-            centers_new, labels, ws.sums, ws.weights, ws.block_sums, ws.block_weights, ws.block_inertia,
+            X, ws.offset, sample_weight, ws.block_starts, max_iter, float(tol), ws.direct_capable, ws.packed, resume,
+            centers, centers_new, labels, ws.sums, ws.weights, ws.block_sums, ws.block_weights, ws.block_inertia,
             ws.block_changed, ws.block_computed, ws.moves, state,
         )  # fmt: skip
         if finished:

@@ -25,7 +25,8 @@ from numba import njit, prange, types
 from numba.np.linalg import ensure_blas
 
 from ._config import CHUNK, FASTMATH, _padded_width
-from ._intrinsics import _gemm_order_dot, _load_rows_t
+from ._intrinsics import _gemm_order_dot
+from .packing import PACKED_ROWS
 
 ensure_blas()
 # numba's C helper that calls the Fortran GEMM of scipy's BLAS with the
@@ -50,6 +51,7 @@ def assign_dense(
     update,  # IN bool: accumulate partial sums and weights
     with_inertia,  # IN bool: compute block_inertia (else it is left at 0)
     direct,  # IN bool: distances by _formula_values instead of GEMM (never with bounds)
+    packed,  # IN (ceil(n / PACKED_ROWS), width, PACKED_ROWS) dtype of X: pack_rows_dense's rows, read when direct
     track_bounds,  # IN bool: use and maintain the bounds (else they are dummies)
     use_groups,  # IN bool: keep per-group lower bounds besides the global one
     center_moves,  # IN (k,) float64 distance each centre moved since the last call
@@ -75,8 +77,8 @@ def assign_dense(
     for b in prange(block_starts.shape[0] - 1):
         # int64 whichever type prange gives its index: one compiled block function.
         _assign_block(
-            np.int64(b), X, offset, sample_weight, centers, centers_sqnorm, block_starts, update,
-            with_inertia, direct, track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift,
+            np.int64(b), X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, with_inertia,
+            direct, packed, track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift,
             step, x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
             block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip
@@ -84,7 +86,7 @@ def assign_dense(
 
 @njit(cache=True, fastmath=FASTMATH)
 def _assign_block(
-    b, X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, with_inertia, direct,
+    b, X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, with_inertia, direct, packed,
     track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift, step,
     x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
     block_sums, block_weights, block_inertia, block_changed, block_computed,
@@ -97,7 +99,7 @@ def _assign_block(
         block_weights[b, :] = 0.0
     if direct:
         changed = _assign_direct(
-            X, offset, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, labels,
+            packed, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, labels,
             block_sums[b], block_weights[b],
         )  # fmt: skip
         computed = stop_row - first_row
@@ -147,35 +149,30 @@ def _assign_block(
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _assign_direct(
-    X, offset, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, labels, sums, weights
-):
+def _assign_direct(packed, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, labels, sums, weights):
     """Label rows ``first_row:stop_row`` by :func:`_nearest_padded`; returns how many labels changed.
 
-    With ``update``, adds each row's weight and weighted row to ``weights`` and
-    ``sums`` (its block's, float64) while the chunk is at hand, in row order.
+    ``packed``: the rows as :func:`~kmlab._kernels.packing.pack_rows_dense`
+    lays them out, ``first_row`` a multiple of PACKED_ROWS.  With ``update``,
+    adds each row's weight and weighted row to ``weights`` and ``sums`` (its
+    block's, float64) while the step is at hand, in row order.
     """
-    rows_t, padded = _padded_operands(centers, CHUNK)
-    width = rows_t.shape[0]
-    if width == 4:
+    padded = _padded_centers(centers, packed.shape[1])
+    if padded.shape[1] == 4:
         return _direct_rows(
-            X, offset, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights,
-            rows_t, 4,
-        )  # fmt: skip
-    if width == 8:
+            packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, 4
+        )
+    if padded.shape[1] == 8:
         return _direct_rows(
-            X, offset, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights,
-            rows_t, 8,
-        )  # fmt: skip
+            packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, 8
+        )
     return _direct_rows(
-        X, offset, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, rows_t, 16
+        packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, 16
     )
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
-def _direct_rows(
-    X, offset, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, rows_t, width
-):
+def _direct_rows(packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, width):
     """:func:`_assign_direct` with the padded width as a literal: every loop over
     the features is unrolled.
 
@@ -185,14 +182,13 @@ def _direct_rows(
     per feature cost a third of a 3-feature iteration.  Copied to ``sums`` at
     the end: the same additions in the same order, the same values.
     """
-    n_features = X.shape[1]
-    best = np.empty(CHUNK, dtype=X.dtype)
-    nearest = np.empty(CHUNK, dtype=np.int32)
+    best = np.empty(PACKED_ROWS, dtype=packed.dtype)
+    nearest = np.empty(PACKED_ROWS, dtype=np.int32)
     padded_sums = np.zeros((padded.shape[0], width)) if update else np.zeros((0, width))
     changed = 0
-    for start in range(first_row, stop_row, CHUNK):
-        m = min(CHUNK, stop_row - start)
-        _load_rows_t(X, offset, start, m, rows_t, width)
+    for start in range(first_row, stop_row, PACKED_ROWS):
+        m = min(PACKED_ROWS, stop_row - start)
+        rows_t = packed[start // PACKED_ROWS]
         _nearest_padded(rows_t, m, padded, centers_sqnorm, width, best, nearest)
         for i in range(m):
             changed += labels[start + i] != nearest[i]
@@ -204,7 +200,7 @@ def _direct_rows(
                 for f in range(width):
                     padded_sums[nearest[i], f] += np.float64(rows_t[f, i]) * weight
     if update:
-        sums[:, :] = padded_sums[:, :n_features]
+        sums[:, :] = padded_sums[:, : sums.shape[1]]
     return changed
 
 
@@ -217,7 +213,8 @@ def direct_formula_values(
 ):
     """The values :func:`_assign_direct` compares, for the driver's check against GEMM."""
     m, n_features = rows.shape
-    rows_t, padded = _padded_operands(centers, m)
+    padded = _padded_centers(centers, _padded_width(n_features))
+    rows_t = np.zeros((padded.shape[1], m), dtype=rows.dtype)
     rows_t[:n_features, :] = rows.T
     values = np.empty(m, dtype=rows.dtype)
     nearest = np.empty(m, dtype=np.int32)
@@ -228,17 +225,15 @@ def direct_formula_values(
 
 
 @njit(inline="always", cache=True)
-def _padded_operands(centers, n_rows):
-    """Zeroed rows buffer (features x rows) and the centres, both padded to 4, 8 or 16 features.
+def _padded_centers(centers, width):
+    """The centres padded with zero features to ``width`` (4, 8 or 16).
 
     A zero term leaves a dot product as it is; with a constant number of terms
     the compiler unrolls the sum over features and vectorises over the rows.
     """
-    n_clusters, n_features = centers.shape
-    width = _padded_width(n_features)
-    padded = np.zeros((n_clusters, width), dtype=centers.dtype)
-    padded[:, :n_features] = centers
-    return np.zeros((width, n_rows), dtype=centers.dtype), padded
+    padded = np.zeros((centers.shape[0], width), dtype=centers.dtype)
+    padded[:, : centers.shape[1]] = centers
+    return padded
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
@@ -790,6 +785,7 @@ def lloyd_run_dense(
     max_iter,  # IN int64
     tol,  # IN float64 bound on the total squared centre shift
     direct,  # IN bool: distances by _formula_values instead of GEMM (as assign_dense)
+    packed,  # IN pack_rows_dense's rows, read when direct (as assign_dense)
     resume,  # IN bool: iteration state[0] stopped at its empty clusters, which the driver relocated
     centers,  # IN/OUT (k, d) dtype of X: the current centres in, the final ones out
     centers_new,  # SCRATCH (k, d) dtype of X
@@ -835,8 +831,8 @@ def lloyd_run_dense(
             resume = False
         else:
             n_changed = _assign_serial(
-                X, offset, sample_weight, centers, sqnorms, block_starts, updating, direct, labels, block_sums,
-                block_weights, block_inertia, block_changed, block_computed, moves,
+                X, offset, sample_weight, centers, sqnorms, block_starts, updating, direct, packed, labels,
+                block_sums, block_weights, block_inertia, block_changed, block_computed, moves,
             )  # fmt: skip
             for j in range(n_clusters):
                 _reduce_cluster(j, block_sums, block_weights, sums, weights)
@@ -856,8 +852,8 @@ def lloyd_run_dense(
 
     if not strict_convergence:
         _assign_serial(
-            X, offset, sample_weight, centers, sqnorms, block_starts, not updating, direct, labels, block_sums,
-            block_weights, block_inertia, block_changed, block_computed, moves,
+            X, offset, sample_weight, centers, sqnorms, block_starts, not updating, direct, packed, labels,
+            block_sums, block_weights, block_inertia, block_changed, block_computed, moves,
         )  # fmt: skip
     for b in range(n_blocks):
         start, stop = block_starts[b], block_starts[b + 1]
@@ -869,7 +865,7 @@ def lloyd_run_dense(
 
 @njit(cache=True, fastmath=FASTMATH)
 def _assign_serial(
-    X, offset, sample_weight, centers, sqnorms, block_starts, update, direct, labels, block_sums,
+    X, offset, sample_weight, centers, sqnorms, block_starts, update, direct, packed, labels, block_sums,
     block_weights, block_inertia, block_changed, block_computed, moves,
 ):  # fmt: skip
     """Every block of :func:`assign_dense` without bounds, in order; returns the labels changed."""
@@ -886,7 +882,7 @@ def _assign_serial(
     changed = 0
     for b in range(block_starts.shape[0] - 1):
         _assign_block(
-            b, X, offset, sample_weight, centers, sqnorms, block_starts, update, off, direct, off, off,
+            b, X, offset, sample_weight, centers, sqnorms, block_starts, update, off, direct, packed, off, off,
             moves, no_moves, zero, no_groups, no_drift, zero, no_bound, 0.0, 0.0, labels, no_bound, no_bound,
             no_bounds, no_stamp, block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip

@@ -34,7 +34,8 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CHUNK, FASTMATH, _padded_width
-from ._intrinsics import _gemm_order_dot, _load_rows_t
+from ._intrinsics import _gemm_order_dot
+from .packing import PACKED_ROWS
 
 # scipy's sparse products and scikit-learn's csr_row_norms round every product
 # before adding it (their x86-64 builds use no FMA); fusing here would change
@@ -63,8 +64,9 @@ def _sq_distance(dot, cand_sqnorm, x_sqnorm):
 
 
 # Rows per step of closest_sq_distances_dense: its screen GEMM, (t x d) @ (d x rows),
-# ran fastest at this size (2 cores, 64 features; 256 rows took three times longer).
-STEP_ROWS = 128
+# ran fastest at this size (2 cores, 64 features; 256 rows took three times longer);
+# without the screen, a step is a step of the packed rows.
+STEP_ROWS = PACKED_ROWS
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -120,27 +122,9 @@ def _screened_step(
             out[c, i] = min(dist, np.float64(near[i]))
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
-def pack_rows_dense(
-    X,  # IN (n, d) float32/float64, raw rows
-    offset,  # IN (d,) dtype of X
-    out,  # OUT (ceil(n / STEP_ROWS), width, STEP_ROWS) dtype of X, zero from feature d on
-):
-    """The rows ``fl(x - offset)``, feature-major by steps of STEP_ROWS rows.
-
-    The form in which :func:`closest_sq_distances_dense` reads the rows when it
-    computes every entry: packed once per seeding rather than at every round
-    (centring, casting and transposing cost more than one candidate's distances).
-    """
-    n_samples = X.shape[0]
-    for s in prange(out.shape[0]):
-        start = s * STEP_ROWS
-        _load_rows_t(X, offset, start, min(STEP_ROWS, n_samples - start), out[s], out.shape[1])
-
-
 @njit(cache=True, fastmath=FASTMATH)
 def _direct_step(
-    rows_t,  # IN (width, STEP_ROWS) dtype of X: the step's rows (pack_rows_dense), zero from row d on
+    rows_t,  # IN (width, STEP_ROWS) dtype of X: the step's packed rows, zero from row d on
     start,  # IN int64 first row of the step
     m,  # IN int64 rows in the step, <= STEP_ROWS
     x_sqnorms,  # IN (n,) float64 the rows' centred squared norms
@@ -196,7 +180,7 @@ def closest_sq_distances_dense(
     screen_terms,  # IN (t,) float64 screen constant of each candidate
     screen_coefs,  # IN (t,) float64 screen coefficient of ||x - offset|| for each candidate
     formula_slack,  # IN float64 bound on the formula's error per unit of ||x||^2 + ||c||^2
-    packed,  # IN (ceil(n / STEP_ROWS), width, STEP_ROWS) dtype of X: pack_rows_dense's rows; (0, 1, 1): screen
+    packed,  # IN (ceil(n / STEP_ROWS), width, STEP_ROWS) dtype of X: packing.pack_rows_dense's rows; (0, 1, 1): screen
     block_starts,  # IN (n_blocks + 1,) int64 row offsets, multiples of STEP_ROWS but the last
     out,  # OUT (t, n) dtype of X: min(closest, squared distance to each candidate)
 ):
@@ -435,7 +419,7 @@ def greedy_kmeans_plusplus_dense(
     screen_b,  # IN float64 (screen)
     formula_slack,  # IN float64
     screen,  # IN bool: prune by the GEMM screen (else every entry is computed)
-    packed,  # IN pack_rows_dense's rows (read when screen is False), else (0, 1, 1)
+    packed,  # IN packing.pack_rows_dense's rows (read when screen is False), else (0, 1, 1)
     indices,  # OUT (k,) int64 the centres' samples
     centers_out,  # OUT (k, d) dtype of X: their rows fl(x - offset)
 ):
