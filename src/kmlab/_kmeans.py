@@ -81,9 +81,11 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
     random_state : int, RandomState instance or None, default=None
         Random number generation for the seeding.
     copy_x : bool, default=True
-        Accepted for compatibility.  kmlab never modifies ``X`` and never copies
-        it: dense data is centred row by row inside the kernels (as accurate as
-        scikit-learn's centred copy, without the memory).
+        Accepted for compatibility.  kmlab never modifies ``X``: dense data is
+        centred row by row inside the kernels (as accurate as scikit-learn's
+        centred copy).  The one copy it makes is for at most 16 features, where
+        every distance is computed without GEMM: the centred rows packed for
+        those kernels once per fit (4, 8 or 16 values a row, in X's dtype).
     algorithm : {'auto', 'lloyd', 'hamerly', 'yinyang', 'elkan'}, default='auto'
         All are exact: they give the same iterates, labels and ``n_iter_``.
         'lloyd' compares every sample with every centre at every iteration; the
