@@ -274,6 +274,19 @@ def test_screened_and_direct_distances_both_give_sklearns_result(seed, monkeypat
         assert_array_equal(centers, expected[0])
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rows_too_many_to_pack_are_screened(monkeypatch, seed, dtype):
+    # Past kmlab._lloyd.PACKED_BYTES no packed copy is made: the GEMM screen serves
+    # few features too, with the same centres.
+    X = make_data(seed, dtype=dtype, n_samples=3000, n_features=3)
+    expected = sklearn.cluster.kmeans_plusplus(X, 20, random_state=seed)
+    monkeypatch.setattr(kmlab._lloyd, "PACKED_BYTES", 1000)
+    assert kmlab._init._screens(X)
+    centers, indices = kmlab.kmeans_plusplus(X, 20, random_state=seed)
+    assert_array_equal(indices, expected[1])
+    assert_array_equal(centers, expected[0])
+
+
 @given(
     weighted=arrays(np.float32, st.integers(1, 60), elements=st.floats(0, 1e6, width=32)),
     fractions=arrays(np.float64, 5, elements=st.floats(0, 1.2)),

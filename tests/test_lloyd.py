@@ -461,6 +461,17 @@ def test_packed_rows_are_the_centred_rows_transposed_by_steps(dtype, n_samples, 
     assert not unpacked[:, n_features:].any()  # zero features pad the dot products
 
 
+def test_rows_too_many_to_pack_take_the_gemm_path(monkeypatch):
+    X, weights, centers = make_input(0, (3000, 3, 16), dtype=np.float32, weighted=True)
+    packed = kmeans_single_lloyd(X, weights, centers, 300, 0, 0.0, workspace=LloydWorkspace(X, 16))
+    monkeypatch.setattr(kmlab._lloyd, "PACKED_BYTES", 1000)
+    workspace = LloydWorkspace(X, 16)
+    assert not workspace.direct_capable and workspace.packed.size == 0
+    gemm = kmeans_single_lloyd(X, weights, centers, 300, 0, 0.0, workspace=workspace)
+    assert_array_equal(packed[0], gemm[0])
+    assert_array_equal(packed[2], gemm[2])
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shape", [(3000, 3, 16), (2000, 2, 300), (700, 8, 5), (257, 1, 2), (900, 13, 20)], ids=str)
 def test_direct_run_is_the_gemm_run(monkeypatch, seed, shape, dtype):

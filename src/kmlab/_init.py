@@ -30,7 +30,7 @@ from ._kernels.seeding import (
     row_sqnorms_sparse,
     search_cumulative,
 )
-from ._lloyd import DIRECT_MAX_FEATURES, block_starts, packed_rows
+from ._lloyd import DIRECT_MAX_FEATURES, block_starts, packed_rows, packs_rows
 from ._threads import MIN_WORK_PER_THREAD, threads_for
 
 # Bound on the float64 copies of rows made at a time (norms, one-candidate
@@ -165,14 +165,22 @@ def _prune_constants(X, shift):
     return formula_slack, screen_a, screen_b, shift64
 
 
+def _screens(X):
+    """Whether k-means++ on dense ``X`` prunes by the GEMM screen rather than computing every entry.
+
+    From SCREEN_MIN_FEATURES features on, and where the packed rows that every
+    entry is computed from would exceed kmlab._lloyd.PACKED_BYTES.
+    """
+    return X.shape[1] >= SCREEN_MIN_FEATURES or not packs_rows(X)
+
+
 def _packed_rows(X, shift, packed=None):
     """The dense rows as the k-means++ kernels read them when they compute every entry.
 
-    Below SCREEN_MIN_FEATURES features: :func:`kmlab._lloyd.packed_rows`
-    (``packed`` when the caller has it).  With more features the screen reads
-    X itself: an empty array.
+    Without the screen: :func:`kmlab._lloyd.packed_rows` (``packed`` when the
+    caller has it).  The screen reads X itself: an empty array.
     """
-    if X.shape[1] >= SCREEN_MIN_FEATURES:
+    if _screens(X):
         return np.empty((0, 1, 1), dtype=X.dtype)
     return packed_rows(X, shift) if packed is None else packed
 
@@ -183,7 +191,7 @@ class _CandidateDistances:
     One object serves one k-means++ run: ``self(ids, closest, out)`` fills
     ``out[j] = min(closest, ||x - X[ids[j]]||^2)`` and :meth:`add_center` makes
     a candidate a centre.  Dense data with ``SCREEN_MIN_FEATURES`` features or
-    more skips the exact dot product of the pairs whose entry is provably
+    more (or too many rows to pack, :func:`_screens`) skips the exact dot product of the pairs whose entry is provably
     ``closest`` (see :mod:`kmlab._kernels.seeding`), by a GEMM screen: ``g = x.c``
     on the raw rows, in X's dtype (unit roundoff u, gamma = d u / (1 - d u)).
     With ``o`` the offset and ``xt = fl(x - o)``,
@@ -199,7 +207,7 @@ class _CandidateDistances:
         self.X, self.shift, self.x_sqnorms64 = X, shift, x_sqnorms64
         self.blocks = block_starts(X.shape[0])
         dense = not sp.issparse(X)
-        self.screen = dense and X.shape[1] >= SCREEN_MIN_FEATURES
+        self.screen = dense and _screens(X)
         if dense:
             self.formula_slack, self.screen_a, self.screen_b, self.shift64 = _prune_constants(X, shift)
         self.x_norms = np.sqrt(x_sqnorms64) if self.screen else x_sqnorms64[:0]
@@ -338,7 +346,7 @@ def greedy_kmeans_plusplus(
         forming it.  None: seed ``X``.
     packed : ndarray, default=None
         ``kmlab._lloyd.packed_rows(X, offset)``, when the caller has it
-        already (dense data with fewer than SCREEN_MIN_FEATURES features).
+        already (read by dense data without the screen, see ``_screens``).
 
     Returns
     -------
@@ -380,7 +388,7 @@ def greedy_kmeans_plusplus(
         greedy_kmeans_plusplus_dense(
             X, shift, sample_weight, sample_weight / total_weight, x_sqnorms64, draws[0],
             draws[1:].reshape(n_clusters - 1, n_local_trials), shift64, screen_a, screen_b, formula_slack,
-            X.shape[1] >= SCREEN_MIN_FEATURES, _packed_rows(X, shift, packed), indices, centers,
+            _screens(X), _packed_rows(X, shift, packed), indices, centers,
         )  # fmt: skip
         return centers, indices
 

@@ -49,6 +49,9 @@ MAX_BLOCKS = 64
 PARTIAL_SUMS_BYTES = 32 * 2**20
 # Bound on the lower bounds kept per sample, n_samples * n_groups * 8 bytes.
 BOUNDS_BYTES = 64 * 2**20
+# Bound on the packed copy of the rows (packed_rows).  Beyond it the kernels that
+# read it take their other paths (GEMM assignment, screened k-means++), which copy nothing.
+PACKED_BYTES = 2**30
 
 # Exact variants, by the number of lower bounds each sample keeps.
 ALGORITHMS = ("lloyd", "hamerly", "yinyang", "elkan")
@@ -160,6 +163,12 @@ def block_starts(n_samples, max_blocks=MAX_BLOCKS):
     n_blocks = min(max_blocks, n_chunks)
     starts = CHUNK * ((np.arange(n_blocks + 1, dtype=np.int64) * n_chunks) // n_blocks)
     return np.minimum(starts, n_samples)
+
+
+def packs_rows(X):
+    """Whether the packed copy of dense ``X`` (:func:`packed_rows`) fits in PACKED_BYTES."""
+    n_steps = -(-X.shape[0] // PACKED_ROWS)
+    return n_steps * PACKED_ROWS * _padded_width(X.shape[1]) * X.itemsize <= PACKED_BYTES
 
 
 def packed_rows(X, offset):
@@ -340,7 +349,7 @@ class LloydWorkspace:
         if not self.sparse:
             self.offset = np.zeros(n_features, dtype=X.dtype) if offset is None else offset
         # Without bounds (or once they are dropped), assignments may skip GEMM.
-        self.direct_capable = not self.sparse and direct_supported(X.dtype, n_features, n_clusters)
+        self.direct_capable = not self.sparse and packs_rows(X) and direct_supported(X.dtype, n_features, n_clusters)
         self.packed = packed_rows(X, self.offset) if self.direct_capable else np.empty((0, 1, 1), dtype=X.dtype)
         self.track_bounds = n_groups > 0 and not self.sparse
         self.use_groups = self.track_bounds and n_groups > 1
