@@ -49,8 +49,8 @@ MAX_BLOCKS = 64
 PARTIAL_SUMS_BYTES = 32 * 2**20
 # Bound on the lower bounds kept per sample, n_samples * n_groups * 8 bytes.
 BOUNDS_BYTES = 64 * 2**20
-# Bound on the packed copy of the rows (packed_rows).  Beyond it the kernels that
-# read it take their other paths (GEMM assignment, screened k-means++), which copy nothing.
+# Bound on the packed copy of the rows (packed_rows).  Beyond it nothing is packed:
+# the direct assignment transposes a step of rows at a time, k-means++ screens.
 PACKED_BYTES = 2**30
 
 # Exact variants, by the number of lower bounds each sample keeps.
@@ -349,8 +349,11 @@ class LloydWorkspace:
         if not self.sparse:
             self.offset = np.zeros(n_features, dtype=X.dtype) if offset is None else offset
         # Without bounds (or once they are dropped), assignments may skip GEMM.
-        self.direct_capable = not self.sparse and packs_rows(X) and direct_supported(X.dtype, n_features, n_clusters)
-        self.packed = packed_rows(X, self.offset) if self.direct_capable else np.empty((0, 1, 1), dtype=X.dtype)
+        self.direct_capable = not self.sparse and direct_supported(X.dtype, n_features, n_clusters)
+        # Packed once for the iterations; a single assignment (update False), or
+        # rows too many to copy, are transposed a step at a time instead.
+        packs = self.direct_capable and update and packs_rows(X)
+        self.packed = packed_rows(X, self.offset) if packs else np.empty((0, 1, 1), dtype=X.dtype)
         self.track_bounds = n_groups > 0 and not self.sparse
         self.use_groups = self.track_bounds and n_groups > 1
         self.n_groups = n_groups

@@ -25,7 +25,7 @@ from numba import njit, prange, types
 from numba.np.linalg import ensure_blas
 
 from ._config import CHUNK, FASTMATH, _padded_width
-from ._intrinsics import _gemm_order_dot
+from ._intrinsics import _gemm_order_dot, _load_rows_t
 from .packing import PACKED_ROWS
 
 ensure_blas()
@@ -51,7 +51,7 @@ def assign_dense(
     update,  # IN bool: accumulate partial sums and weights
     with_inertia,  # IN bool: compute block_inertia (else it is left at 0)
     direct,  # IN bool: distances by _formula_values instead of GEMM (never with bounds)
-    packed,  # IN (ceil(n / PACKED_ROWS), width, PACKED_ROWS) dtype of X: pack_rows_dense's rows, read when direct
+    packed,  # IN (ceil(n / PACKED_ROWS), width, PACKED_ROWS) dtype of X: pack_rows_dense's rows; (0, 1, 1): none
     track_bounds,  # IN bool: use and maintain the bounds (else they are dummies)
     use_groups,  # IN bool: keep per-group lower bounds besides the global one
     center_moves,  # IN (k,) float64 distance each centre moved since the last call
@@ -99,7 +99,7 @@ def _assign_block(
         block_weights[b, :] = 0.0
     if direct:
         changed = _assign_direct(
-            packed, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, labels,
+            X, offset, packed, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, labels,
             block_sums[b], block_weights[b],
         )  # fmt: skip
         computed = stop_row - first_row
@@ -149,30 +149,39 @@ def _assign_block(
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def _assign_direct(packed, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, labels, sums, weights):
+def _assign_direct(
+    X, offset, packed, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, labels, sums, weights
+):
     """Label rows ``first_row:stop_row`` by :func:`_nearest_padded`; returns how many labels changed.
 
-    ``packed``: the rows as :func:`~kmlab._kernels.packing.pack_rows_dense`
-    lays them out, ``first_row`` a multiple of PACKED_ROWS.  With ``update``,
-    adds each row's weight and weighted row to ``weights`` and ``sums`` (its
-    block's, float64) while the step is at hand, in row order.
+    The rows come from ``packed`` (:func:`~kmlab._kernels.packing.pack_rows_dense`'s
+    layout, ``first_row`` a multiple of PACKED_ROWS), or without it (no steps:
+    a single assignment, where packing would cost more than it saves) from X,
+    centred and transposed a step at a time.  With ``update``, adds each row's
+    weight and weighted row to ``weights`` and ``sums`` (its block's, float64)
+    while the step is at hand, in row order.
     """
-    padded = _padded_centers(centers, packed.shape[1])
+    padded = _padded_centers(centers, _padded_width(X.shape[1]))
     if padded.shape[1] == 4:
         return _direct_rows(
-            packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, 4
-        )
+            X, offset, packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums,
+            weights, 4,
+        )  # fmt: skip
     if padded.shape[1] == 8:
         return _direct_rows(
-            packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, 8
-        )
+            X, offset, packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums,
+            weights, 8,
+        )  # fmt: skip
     return _direct_rows(
-        packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, 16
-    )
+        X, offset, packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums,
+        weights, 16,
+    )  # fmt: skip
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
-def _direct_rows(packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, width):
+def _direct_rows(
+    X, offset, packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, width
+):
     """:func:`_assign_direct` with the padded width as a literal: every loop over
     the features is unrolled.
 
@@ -182,13 +191,18 @@ def _direct_rows(packed, sample_weight, padded, centers_sqnorm, first_row, stop_
     per feature cost a third of a 3-feature iteration.  Copied to ``sums`` at
     the end: the same additions in the same order, the same values.
     """
-    best = np.empty(PACKED_ROWS, dtype=packed.dtype)
+    best = np.empty(PACKED_ROWS, dtype=X.dtype)
     nearest = np.empty(PACKED_ROWS, dtype=np.int32)
     padded_sums = np.zeros((padded.shape[0], width)) if update else np.zeros((0, width))
+    step_rows = np.zeros((width, PACKED_ROWS), dtype=X.dtype)
     changed = 0
     for start in range(first_row, stop_row, PACKED_ROWS):
         m = min(PACKED_ROWS, stop_row - start)
-        rows_t = packed[start // PACKED_ROWS]
+        if packed.shape[0] > 0:
+            rows_t = packed[start // PACKED_ROWS]
+        else:
+            _load_rows_t(X, offset, start, m, step_rows, width)
+            rows_t = step_rows
         _nearest_padded(rows_t, m, padded, centers_sqnorm, width, best, nearest)
         for i in range(m):
             changed += labels[start + i] != nearest[i]
@@ -785,7 +799,7 @@ def lloyd_run_dense(
     max_iter,  # IN int64
     tol,  # IN float64 bound on the total squared centre shift
     direct,  # IN bool: distances by _formula_values instead of GEMM (as assign_dense)
-    packed,  # IN pack_rows_dense's rows, read when direct (as assign_dense)
+    packed,  # IN pack_rows_dense's rows, or none (as assign_dense)
     resume,  # IN bool: iteration state[0] stopped at its empty clusters, which the driver relocated
     centers,  # IN/OUT (k, d) dtype of X: the current centres in, the final ones out
     centers_new,  # SCRATCH (k, d) dtype of X
