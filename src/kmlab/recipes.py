@@ -152,9 +152,11 @@ def _kmeans_colors(points, weights, n_colors, random_state):
         random_state = np.random.RandomState(random_state)
     offset = points.mean(axis=0)
     x_sqnorms64 = row_sqnorms64(points, offset=offset)
-    centers, _ = greedy_kmeans_plusplus(points, n_colors, weights, random_state, x_sqnorms64, offset=offset)
-    tol = scaled_tolerance(points, KMEANS_TOL)
     workspace = LloydWorkspace(points, n_colors, offset=offset)
+    centers, _ = greedy_kmeans_plusplus(
+        points, n_colors, weights, random_state, x_sqnorms64, offset=offset, packed=workspace.shared_packed_rows()
+    )
+    tol = scaled_tolerance(points, KMEANS_TOL)
     labels, _, centers, _ = kmeans_single_lloyd(points, weights, centers, KMEANS_MAX_ITER, 0, tol, workspace)
     return centers + offset, labels
 
