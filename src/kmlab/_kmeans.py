@@ -221,12 +221,20 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         self.progress = progress
 
     def _check_params_vs_input(self, X):
+        """Check the parameters against ``X``; returns the mean of its features (None: sparse ``X``).
+
+        The mean is the centring offset of dense data; its pass over X also
+        serves the variances of the scaled tolerance.
+        """
         if X.shape[0] < self.n_clusters:
             raise ValueError(
                 f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}: "
                 "ask for fewer clusters or pass more samples."
             )
-        self._tol = scaled_tolerance(X, self.tol)
+        mean = variances = None
+        if not sp.issparse(X):
+            mean, variances = column_moments(X, with_var=self.tol != 0)
+        self._tol = scaled_tolerance(X, self.tol, variances)
         init_is_array = _is_arraylike_not_scalar(self.init)
         if self.n_init != "auto":
             self._n_init = self.n_init
@@ -250,6 +258,7 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
                 stacklevel=3,
             )
             self._algorithm = "lloyd"
+        return mean
 
     def _validate_center_shape(self, X, centers):
         if centers.shape[0] != self.n_clusters:
@@ -314,7 +323,7 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """
         self._validate_params()
         X = validate_estimator_data(self, X)
-        self._check_params_vs_input(X)
+        mean = self._check_params_vs_input(X)
         random_state = check_random_state(self.random_state)
         sample_weight = check_weights(sample_weight, X)
         self._n_threads = resolve_n_threads(self.n_threads)
@@ -327,11 +336,9 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
 
         # Like scikit-learn, work on centred dense data (more accurate distances),
         # but centre each row on the fly instead of copying X.
-        offset = None
-        if not sp.issparse(X):
-            offset = column_moments(X)[0]
-            if init_is_array:
-                init -= offset
+        offset = mean
+        if init_is_array and offset is not None:
+            init -= offset
 
         adaptive = self._algorithm == "auto"
         if adaptive:

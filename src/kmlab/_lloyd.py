@@ -63,10 +63,16 @@ ALGORITHMS = ("lloyd", "hamerly", "yinyang", "elkan")
 SERIAL_MAX_WORK = 2 * MIN_WORK_PER_THREAD
 
 
-def scaled_tolerance(X, tol):
-    """``tol`` scaled by the mean variance of the features (scikit-learn's rule)."""
+def scaled_tolerance(X, tol, variances=None):
+    """``tol`` scaled by the mean variance of the features (scikit-learn's rule).
+
+    ``variances``: those of X's features (numpy's ``np.var(X, axis=0)``) when
+    the caller has them.
+    """
     if tol == 0:
         return 0
+    if variances is not None:
+        return np.mean(variances) * tol
     if sp.issparse(X):
         from sklearn.utils.sparsefuncs import mean_variance_axis  # sparse input comes from scikit-learn users
 
