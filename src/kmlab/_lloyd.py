@@ -18,6 +18,7 @@ an iteration (tens of microseconds) does not dominate fits of a few hundred
 samples.
 """
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -171,10 +172,14 @@ def block_starts(n_samples, max_blocks=MAX_BLOCKS):
     return np.minimum(starts, n_samples)
 
 
+def _packed_shape(X):
+    """Shape of :func:`packed_rows`' copy of ``X``: (steps, padded width, PACKED_ROWS)."""
+    return -(-X.shape[0] // PACKED_ROWS), _padded_width(X.shape[1]), PACKED_ROWS
+
+
 def packs_rows(X):
     """Whether the packed copy of dense ``X`` (:func:`packed_rows`) fits in PACKED_BYTES."""
-    n_steps = -(-X.shape[0] // PACKED_ROWS)
-    return n_steps * PACKED_ROWS * _padded_width(X.shape[1]) * X.itemsize <= PACKED_BYTES
+    return math.prod(_packed_shape(X)) * X.itemsize <= PACKED_BYTES
 
 
 def packed_rows(X, offset):
@@ -183,8 +188,7 @@ def packed_rows(X, offset):
     A copy in X's dtype of ``width`` = 4, 8 or 16 values a row (the features
     padded with zeros; more features: unpadded), made once per fit.
     """
-    n_steps = -(-X.shape[0] // PACKED_ROWS)
-    packed = np.zeros((n_steps, _padded_width(X.shape[1]), PACKED_ROWS), dtype=X.dtype)
+    packed = np.zeros(_packed_shape(X), dtype=X.dtype)
     threads_for(X.size)
     pack_rows_dense(X, offset, packed)
     return packed

@@ -194,7 +194,8 @@ def _direct_rows(
     best = np.empty(PACKED_ROWS, dtype=X.dtype)
     nearest = np.empty(PACKED_ROWS, dtype=np.int32)
     padded_sums = np.zeros((padded.shape[0], width)) if update else np.zeros((0, width))
-    step_rows = np.zeros((width, PACKED_ROWS), dtype=X.dtype)
+    # Scratch for the rows of a step, when they are not packed.
+    step_rows = np.zeros((width, PACKED_ROWS if packed.shape[0] == 0 else 0), dtype=X.dtype)
     changed = 0
     for start in range(first_row, stop_row, PACKED_ROWS):
         m = min(PACKED_ROWS, stop_row - start)
