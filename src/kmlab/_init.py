@@ -35,7 +35,7 @@ from ._threads import MIN_WORK_PER_THREAD, threads_for
 
 # Bound on the float64 copies of rows made at a time (norms, one-candidate
 # distances, k-means|| candidates): chunks.  The one whole copy is k-means++'s
-# packed rows on at most DIRECT_MAX_FEATURES features (_packed_rows).
+# packed rows without the screen (_packed_rows), bounded by kmlab._lloyd.PACKED_BYTES.
 _SCRATCH_BYTES = 32 * 2**20
 
 # k-means++ skips most exact dot products with a GEMM screen from this many
@@ -191,8 +191,9 @@ class _CandidateDistances:
     One object serves one k-means++ run: ``self(ids, closest, out)`` fills
     ``out[j] = min(closest, ||x - X[ids[j]]||^2)`` and :meth:`add_center` makes
     a candidate a centre.  Dense data with ``SCREEN_MIN_FEATURES`` features or
-    more (or too many rows to pack, :func:`_screens`) skips the exact dot product of the pairs whose entry is provably
-    ``closest`` (see :mod:`kmlab._kernels.seeding`), by a GEMM screen: ``g = x.c``
+    more (or too many rows to pack, :func:`_screens`) skips the exact dot
+    product of the pairs whose entry is provably ``closest`` (see
+    :mod:`kmlab._kernels.seeding`), by a GEMM screen: ``g = x.c``
     on the raw rows, in X's dtype (unit roundoff u, gamma = d u / (1 - d u)).
     With ``o`` the offset and ``xt = fl(x - o)``,
     ``|xt.c - (g - o.c)| <= ||c|| (a ||xt|| + b)`` where

@@ -38,9 +38,10 @@ def _gemm_order_dot(rows_t, i, vectors, j, width):
     """``rows_t[:width, i] . vectors[j, :width]`` accumulated as OpenBLAS's GEMM kernels do on x86-64.
 
     The first product rounded alone, then one fused multiply-add per term, in
-    order, in the vectors' dtype (float32 rows are converted exactly).  Callers pad the features with zeros (a zero term changes no sum) and
-    pass ``width`` as a literal (4, 8 or 16), so that the compiler unrolls the
-    chain and vectorises their loop over ``i``.
+    order, in the vectors' dtype (float32 rows are converted exactly).  Callers
+    pad the features with zeros (a zero term changes no sum) and pass ``width``
+    as a literal (4, 8 or 16), so that the compiler unrolls the chain and
+    vectorises their loop over ``i``.
     """
     dot = cast_like(rows_t[0, i], vectors[j, 0]) * vectors[j, 0]
     for f in range(1, width):

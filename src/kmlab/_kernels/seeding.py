@@ -391,7 +391,8 @@ def legacy_weighted_choice(
 
     The legacy generator's frozen rule: the first sample whose float64
     cumulative probability (numpy's sequential ``cumsum``), divided by the
-    last one, exceeds the draw; in one pass and no copy.
+    last one, exceeds the draw; two passes (the total, then the search) and
+    no copy.
     """
     n_samples = probabilities.shape[0]
     total = 0.0
