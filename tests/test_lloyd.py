@@ -24,7 +24,8 @@ from kmlab._kernels.lloyd import (
 )
 from kmlab._lloyd import (
     DIRECT_MAX_FEATURES,
-    SERIAL_MAX_WORK,
+    ONE_CALL_MAX_WORK,
+    PARALLEL_RUN_MIN_WORK,
     LloydWorkspace,
     block_starts,
     choose_algorithm,
@@ -33,8 +34,8 @@ from kmlab._lloyd import (
     labels_inertia,
     n_bound_groups,
     packed_rows,
-    runs_serially,
-    serial_run_supported,
+    runs_in_one_call,
+    one_call_run_supported,
 )
 from kmlab._threads import kernel_threads, max_threads
 
@@ -280,28 +281,32 @@ def test_sq_dist_to_own_center_kernels(container, dtype):
     assert_allclose(out, expected, rtol=1e-12)
 
 
-# --- the serial run (one kernel call) against the general loop -----------------
+# --- the run in one kernel call (serial and parallel builds) against the general loop ---
 
 
-def run_both_ways(monkeypatch, X, weights, centers, max_iter=300, tol=0.0):
-    """``kmeans_single_lloyd`` through the serial kernel, then through the general loop.
+def run_both_ways(monkeypatch, X, weights, centers, max_iter=300, tol=0.0, parallel=False):
+    """``kmeans_single_lloyd`` in one kernel call, then through the general loop.
 
-    Checks that each really took its path, and returns both results with the
-    distances each counted.
+    The one call goes to the serial build of the run kernel, or with
+    ``parallel`` to the parallel one.  Checks that each run really took its
+    path, and returns both results with the distances each counted.
     """
-    if not serial_run_supported(X.dtype):
+    if not one_call_run_supported(X.dtype):
         pytest.skip("numpy rounds otherwise on this machine: runs keep to the general loop")
     calls = []
-    kernel = kmlab._lloyd.lloyd_run_dense
-    monkeypatch.setattr(kmlab._lloyd, "lloyd_run_dense", lambda *args: calls.append(1) or kernel(*args))
+    for name in ("lloyd_run_dense", "lloyd_run_dense_parallel"):
+        kernel = getattr(kmlab._lloyd, name)
+        monkeypatch.setattr(kmlab._lloyd, name, lambda *args, _k=kernel, _n=name: calls.append(_n) or _k(*args))
+    monkeypatch.setattr(kmlab._lloyd, "PARALLEL_RUN_MIN_WORK", 0 if parallel else 10**12)
+    expected_kernel = "lloyd_run_dense_parallel" if parallel else "lloyd_run_dense"
     results = []
-    for serial in (True, False):
-        monkeypatch.setattr(kmlab._lloyd, "SERIAL_MAX_WORK", 10**12 if serial else 0)
+    for one_call in (True, False):
+        monkeypatch.setattr(kmlab._lloyd, "ONE_CALL_MAX_WORK", 10**12 if one_call else 0)
         workspace = LloydWorkspace(X, centers.shape[0], offset=X.mean(axis=0).astype(X.dtype))
-        assert runs_serially(workspace) is serial
-        n_calls = len(calls)
+        assert runs_in_one_call(workspace) is one_call
+        calls.clear()
         result = kmeans_single_lloyd(X, weights, centers, max_iter, 0, tol, workspace)
-        assert (len(calls) > n_calls) is serial
+        assert set(calls) == ({expected_kernel} if one_call else set())
         results.append((*result, workspace.n_distances))
     return results
 
@@ -329,18 +334,37 @@ def test_serial_run_is_the_general_run(monkeypatch, seed, shape, weighted, dtype
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("shape", [(700, 4, 7), (1500, 70, 6), (3000, 2, 40)], ids=str)
+def test_parallel_run_is_the_general_run_whatever_the_threads(monkeypatch, seed, shape, weighted, dtype):
+    # Several blocks of rows (one per 256), GEMM (70 features) and direct paths;
+    # the blocks go to 1 or 2 threads, the result must not move.
+    X, weights, centers = make_input(seed, shape, dtype=dtype, weighted=weighted)
+    monkeypatch.setattr(kmlab._threads, "MIN_WORK_PER_THREAD", 1)  # small runs get every thread too
+    for max_iter, tol in [(300, 0.0), (300, naive.scaled_tol(X, 1e-4)), (2, 0.0)]:
+        runs = []
+        for n_threads in (1, 2):
+            with kernel_threads(n_threads):
+                runs.append(run_both_ways(monkeypatch, X, weights, centers, max_iter, tol, parallel=True))
+        for one_call, general in runs:
+            assert_same_run(one_call, general)
+        assert_same_run(runs[0][0], runs[1][0])
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("n_far_centres", [1, 3])
-def test_serial_run_relocates_empty_clusters_as_the_general_run(monkeypatch, seed, n_far_centres, dtype):
-    X, weights, centers = make_input(seed, (200, 3, 6), dtype=dtype, weighted=True)
+def test_one_call_run_relocates_empty_clusters_as_the_general_run(monkeypatch, seed, n_far_centres, dtype, parallel):
+    X, weights, centers = make_input(seed, (600, 3, 6), dtype=dtype, weighted=True)
     centers[:n_far_centres] = 1000.0 + np.arange(n_far_centres, dtype=dtype)[:, None]
     relocations = []
     relocate = LloydWorkspace._relocate_empty_clusters
     monkeypatch.setattr(
         LloydWorkspace, "_relocate_empty_clusters", lambda self, *args: relocations.append(1) or relocate(self, *args)
     )
-    serial, general = run_both_ways(monkeypatch, X, weights, centers)
+    one_call, general = run_both_ways(monkeypatch, X, weights, centers, parallel=parallel)
     assert len(relocations) >= 2  # once in each run at least
-    assert_same_run(serial, general)
+    assert_same_run(one_call, general)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -356,27 +380,28 @@ def test_serial_run_with_duplicates_and_zero_weights(monkeypatch, seed, dtype):
     assert_same_run(*run_both_ways(monkeypatch, X, np.ones(7, dtype=dtype), X.copy()))
 
 
-def test_runs_serially_routes_as_documented():
+def test_runs_in_one_call_routes_as_documented(monkeypatch):
     X, _, _ = make_input(0, (300, 2, 4))
     small = LloydWorkspace(X, 4)
-    assert runs_serially(small) == serial_run_supported(X.dtype)
-    if not serial_run_supported(X.dtype):
+    assert runs_in_one_call(small) == one_call_run_supported(X.dtype)
+    if not one_call_run_supported(X.dtype):
         pytest.skip("numpy rounds otherwise on this machine: runs keep to the general loop")
-    assert not runs_serially(small, verbose=1)  # the general loop prints
-    assert not runs_serially(small, on_step=lambda *args: None)  # the general loop reports each step
-    assert not runs_serially(LloydWorkspace(X, 4, update=False))
-    assert not runs_serially(LloydWorkspace(sp.csr_matrix(X), 4))
+    assert not runs_in_one_call(small, verbose=1)  # the general loop prints
+    assert not runs_in_one_call(small, on_step=lambda *args: None)  # the general loop reports each step
+    assert not runs_in_one_call(LloydWorkspace(X, 4, update=False))
+    assert not runs_in_one_call(LloydWorkspace(sp.csr_matrix(X), 4))
     bounded = LloydWorkspace(X, 4, n_groups=n_bound_groups("hamerly", 300, 4), x_sqnorms=np.ones(300))
-    assert not runs_serially(bounded)
+    assert not runs_in_one_call(bounded)
     # The threshold is on n_samples * n_clusters * n_features, exclusive.
-    n_clusters = -(-SERIAL_MAX_WORK // X.size)  # the fewest clusters reaching it
-    assert runs_serially(LloydWorkspace(X, n_clusters - 1))
-    assert not runs_serially(LloydWorkspace(X, n_clusters))
+    monkeypatch.setattr(kmlab._lloyd, "ONE_CALL_MAX_WORK", X.size * 10)
+    assert runs_in_one_call(LloydWorkspace(X, 9))
+    assert not runs_in_one_call(LloydWorkspace(X, 10))
+    assert ONE_CALL_MAX_WORK > PARALLEL_RUN_MIN_WORK  # the parallel build has runs to serve
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_numpy_row_sqnorms_is_einsum(dtype):
-    if not serial_run_supported(dtype):
+    if not one_call_run_supported(dtype):
         pytest.skip("numpy's einsum rounds otherwise on this machine")
     rng = np.random.RandomState(0)
     for n_features in [1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 257]:

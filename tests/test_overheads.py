@@ -130,7 +130,7 @@ def count_calls(monkeypatch):
 
 def test_small_fit_makes_one_kernel_call_per_seeding_and_run(monkeypatch):
     float64 = np.dtype(np.float64)
-    if not (kmlab._lloyd.serial_run_supported(float64) and kmlab._init.serial_seeding_supported(float64)):
+    if not (kmlab._lloyd.one_call_run_supported(float64) and kmlab._init.serial_seeding_supported(float64)):
         pytest.skip("numpy rounds otherwise on this machine: small fits keep to the general drivers")
     calls = count_calls(monkeypatch)
     kmlab.KMeans(n_clusters=4, n_init=10, random_state=0).fit(tutorial_data())
@@ -153,7 +153,7 @@ def test_small_fits_are_the_general_drivers_fits(monkeypatch, seed, dtype):
     fits = []
     for serial_work in (10**12, 0):
         monkeypatch.setattr(kmlab._init, "SERIAL_SEEDING_MAX_WORK", serial_work)
-        monkeypatch.setattr(kmlab._lloyd, "SERIAL_MAX_WORK", serial_work)
+        monkeypatch.setattr(kmlab._lloyd, "ONE_CALL_MAX_WORK", serial_work)
         fits.append(
             [
                 kmlab.KMeans(n_clusters=4, n_init=10, random_state=seed).fit(X),

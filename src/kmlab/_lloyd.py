@@ -11,11 +11,11 @@ The step the loop needs from an engine is :meth:`LloydWorkspace.assign`:
 ``(X, centers) -> labels, partial sums, weights, inertia``.  A GPU or a
 distributed backend can later supply the same step.
 
-Small dense runs without bounds skip that loop: one kernel call,
-:func:`kmlab._kernels.lloyd.lloyd_run_dense`, runs the whole run serially with
-the same arithmetic (see :func:`runs_serially`), so that the Python overhead of
-an iteration (tens of microseconds) does not dominate fits of a few hundred
-samples.
+Dense runs without bounds skip that loop: one kernel call,
+:func:`kmlab._kernels.lloyd.lloyd_run_dense`, runs the whole run with the same
+arithmetic (see :func:`runs_in_one_call`), so that the Python overhead of an
+iteration (tens of microseconds) does not weigh on fits whose iterations take
+less than a millisecond.
 """
 
 import math
@@ -33,6 +33,7 @@ from ._kernels.lloyd import (
     inertia_dense,
     inertia_sparse,
     lloyd_run_dense,
+    lloyd_run_dense_parallel,
     numpy_column_moments,
     numpy_row_sqnorms,
     numpy_sum,
@@ -58,10 +59,17 @@ PACKED_BYTES = 2**30
 ALGORITHMS = ("lloyd", "hamerly", "yinyang", "elkan")
 
 # Runs without bounds on dense data whose assignment costs fewer multiply-adds
-# than this (n_samples * n_clusters * n_features) go through the serial kernel:
-# the parallel kernels would get one thread anyway (kmlab._threads.threads_for),
-# and the Python overhead of an iteration would dominate.
-SERIAL_MAX_WORK = 2 * MIN_WORK_PER_THREAD
+# than this (n_samples * n_clusters * n_features) go through one kernel call.
+# Below it the Python overhead of an iteration (about 80 us: digits, 1,797 x 64,
+# k=10, 0.23 ms per iteration in the loop) matters; above it, an iteration takes
+# tens of milliseconds, the overhead is lost in it, and the loop lets Ctrl-C
+# through between iterations.
+ONE_CALL_MAX_WORK = 2**28
+# ... and from this much work on, the run's blocks go in parallel
+# (lloyd_run_dense_parallel); below it the kernels would get one thread anyway
+# (kmlab._threads.threads_for), and the serial build saves the start of a
+# parallel loop per step.
+PARALLEL_RUN_MIN_WORK = 2 * MIN_WORK_PER_THREAD
 
 
 def scaled_tolerance(X, tol, variances=None):
@@ -200,8 +208,8 @@ def center_sqnorms(centers):
 
 
 @lru_cache(maxsize=None)
-def serial_run_supported(dtype):
-    """Whether the serial kernel reproduces numpy's rounding for ``dtype`` on this machine.
+def one_call_run_supported(dtype):
+    """Whether the one-call run reproduces numpy's rounding for ``dtype`` on this machine.
 
     :func:`kmlab._kernels.lloyd.lloyd_run_dense` emulates two numpy reductions
     (the centres' squared norms by ``einsum``, the sum of the blocks' inertias);
@@ -221,13 +229,13 @@ def serial_run_supported(dtype):
     return all(numpy_sum(values[:n]) == values[:n].sum() for n in range(129))
 
 
-def runs_serially(workspace, verbose=0, on_step=None):
+def runs_in_one_call(workspace, verbose=0, on_step=None):
     """Whether :func:`kmeans_single_lloyd` runs with ``workspace`` in one kernel call.
 
     It does for dense data without bounds whose assignment costs fewer than
-    SERIAL_MAX_WORK multiply-adds, unless the run is printed (``verbose``) or
+    ONE_CALL_MAX_WORK multiply-adds, unless the run is printed (``verbose``) or
     observed (``on_step``), and where numpy rounds as the kernel expects
-    (:func:`serial_run_supported`).  Results are the same either way.
+    (:func:`one_call_run_supported`).  Results are the same either way.
     """
     return (
         not verbose
@@ -235,8 +243,8 @@ def runs_serially(workspace, verbose=0, on_step=None):
         and not workspace.sparse
         and not workspace.track_bounds
         and workspace.update
-        and workspace.assign_work < SERIAL_MAX_WORK
-        and serial_run_supported(workspace.dtype)
+        and workspace.assign_work < ONE_CALL_MAX_WORK
+        and one_call_run_supported(workspace.dtype)
     )
 
 
@@ -574,7 +582,7 @@ def kmeans_single_lloyd(
     (``AUTO_BOUNDS_MAX_CHANGED``), and lets the run drop them where they skip
     too little.
     Without a ``workspace``, plain Lloyd on X as it is.
-    Small dense runs without bounds take one kernel call (:func:`runs_serially`),
+    Dense runs without bounds take one kernel call (:func:`runs_in_one_call`),
     with the same iterates.
 
     ``on_step(phase, iteration, centers, labels, inertia, extra)``, when given,
@@ -597,8 +605,8 @@ def kmeans_single_lloyd(
     labels = np.full(X.shape[0], -1, dtype=np.int32)
     if workspace is None:
         workspace = LloydWorkspace(X, centers.shape[0])
-    if runs_serially(workspace, verbose, on_step):
-        return _run_serially(X, sample_weight, centers, centers_new, labels, max_iter, tol, workspace)
+    if runs_in_one_call(workspace, verbose, on_step):
+        return _run_in_one_call(X, sample_weight, centers, centers_new, labels, max_iter, tol, workspace)
     workspace.start(centers, max_iter + 1)
     if adaptive:
         workspace.suspend_bounds()
@@ -646,8 +654,8 @@ def kmeans_single_lloyd(
     return labels, inertia, centers, i + 1
 
 
-def _run_serially(X, sample_weight, centers, centers_new, labels, max_iter, tol, workspace):
-    """:func:`kmeans_single_lloyd` in one kernel call (see :func:`runs_serially`).
+def _run_in_one_call(X, sample_weight, centers, centers_new, labels, max_iter, tol, workspace):
+    """:func:`kmeans_single_lloyd` in one kernel call (see :func:`runs_in_one_call`).
 
     The kernel hands empty clusters back: their relocation is the general
     loop's, numpy's ``argpartition`` included, and the run goes on.
@@ -655,8 +663,10 @@ def _run_serially(X, sample_weight, centers, centers_new, labels, max_iter, tol,
     ws = workspace
     state = np.zeros(2, dtype=np.int64)
     resume = False
+    run = lloyd_run_dense_parallel if ws.assign_work >= PARALLEL_RUN_MIN_WORK else lloyd_run_dense
     while True:
-        finished, inertia = lloyd_run_dense(
+        threads_for(ws.assign_work)
+        finished, inertia = run(
             X, ws.offset, sample_weight, ws.block_starts, max_iter, float(tol), ws.direct_capable, ws.packed, resume,
             centers, centers_new, labels, ws.sums, ws.weights, ws.block_sums, ws.block_weights, ws.block_inertia,
             ws.block_changed, ws.block_computed, ws.moves, state,

@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from . import KMeans, KMedoids, MiniBatchKMeans, kmeans_plusplus
 from ._init import SERIAL_SEEDING_MAX_WORK
+from ._lloyd import PARALLEL_RUN_MIN_WORK
 from .metrics import silhouette_samples, simplified_silhouette_samples
 from .recipes import quantize
 
@@ -43,6 +44,10 @@ def _exercise(X):
         KMeans(_N_CLUSTERS, init=init, n_init=1, random_state=0).fit(X)
     for algorithm in _options("algorithm"):
         KMeans(_N_CLUSTERS, n_init=1, random_state=0, algorithm=algorithm).fit(X).score(X)
+    if not sp.issparse(X):  # a Lloyd run with enough work for the parallel build of its kernel
+        n_clusters = X.shape[0]
+        copies = -(-PARALLEL_RUN_MIN_WORK // (X.size * n_clusters))
+        KMeans(n_clusters, n_init=1, random_state=0, algorithm="lloyd", max_iter=2).fit(np.tile(X, (copies, 1)))
     # A centre far from every sample ends up empty: the relocation kernels run too.
     far = np.vstack([X[:2].toarray() if sp.issparse(X) else X[:2], np.full((1, X.shape[1]), 1e3)])
     KMeans(_N_CLUSTERS, init=far, n_init=1).fit(X)

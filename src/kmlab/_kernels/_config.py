@@ -1,5 +1,7 @@
 """Compilation settings shared by every kernel."""
 
+import types
+
 from numba import njit
 
 # ``contract`` lets LLVM fuse a*b + c into one FMA, as optimised BLAS kernels do,
@@ -20,3 +22,16 @@ def _padded_width(n_features):
         if n_features <= width:
             return width
     return n_features
+
+
+def renamed_copy(function, name):
+    """``function`` under another name, for a second numba build of the same source.
+
+    numba's on-disk cache files a function's machine code under its qualified
+    name; two builds of one function with other options (``parallel``) would
+    share those entries and load each other's code.
+    """
+    copy = types.FunctionType(function.__code__, function.__globals__, name, function.__defaults__, function.__closure__)
+    copy.__qualname__ = name
+    copy.__doc__ = function.__doc__
+    return copy

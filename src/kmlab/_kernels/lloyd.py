@@ -16,15 +16,15 @@ the labels round the same way.  Inertia and partial sums are accumulated in floa
 exact differences ``x - c``, so that a float32 inertia of 1e-8 is not lost to
 cancellation.
 
-:func:`lloyd_run_dense` runs a whole run of plain Lloyd in one call, serially, for
-small data: the same per-block functions on the same blocks, one after the other.
+:func:`lloyd_run_dense` runs a whole run of plain Lloyd in one call: the same
+per-block functions on the same blocks, without a return to Python per iteration.
 """
 
 import numpy as np
 from numba import njit, prange, types
 from numba.np.linalg import ensure_blas
 
-from ._config import CHUNK, FASTMATH, _padded_width
+from ._config import CHUNK, FASTMATH, _padded_width, renamed_copy
 from ._intrinsics import _gemm_order_dot, _load_rows_t
 from .packing import PACKED_ROWS
 
@@ -91,7 +91,7 @@ def _assign_block(
     x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
     block_sums, block_weights, block_inertia, block_changed, block_computed,
 ):  # fmt: skip
-    """Block ``b`` of :func:`assign_dense` (its arguments); the serial run calls it too."""
+    """Block ``b`` of :func:`assign_dense` (its arguments); the one-call run calls it too."""
     n_clusters, n_features = centers.shape
     first_row, stop_row = block_starts[b], block_starts[b + 1]
     if update:
@@ -702,7 +702,7 @@ def numpy_row_sqnorms(
     fourth added first, then the rest of the row a vector at a time, each lane
     accumulating in the data's dtype; the lanes are summed pairwise at the end.
     The driver checks once that this is numpy's result on the running machine
-    (:func:`kmlab._lloyd.serial_run_supported`) before relying on it.
+    (:func:`kmlab._lloyd.one_call_run_supported`) before relying on it.
     """
     n_rows, n_features = A.shape
     lanes = 16 // A.itemsize
@@ -791,7 +791,6 @@ def numpy_sum(values):  # IN (m,) float64, m <= 128
     return 0.0 + total
 
 
-@njit(cache=True, fastmath=FASTMATH)
 def lloyd_run_dense(
     X,  # IN (n, d) float32/float64, C-contiguous, raw (not centred)
     offset,  # IN (d,) dtype of X: the kernel works on rows fl(x - offset)
@@ -815,14 +814,16 @@ def lloyd_run_dense(
     moves,  # SCRATCH (k,) float64
     state,  # IN/OUT (2,) int64: the iteration, and the labels its assignment changed
 ):
-    """A whole run of plain Lloyd, serially, with the arithmetic of the parallel kernels.
+    """A whole run of plain Lloyd in one call, with the arithmetic of the step kernels.
 
-    The same blocks and calls as :func:`assign_dense` (without bounds),
-    :func:`reduce_blocks`, :func:`average_centers` and :func:`inertia_dense`,
-    one block after the other, and numpy's rounding where the driver uses numpy
-    (:func:`numpy_row_sqnorms`, :func:`numpy_sum`): the iterates of
-    :func:`kmlab._lloyd.kmeans_single_lloyd` bit for bit, without its Python
-    overhead per iteration.  The stopping rules are scikit-learn's, as there.
+    The same blocks and calls as :func:`assign_dense` (without bounds; the
+    blocks in parallel), :func:`reduce_blocks`, :func:`average_centers` and
+    :func:`inertia_dense` (the blocks added in order), and numpy's rounding
+    where the driver uses numpy (:func:`numpy_row_sqnorms`, :func:`numpy_sum`):
+    the iterates of :func:`kmlab._lloyd.kmeans_single_lloyd` bit for bit,
+    whatever the thread count, without its Python overhead per iteration
+    (several kernel calls and numpy operations, tens of microseconds).  The
+    stopping rules are scikit-learn's, as there.
 
     Returns ``(finished, inertia)``.  Not finished: the assignment of iteration
     ``state[0]`` left a cluster empty; ``sums``/``weights`` hold its sums and
@@ -845,7 +846,7 @@ def lloyd_run_dense(
             n_changed = state[1]
             resume = False
         else:
-            n_changed = _assign_serial(
+            n_changed = _assign_blocks(
                 X, offset, sample_weight, centers, sqnorms, block_starts, updating, direct, packed, labels,
                 block_sums, block_weights, block_inertia, block_changed, block_computed, moves,
             )  # fmt: skip
@@ -866,11 +867,11 @@ def lloyd_run_dense(
         iteration += 1
 
     if not strict_convergence:
-        _assign_serial(
+        _assign_blocks(
             X, offset, sample_weight, centers, sqnorms, block_starts, not updating, direct, packed, labels,
             block_sums, block_weights, block_inertia, block_changed, block_computed, moves,
         )  # fmt: skip
-    for b in range(n_blocks):
+    for b in prange(n_blocks):
         start, stop = block_starts[b], block_starts[b + 1]
         block_inertia[b] = _block_inertia(X, offset, sample_weight, centers, labels, start, stop)
     state[0] = iteration + 1
@@ -878,12 +879,26 @@ def lloyd_run_dense(
     return True, numpy_sum(block_inertia)
 
 
-@njit(cache=True, fastmath=FASTMATH)
-def _assign_serial(
+# Two builds of the run: the parallel one for runs whose blocks are worth
+# threads, the serial one for small runs (starting a parallel loop costs some
+# microseconds even on one thread: a 3-iteration run of 300 samples took 52 us
+# instead of 29).  numba caches compiled code by function name: the parallel
+# build is a copy of the function under its own name.
+lloyd_run_dense_parallel = njit(parallel=True, cache=True, fastmath=FASTMATH)(
+    renamed_copy(lloyd_run_dense, "lloyd_run_dense_parallel")
+)
+lloyd_run_dense = njit(cache=True, fastmath=FASTMATH)(lloyd_run_dense)
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _assign_blocks(
     X, offset, sample_weight, centers, sqnorms, block_starts, update, direct, packed, labels, block_sums,
     block_weights, block_inertia, block_changed, block_computed, moves,
 ):  # fmt: skip
-    """Every block of :func:`assign_dense` without bounds, in order; returns the labels changed."""
+    """Every block of :func:`assign_dense` without bounds; returns the labels changed.
+
+    Inlined, so that its loop over the blocks runs in parallel in :func:`lloyd_run_dense`.
+    """
     numpy_row_sqnorms(centers, sqnorms)
     # Bounds off: dummies of the right types, and False and 0 as values (see lloyd_run_dense).
     off = update and not update
@@ -894,12 +909,10 @@ def _assign_serial(
     no_bound = np.empty(1)
     no_bounds = np.empty((1, 1))
     no_stamp = np.zeros(1, dtype=np.int64)
-    changed = 0
-    for b in range(block_starts.shape[0] - 1):
+    for b in prange(block_starts.shape[0] - 1):
         _assign_block(
-            b, X, offset, sample_weight, centers, sqnorms, block_starts, update, off, direct, packed, off, off,
+            np.int64(b), X, offset, sample_weight, centers, sqnorms, block_starts, update, off, direct, packed, off, off,
             moves, no_moves, zero, no_groups, no_drift, zero, no_bound, 0.0, 0.0, labels, no_bound, no_bound,
             no_bounds, no_stamp, block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip
-        changed += block_changed[b]
-    return changed
+    return block_changed.sum()
