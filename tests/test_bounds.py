@@ -190,7 +190,7 @@ def test_choose_algorithm_and_group_counts():
     # Up to 16 features: every distance through the direct kernel, where it
     # serves the shape, with up to 4 features or 2048 centre coordinates.
     for n_features, n_clusters in [(4, 1024), (16, 128), (8, 256)]:
-        direct = direct_supported(X.dtype, n_features, n_clusters)
+        direct = direct_supported(X.dtype, n_features, n_clusters, len(X))
         assert choose_algorithm(X[:, :n_features], n_clusters) == ("lloyd" if direct else "yinyang")
     assert choose_algorithm(X[:, :16], 256) == "yinyang"
     assert choose_algorithm(sp.csr_matrix(X), 64) == "lloyd"

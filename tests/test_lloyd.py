@@ -437,10 +437,13 @@ def near_ties(seed, n_samples, n_features, n_clusters, dtype):
     return np.ascontiguousarray(X, dtype=dtype), centers.astype(dtype)
 
 
+NEAR_TIE_SAMPLES = 3000  # 11 chunks of 256 rows and one of 184
+
+
 def assert_near_ties_labelled_as_scikit_learn(dtype, n_features, n_clusters, direct):
     from sklearn.cluster._k_means_lloyd import lloyd_iter_chunked_dense
 
-    X, centers = near_ties(n_clusters, 3000, n_features, n_clusters, dtype)
+    X, centers = near_ties(n_clusters, NEAR_TIE_SAMPLES, n_features, n_clusters, dtype)
     weights = np.ones(len(X), dtype=dtype)
     expected = np.zeros(len(X), dtype=np.int32)
     lloyd_iter_chunked_dense(X, weights, centers, None, None, expected, None, 1, update_centers=False)
@@ -457,7 +460,7 @@ def assert_near_ties_labelled_as_scikit_learn(dtype, n_features, n_clusters, dir
     "n_features, n_clusters", [(1, 3), (2, 8), (3, 16), (3, 256), (5, 33), (8, 128), (11, 40), (16, 32)], ids=str
 )
 def test_direct_kernel_labels_near_ties_as_scikit_learn(dtype, n_features, n_clusters):
-    if not direct_supported(dtype, n_features, n_clusters):
+    if not direct_supported(dtype, n_features, n_clusters, NEAR_TIE_SAMPLES):
         pytest.skip("this BLAS accumulates this shape otherwise: the GEMM path serves it")
     assert_near_ties_labelled_as_scikit_learn(dtype, n_features, n_clusters, direct=True)
 
@@ -529,16 +532,33 @@ def test_direct_kernel_needs_the_check_and_few_features(monkeypatch):
         out[-1, -1] = np.nextafter(out[-1, -1], np.inf)
 
     monkeypatch.setattr(kmlab._lloyd, "direct_formula_values", off_by_one_ulp)
-    direct_supported.cache_clear()
+    kmlab._lloyd._direct_matches_gemm.cache_clear()
     try:
         assert not direct_supported(np.float32, 3, 5)
         assert not LloydWorkspace(np.zeros((10, 3), dtype=np.float32), 5).direct_capable
         # Without the direct kernel, 'auto' keeps the bounds on china-like shapes.
         assert choose_algorithm(np.zeros((10, 3), dtype=np.float32), 256) == "yinyang"
     finally:
-        direct_supported.cache_clear()
-    if direct_supported(np.float32, 3, 256):
+        kmlab._lloyd._direct_matches_gemm.cache_clear()
+    if direct_supported(np.float32, 3, 256, 10):
         assert choose_algorithm(np.zeros((10, 3), dtype=np.float32), 256) == "lloyd"
+
+
+def test_direct_kernel_is_checked_on_the_chunk_sizes_of_the_data(monkeypatch):
+    # scikit-learn's chunks of 256 rows and a last shorter one: both sizes must give GEMM's bits.
+    real = kmlab._lloyd._direct_matches_gemm
+    monkeypatch.setattr(
+        kmlab._lloyd, "_direct_matches_gemm", lambda dtype, d, k, rows: rows != 5 and real(dtype, d, k, rows)
+    )
+    if not direct_supported(np.float32, 3, 4):
+        pytest.skip("the direct kernel does not serve this shape here")
+    assert direct_supported(np.float32, 3, 4, 512)
+    assert not direct_supported(np.float32, 3, 4, 2 * 256 + 5)
+    assert not direct_supported(np.float32, 3, 4, 5)
+    assert not LloydWorkspace(np.zeros((2 * 256 + 5, 3), dtype=np.float32), 4).direct_capable
+    assert LloydWorkspace(np.zeros((2 * 256 + 6, 3), dtype=np.float32), 4).direct_capable == direct_supported(
+        np.float32, 3, 4, 6
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

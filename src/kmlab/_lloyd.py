@@ -132,39 +132,44 @@ def column_moments_supported(dtype):
 DIRECT_MAX_FEATURES = 16
 
 
-@lru_cache(maxsize=None)
-def direct_supported(dtype, n_features, n_clusters):
-    """Whether the direct kernel gives scikit-learn's values on this shape here.
+def direct_supported(dtype, n_features, n_clusters, n_samples=CHUNK):
+    """Whether the direct kernel gives scikit-learn's values on ``n_samples`` rows of this shape here.
 
     scikit-learn compares ``||c||^2 - 2 x.c`` from one BLAS GEMM call per chunk
-    of 256 rows (``_gemm(RowMajor, NoTrans, Trans, ..., -2.0, X, C, 1.0, D)``,
-    with D holding the centres' squared norms).  The direct kernel
-    (:func:`kmlab._kernels.lloyd.direct_formula_values`) adds the products of
-    each entry in a chain of fused multiply-adds, which is what the BLAS
-    kernels do on x86-64 for most shapes but not all (with 48 features and
-    two centres, OpenBLAS accumulates otherwise).  So it is used only where
-    the same Fortran call through scipy gives the same bits for every chunk
-    size, on rows whose magnitudes vary over four orders.  Checked once per
-    dtype and shape per process.
+    of 256 rows, the last one shorter (``_gemm(RowMajor, NoTrans, Trans, ...,
+    -2.0, X, C, 1.0, D)``, with D holding the centres' squared norms).  The
+    direct kernel (:func:`kmlab._kernels.lloyd.direct_formula_values`) adds the
+    products of each entry in a chain of fused multiply-adds, which is what the
+    BLAS kernels do on x86-64 for most shapes but not all (with 48 features and
+    two centres, OpenBLAS accumulates otherwise).  So it is used only where the
+    same Fortran call through scipy gives the same bits, every row of a chunk,
+    for the sizes of chunk that ``n_samples`` rows make, on rows whose
+    magnitudes vary over four orders.  Checked once per dtype, shape and chunk
+    size per process: two GEMM calls, where checking every size up to 256 took
+    0.28 s with 16 features and 1024 centres.
     """
     if n_features > DIRECT_MAX_FEATURES:
         return False
+    sizes = {min(n_samples, CHUNK), n_samples % CHUNK} - {0}
+    return all(_direct_matches_gemm(np.dtype(dtype), n_features, n_clusters, size) for size in sizes)
+
+
+@lru_cache(maxsize=None)
+def _direct_matches_gemm(dtype, n_features, n_clusters, chunk_rows):
+    """:func:`direct_supported` for one chunk of ``chunk_rows`` rows."""
     from scipy.linalg import blas
 
-    gemm = blas.sgemm if np.dtype(dtype) == np.float32 else blas.dgemm
+    gemm = blas.sgemm if dtype == np.float32 else blas.dgemm
     rng = np.random.default_rng(0)
-    rows = (rng.standard_normal((CHUNK, n_features)) * 10.0 ** rng.uniform(-2, 2, (CHUNK, 1))).astype(dtype)
+    rows = (rng.standard_normal((chunk_rows, n_features)) * 10.0 ** rng.uniform(-2, 2, (chunk_rows, 1))).astype(dtype)
     centers = rng.standard_normal((n_clusters, n_features)).astype(dtype)
     sqnorms = center_sqnorms(centers)
-    direct = np.empty((CHUNK, n_clusters), dtype=dtype)
+    direct = np.empty((chunk_rows, n_clusters), dtype=dtype)
     direct_formula_values(rows, centers, sqnorms, direct)
-    for m in range(1, CHUNK + 1):
-        # Column-major D^T (k x m) = -2 C X^T + D^T: scikit-learn's row-major call.
-        start = np.asfortranarray(np.repeat(sqnorms[:, None], m, axis=1))
-        expected = gemm(-2.0, centers.T, rows[:m].T, beta=1.0, c=start, trans_a=1)
-        if not np.array_equal(expected.T, direct[:m]):
-            return False
-    return True
+    # Column-major D^T (k x m) = -2 C X^T + D^T: scikit-learn's row-major call.
+    start = np.asfortranarray(np.repeat(sqnorms[:, None], chunk_rows, axis=1))
+    expected = gemm(-2.0, centers.T, rows.T, beta=1.0, c=start, trans_a=1)
+    return np.array_equal(expected.T, direct)
 
 
 def block_starts(n_samples, max_blocks=MAX_BLOCKS):
@@ -289,7 +294,9 @@ def choose_algorithm(X, n_clusters):
     if sp.issparse(X) or n_clusters < 64 or n_clusters * X.shape[1] < 512:
         return "lloyd"
     n_features = X.shape[1]
-    if (n_features <= 4 or n_clusters * n_features <= 2048) and direct_supported(X.dtype, n_features, n_clusters):
+    if (n_features <= 4 or n_clusters * n_features <= 2048) and direct_supported(
+        X.dtype, n_features, n_clusters, X.shape[0]
+    ):
         return "lloyd"
     return "yinyang"
 
@@ -367,7 +374,7 @@ class LloydWorkspace:
         if not self.sparse:
             self.offset = np.zeros(n_features, dtype=X.dtype) if offset is None else offset
         # Without bounds (or once they are dropped), assignments may skip GEMM.
-        self.direct_capable = not self.sparse and direct_supported(X.dtype, n_features, n_clusters)
+        self.direct_capable = not self.sparse and direct_supported(X.dtype, n_features, n_clusters, n_samples)
         # Packed once for the iterations; a single assignment (update False), or
         # rows too many to copy, are transposed a step at a time instead.
         packs = self.direct_capable and update and packs_rows(X)
