@@ -273,16 +273,39 @@ def _nearest_padded(rows_t, m, centers, centers_sqnorm, width, best, nearest):
     features.  :func:`kmlab._lloyd.direct_supported`
     checks, for each shape, that this gives scikit-learn's GEMM values bit for
     bit before it is used.  Centre after centre, a row's value is replaced only
-    by a strictly smaller one: ties go to the lowest index, as scikit-learn's argmin.
+    by a strictly smaller one (:func:`_nearer`).
+
+    With 4 or 8 padded features, each pass over the rows compares them with 4
+    or 2 centres (in order, the same comparisons), so that a row's best value
+    is read and written once per group: china.jpg on one thread, k=256 10.1-10.4
+    ms instead of 11.2-13.0, k=16 0.63-0.65 instead of 0.70-0.85; with 16 features the
+    longer chains leave no room for it (4 centres ran 6 times slower).
     """
-    for j in range(centers.shape[0]):
+    n_clusters = centers.shape[0]
+    group = 4 if width == 4 else 2 if width == 8 else 1
+    grouped = 0 if group == 1 else n_clusters - n_clusters % group
+    for first in range(0, grouped, group):
+        for i in range(m):
+            value, label = best[i], nearest[i]
+            for step in range(group):
+                j = first + step
+                dot = _gemm_order_dot(rows_t, i, centers, j, width)
+                value, label = _nearer(centers_sqnorm[j] - (dot + dot), j, value, label)
+            best[i], nearest[i] = value, label
+    for j in range(grouped, n_clusters):
         sqnorm = centers_sqnorm[j]
         for i in range(m):
             dot = _gemm_order_dot(rows_t, i, centers, j, width)
-            value = sqnorm - (dot + dot)
-            closer = j == 0 or value < best[i]
-            best[i] = value if closer else best[i]
-            nearest[i] = j if closer else nearest[i]
+            best[i], nearest[i] = _nearer(sqnorm - (dot + dot), j, best[i], nearest[i])
+
+
+@njit(inline="always", cache=True)
+def _nearer(value, j, best, nearest):
+    """``(best, nearest)`` after comparing centre ``j``'s ``value``: only a strictly
+    smaller value replaces the best (ties go to the lowest index, as scikit-learn's
+    argmin); centre 0 always does."""
+    closer = j == 0 or value < best
+    return (value if closer else best), (j if closer else nearest)
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
