@@ -14,13 +14,14 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+from numpy.testing import assert_array_equal
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import RobustScaler, StandardScaler
 
 from kmlab import KMeans
 from kmlab.cli import main
 from kmlab.io import LOADABLE_CLASSES, load, model_class, save
-from kmlab.serve import Predictor, bind, create_app, server
+from kmlab.serve import Predictor, _csv_rows, bind, create_app, server
 
 FEATURES = ["income", "age", "visits", "tenure"]
 
@@ -115,6 +116,16 @@ def test_predict_lists_records_and_csv_agree_with_the_model(served):
         result = answer.json()
         assert result["clusters"] == labels.tolist()
         np.testing.assert_allclose(result["distances"], distances, rtol=1e-12)
+
+
+def test_csv_rows_come_in_the_order_the_kernels_take(served):
+    # C order and writable: the predictor scales them in place, and numba would compile
+    # every assignment kernel again for column-major rows (25 s at a first request).
+    frame = _frame(2, n=7)
+    for body in (frame.to_csv(index=False), frame[FEATURES[::-1]].assign(name="x").to_csv(index=False)):
+        rows = _csv_rows(body.encode(), FEATURES, len(FEATURES))
+        assert rows.dtype == np.float64 and rows.flags.c_contiguous and rows.flags.writeable
+        assert_array_equal(rows, frame[FEATURES].to_numpy())
 
 
 def test_integer_rows_and_one_row(served):

@@ -290,7 +290,9 @@ def _csv_rows(body, names, n_features):
     missing = find_missing(values)
     if missing:
         raise RowsError(422, missing_message(missing))
-    return values.to_numpy(dtype=np.float64)
+    # A fresh C-ordered copy, as the predictor needs (it scales the rows in place; the
+    # kernels are compiled for C order): pandas hands a frame's values out column-major.
+    return np.array(values, dtype=np.float64, order="C")
 
 
 # --- the application -----------------------------------------------------------------------
