@@ -146,17 +146,18 @@ def _kmeans_colors(points, weights, n_colors, random_state):
     scikit-learn would double the start-up time of ``kmlab quantize``.
     """
     from ._init import greedy_kmeans_plusplus, row_sqnorms64
-    from ._lloyd import LloydWorkspace, kmeans_single_lloyd, scaled_tolerance
+    from ._lloyd import LloydWorkspace, column_moments, kmeans_single_lloyd, scaled_tolerance
 
     if not isinstance(random_state, np.random.RandomState):
         random_state = np.random.RandomState(random_state)
-    offset = points.mean(axis=0)
+    # One pass for the centring offset and the tolerance's variances, as KMeans.fit.
+    offset, variances = column_moments(points, with_var=KMEANS_TOL != 0)
     x_sqnorms64 = row_sqnorms64(points, offset=offset)
     workspace = LloydWorkspace(points, n_colors, offset=offset)
     centers, _ = greedy_kmeans_plusplus(
         points, n_colors, weights, random_state, x_sqnorms64, offset=offset, packed=workspace.shared_packed_rows()
     )
-    tol = scaled_tolerance(points, KMEANS_TOL)
+    tol = scaled_tolerance(points, KMEANS_TOL, variances)
     labels, _, centers, _ = kmeans_single_lloyd(points, weights, centers, KMEANS_MAX_ITER, 0, tol, workspace)
     return centers + offset, labels
 
