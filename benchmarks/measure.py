@@ -19,6 +19,17 @@ def _params_for(runner, params, kmlab_fit):
     return replace(params, max_iter=kmlab_fit.n_iter) if runner.fixed_iterations else params
 
 
+def _fit_each(runners, X, params, threads):
+    """One fit of ``X`` per implementation, kmlab first (its ``n_iter_`` sets the fixed-iteration runners').
+
+    Returns ``{runner name: Fit}``.
+    """
+    fits = {}
+    for runner in runners:
+        fits[runner.name] = runner.fit(X, _params_for(runner, params, fits.get(KMLAB.name)), threads)
+    return fits
+
+
 def warm_up(runners, *, seed, threads):
     """Call every implementation for the first time in this process.
 
@@ -45,13 +56,8 @@ def warm_up(runners, *, seed, threads):
     params = TUTORIAL.params(seed)
     first_calls = {runner.name: {} for runner in runners}
     for dtype in WARM_UP_DTYPES:
-        X = data.astype(dtype)
-        kmlab_fit = None
-        for runner in runners:
-            fit = runner.fit(X, _params_for(runner, params, kmlab_fit), threads)
-            if runner is KMLAB:
-                kmlab_fit = fit
-            first_calls[runner.name][np.dtype(dtype).name] = fit.seconds
+        for name, fit in _fit_each(runners, data.astype(dtype), params, threads).items():
+            first_calls[name][np.dtype(dtype).name] = fit.seconds
     return first_calls
 
 
@@ -136,14 +142,10 @@ def measure_case(case, runners, *, seeds, repeats, threads):
     fits = {runner.name: [] for runner in runners}
     n_timed = min(repeats, case.max_repeats or repeats)
     if n_timed > 1:
-        kmlab_fit = None
-        for runner in runners:
-            fit = runner.fit(X, _params_for(runner, params, kmlab_fit), threads)
-            kmlab_fit = fit if runner is KMLAB else kmlab_fit
+        _fit_each(runners, X, params, threads)
     for _ in range(n_timed):
-        for runner in runners:
-            kmlab_fit = fits[KMLAB.name][-1] if fits[KMLAB.name] else None
-            fits[runner.name].append(runner.fit(X, _params_for(runner, params, kmlab_fit), threads))
+        for name, fit in _fit_each(runners, X, params, threads).items():
+            fits[name].append(fit)
     timing = {name: _timing(X, runner_fits) for name, runner_fits in fits.items()}
 
     kmlab_timing = timing[KMLAB.name]
