@@ -31,7 +31,8 @@ def renamed_copy(function, name):
     name; two builds of one function with other options (``parallel``) would
     share those entries and load each other's code.
     """
-    copy = types.FunctionType(function.__code__, function.__globals__, name, function.__defaults__, function.__closure__)
+    code, defaults, closure = function.__code__, function.__defaults__, function.__closure__
+    copy = types.FunctionType(code, function.__globals__, name, defaults, closure)
     copy.__qualname__ = name
     copy.__doc__ = function.__doc__
     return copy

@@ -934,8 +934,8 @@ def _assign_blocks(
     no_stamp = np.zeros(1, dtype=np.int64)
     for b in prange(block_starts.shape[0] - 1):
         _assign_block(
-            np.int64(b), X, offset, sample_weight, centers, sqnorms, block_starts, update, off, direct, packed, off, off,
-            moves, no_moves, zero, no_groups, no_drift, zero, no_bound, 0.0, 0.0, labels, no_bound, no_bound,
-            no_bounds, no_stamp, block_sums, block_weights, block_inertia, block_changed, block_computed,
+            np.int64(b), X, offset, sample_weight, centers, sqnorms, block_starts, update, off, direct, packed,
+            off, off, moves, no_moves, zero, no_groups, no_drift, zero, no_bound, 0.0, 0.0, labels, no_bound,
+            no_bound, no_bounds, no_stamp, block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip
     return block_changed.sum()
