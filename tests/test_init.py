@@ -1,5 +1,7 @@
 """Seedings: kmlab.kmeans_plusplus, kmlab._init (greedy k-means++, k-means||, AFK-MC²)."""
 
+from collections import Counter
+
 import naive
 import numba
 import numpy as np
@@ -17,13 +19,12 @@ import kmlab
 import kmlab._init
 from kmlab._init import (
     SEEDINGS,
-    SERIAL_SEEDING_MAX_WORK,
     _CandidateDistances,
     _shift,
     greedy_kmeans_plusplus,
     row_sqnorms64,
-    seeds_serially,
-    serial_seeding_supported,
+    kernel_rounds_supported,
+    rounds_in_kernel,
 )
 from kmlab._kernels.seeding import blas_products, draw_candidates
 from kmlab._threads import kernel_threads, max_threads
@@ -171,8 +172,8 @@ def test_candidate_distances_are_sklearns_bits(seed, monkeypatch, dtype, contain
     # round of 8 candidates (sparse rows; a GEMM).  3001 samples: a last chunk
     # whose length is not a multiple of 4 (GEMV kernels treat such rows apart).
     if gemv_by == "numpy":
-        monkeypatch.setattr(kmlab._init, "serial_seeding_supported", lambda dtype: False)
-    elif not serial_seeding_supported(dtype):
+        monkeypatch.setattr(kmlab._init, "kernel_rounds_supported", lambda dtype: False)
+    elif not kernel_rounds_supported(dtype):
         pytest.skip("numba's BLAS does not round as numpy's here: the numpy route serves")
     n_samples = 3001
     X = make_data(seed, container, dtype, n_samples=n_samples, n_features=n_features)
@@ -456,44 +457,56 @@ def test_fast_seedings_run_once_with_n_init_auto(init):
     assert model._n_init == 1
 
 
-# --- the serial k-means++ (one kernel call) against the general rounds --------------
+# --- the k-means++ rounds kernel against the general rounds -------------------------
+
+
+# Both builds of the rounds kernel, all the rounds in one call or one round per call.
+KERNEL_ROUTES = [("serial", "one call"), ("parallel", "one call"), ("parallel", "a round per call")]
 
 
 def seed_both_ways(monkeypatch, X, n_clusters, seed, weights=None, n_local_trials=None, offset=None):
-    """Greedy k-means++ serially, then through the general rounds; asserts both are the same.
+    """Greedy k-means++ by the rounds kernel, then by the general rounds; asserts both are the same.
 
-    Checks that each really took its path and that both leave the random state
-    where scikit-learn leaves it.
+    The kernel runs in each of KERNEL_ROUTES.  Checks that each really took its
+    path and that all leave the random state where scikit-learn leaves it.
     """
-    if not serial_seeding_supported(X.dtype):
+    if not kernel_rounds_supported(X.dtype):
         pytest.skip("numba's BLAS rounds otherwise than numpy's here: k-means++ keeps to the general rounds")
     weights = np.ones(X.shape[0], dtype=X.dtype) if weights is None else weights.astype(X.dtype)
     x_sqnorms = row_sqnorms64(X, offset)
-    calls = []
-    kernel = kmlab._init.greedy_kmeans_plusplus_dense
-    monkeypatch.setattr(kmlab._init, "greedy_kmeans_plusplus_dense", lambda *args: calls.append(1) or kernel(*args))
-    results = []
-    for serial in (True, False):
-        monkeypatch.setattr(kmlab._init, "SERIAL_SEEDING_MAX_WORK", 10**12 if serial else 0)
+    calls = Counter()
+    for name in ("greedy_kmeans_plusplus_dense", "greedy_kmeans_plusplus_dense_parallel"):
+        kernel = getattr(kmlab._init, name)
+        monkeypatch.setattr(kmlab._init, name, lambda *args, _k=kernel, _n=name: calls.update([_n]) or _k(*args))
+
+    def seed_once(kernel_rounds):
         random_state = np.random.RandomState(seed)
-        n_calls = len(calls)
         centers, indices = greedy_kmeans_plusplus(
-            X, n_clusters, weights, random_state, x_sqnorms, n_local_trials, offset=offset
-        )
-        assert (len(calls) > n_calls) is serial
-        results.append((centers, indices, random_state.random_sample()))
-    (centers1, indices1, next1), (centers2, indices2, next2) = results
-    assert_array_equal(indices1, indices2)
-    assert indices1.dtype == indices2.dtype
-    assert_array_equal(centers1, centers2)
-    assert centers1.dtype == centers2.dtype == X.dtype
-    assert next1 == next2
+            X, n_clusters, weights, random_state, x_sqnorms, n_local_trials, offset=offset,
+            kernel_rounds=kernel_rounds,
+        )  # fmt: skip
+        assert centers.dtype == X.dtype
+        return centers, indices, random_state.random_sample()
+
+    centers, indices, next_draw = seed_once(False)
+    assert not calls
+    for build, calls_per_seeding in KERNEL_ROUTES:
+        monkeypatch.setattr(kmlab._init, "PARALLEL_SEEDING_MIN_WORK", 0 if build == "parallel" else 10**12)
+        monkeypatch.setattr(kmlab._init, "SEEDING_CALL_MAX_WORK", 10**12 if calls_per_seeding == "one call" else 1)
+        calls.clear()
+        kernel_centers, kernel_indices, kernel_next_draw = seed_once(True)
+        suffix = "_parallel" if build == "parallel" else ""
+        assert calls == {"greedy_kmeans_plusplus_dense" + suffix: 1 if calls_per_seeding == "one call" else n_clusters}
+        assert_array_equal(kernel_indices, indices)
+        assert kernel_indices.dtype == indices.dtype
+        assert_array_equal(kernel_centers, centers)
+        assert kernel_next_draw == next_draw
 
 
 # 1 to 9 features: every distance computed; 40: the GEMM screen.
 @pytest.mark.parametrize("n_features", [1, 3, 9, 40])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_serial_kmeans_plusplus_is_the_general_one(monkeypatch, seed, dtype, n_features):
+def test_kernel_kmeans_plusplus_is_the_general_one(monkeypatch, seed, dtype, n_features):
     X = make_data(seed, dtype=dtype, n_samples=400, n_features=n_features)
     offset = X.mean(axis=0)
     weights = positive_weights(400, seed)
@@ -506,7 +519,7 @@ def test_serial_kmeans_plusplus_is_the_general_one(monkeypatch, seed, dtype, n_f
 
 @pytest.mark.parametrize("n_features", [2, 10])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_serial_kmeans_plusplus_on_odd_data(monkeypatch, seed, dtype, n_features):
+def test_kernel_kmeans_plusplus_on_odd_data(monkeypatch, seed, dtype, n_features):
     rng = np.random.RandomState(seed)
     # duplicates: candidates at equal distances, ties in the potentials
     X = np.repeat(rng.normal(size=(30, n_features)), 4, axis=0).astype(dtype)
@@ -521,16 +534,47 @@ def test_serial_kmeans_plusplus_on_odd_data(monkeypatch, seed, dtype, n_features
     seed_both_ways(monkeypatch, X, 10, seed)
 
 
-def test_seeds_serially_routes_as_documented():
+def test_kernel_kmeans_plusplus_on_many_blocks(monkeypatch):
+    # Rows in several blocks of the parallel loop, 16 features (every distance
+    # computed, float32 rows converted once per step) and a short last step.
+    for dtype in (np.float32, np.float64):
+        X = blobs(0, n_samples=5_000, n_features=16, centers=12, dtype=dtype)
+        seed_both_ways(monkeypatch, X, 12, 0, offset=X.mean(axis=0))
+
+
+def test_rounds_in_kernel_routes_as_documented(monkeypatch):
     X = make_data(0, n_samples=300, n_features=3)
-    assert seeds_serially(X, 3) == serial_seeding_supported(X.dtype)
-    if not serial_seeding_supported(X.dtype):
+    assert rounds_in_kernel(X) == kernel_rounds_supported(X.dtype)
+    assert not rounds_in_kernel(sparsify(X, 0))
+    monkeypatch.setattr(kmlab._init, "kernel_rounds_supported", lambda dtype: False)
+    assert not rounds_in_kernel(X)
+
+
+def test_kernel_rounds_split_by_work(monkeypatch):
+    # As many rounds per call as cost fewer than SEEDING_CALL_MAX_WORK
+    # multiply-adds, at least one; the parallel build from PARALLEL_SEEDING_MIN_WORK
+    # multiply-adds per round on.
+    X = make_data(0, n_samples=300, n_features=3)
+    if not kernel_rounds_supported(X.dtype):
         pytest.skip("numba's BLAS rounds otherwise than numpy's here: k-means++ keeps to the general rounds")
-    assert not seeds_serially(sparsify(X, 0), 3)
-    # The threshold is on n_local_trials * n_samples * n_features, exclusive.
-    n_local_trials = -(-SERIAL_SEEDING_MAX_WORK // X.size)  # the fewest trials reaching it
-    assert seeds_serially(X, n_local_trials - 1)
-    assert not seeds_serially(X, n_local_trials)
+    calls = []
+    for name in ("greedy_kmeans_plusplus_dense", "greedy_kmeans_plusplus_dense_parallel"):
+        kernel = getattr(kmlab._init, name)
+        monkeypatch.setattr(
+            kmlab._init, name, lambda *args, _k=kernel, _n=name: calls.append((_n, args[-6], args[-5])) or _k(*args)
+        )
+    round_work = 4 * X.size  # n_local_trials=4
+    monkeypatch.setattr(kmlab._init, "SEEDING_CALL_MAX_WORK", 3 * round_work + 1)
+    monkeypatch.setattr(kmlab._init, "PARALLEL_SEEDING_MIN_WORK", round_work + 1)
+    greedy_kmeans_plusplus(X, 7, np.ones(300), np.random.RandomState(0), n_local_trials=4)
+    serial = "greedy_kmeans_plusplus_dense"
+    assert calls == [(serial, 0, 3), (serial, 3, 6), (serial, 6, 7)]
+    calls.clear()
+    monkeypatch.setattr(kmlab._init, "PARALLEL_SEEDING_MIN_WORK", round_work)
+    monkeypatch.setattr(kmlab._init, "SEEDING_CALL_MAX_WORK", 1)
+    greedy_kmeans_plusplus(X, 3, np.ones(300), np.random.RandomState(0), n_local_trials=4)
+    parallel = "greedy_kmeans_plusplus_dense_parallel"
+    assert calls == [(parallel, 0, 1), (parallel, 1, 2), (parallel, 2, 3)]
 
 
 def test_overflowing_total_weight_fails_as_in_scikit_learn():
@@ -546,7 +590,7 @@ def test_overflowing_total_weight_fails_as_in_scikit_learn():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_blas_products_are_numpys(dtype):
-    if not serial_seeding_supported(dtype):
+    if not kernel_rounds_supported(dtype):
         pytest.skip("numba's BLAS rounds otherwise than numpy's here")
     rng = np.random.RandomState(0)
     for n_rows, n_cols in [(2, 300), (3, 1), (4, 999), (6, 4096)]:

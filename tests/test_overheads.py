@@ -130,7 +130,7 @@ def count_calls(monkeypatch):
 
 def test_small_fit_makes_one_kernel_call_per_seeding_and_run(monkeypatch):
     float64 = np.dtype(np.float64)
-    if not (kmlab._lloyd.one_call_run_supported(float64) and kmlab._init.serial_seeding_supported(float64)):
+    if not (kmlab._lloyd.one_call_run_supported(float64) and kmlab._init.kernel_rounds_supported(float64)):
         pytest.skip("numpy rounds otherwise on this machine: small fits keep to the general drivers")
     calls = count_calls(monkeypatch)
     kmlab.KMeans(n_clusters=4, n_init=10, random_state=0).fit(tutorial_data())
@@ -151,9 +151,9 @@ def test_small_fits_are_the_general_drivers_fits(monkeypatch, seed, dtype):
     X = tutorial_data().astype(dtype)
     weights = np.random.RandomState(seed).uniform(0.5, 2.0, size=X.shape[0])
     fits = []
-    for serial_work in (10**12, 0):
-        monkeypatch.setattr(kmlab._init, "SERIAL_SEEDING_MAX_WORK", serial_work)
-        monkeypatch.setattr(kmlab._lloyd, "ONE_CALL_MAX_WORK", serial_work)
+    for one_call in (True, False):
+        monkeypatch.setattr(kmlab._init, "rounds_in_kernel", lambda X, _in_kernel=one_call: _in_kernel)
+        monkeypatch.setattr(kmlab._lloyd, "ONE_CALL_MAX_WORK", 10**12 if one_call else 0)
         fits.append(
             [
                 kmlab.KMeans(n_clusters=4, n_init=10, random_state=seed).fit(X),

@@ -22,6 +22,7 @@ from ._kernels.seeding import (
     closest_sq_distances_sparse,
     draw_candidates,
     greedy_kmeans_plusplus_dense,
+    greedy_kmeans_plusplus_dense_parallel,
     legacy_weighted_choice,
     nearest_candidate_dense,
     nearest_candidate_sparse,
@@ -46,11 +47,16 @@ _SCRATCH_BYTES = 32 * 2**20
 # china.jpg (3 features), k=16: 58 / 36; 100k x 24: 94 / 186.
 SCREEN_MIN_FEATURES = DIRECT_MAX_FEATURES + 1
 
-# Dense k-means++ whose rounds cost fewer multiply-adds than this
-# (n_local_trials * n_samples * n_features) runs in one serial kernel call: the
-# parallel kernels would get one thread anyway (kmlab._threads.threads_for), and
-# the Python overhead of a round would dominate.
-SERIAL_SEEDING_MAX_WORK = 2 * MIN_WORK_PER_THREAD
+# Dense k-means++ runs its rounds in kernel calls (no return to Python per
+# round: about 0.15 ms each, as much as a round's distances on 100k x 16), as
+# many rounds per call as cost fewer multiply-adds than this, and at least one,
+# so that Ctrl-C gets through every few tens of milliseconds.
+SEEDING_CALL_MAX_WORK = 2**28
+# Rounds that cost at least this many multiply-adds (n_local_trials * n_samples
+# * n_features) run their blocks of rows in parallel; below it they would get
+# one thread anyway (kmlab._threads.threads_for), and the serial build saves the
+# start of a parallel loop per round.
+PARALLEL_SEEDING_MIN_WORK = 2 * MIN_WORK_PER_THREAD
 
 # k-means|| compares the samples with at most this many candidates per pass.
 _CANDIDATE_BLOCK = 512
@@ -129,12 +135,12 @@ def _one_candidate_sq_distances(X, shift, x_sqnorms64, candidate, closest, out, 
     scikit-learn's product ``candidate @ rows.T`` with a single candidate is a
     BLAS GEMV, which sums in another order than GEMM: the same numpy call on
     chunks of rows gives the same bits.  Where numba's BLAS products round as
-    numpy's (:func:`serial_seeding_supported`), one kernel makes those calls on
+    numpy's (:func:`kernel_rounds_supported`), one kernel makes those calls on
     chunks of ``blocks`` (:func:`~kmlab._kernels.seeding.one_candidate_sq_distances_dense`);
     elsewhere numpy does.
     """
     cand_sqnorm = np.einsum("ij,ij->i", candidate, candidate)
-    if serial_seeding_supported(X.dtype):
+    if kernel_rounds_supported(X.dtype):
         threads_for(X.size)
         one_candidate_sq_distances_dense(X, shift, candidate[0], cand_sqnorm[0], x_sqnorms64, closest, blocks, out)
         return
@@ -260,10 +266,10 @@ class _CandidateDistances:
 
 
 @lru_cache(maxsize=None)
-def serial_seeding_supported(dtype):
+def kernel_rounds_supported(dtype):
     """Whether numba's BLAS products give numpy's bits for ``dtype`` on this machine.
 
-    The serial k-means++ (:func:`kmlab._kernels.seeding.greedy_kmeans_plusplus_dense`)
+    The k-means++ rounds kernel (:func:`kmlab._kernels.seeding.greedy_kmeans_plusplus_dense`)
     makes the GEMV and DOT calls numpy makes for ``distances @ sample_weight``
     and ``candidate @ rows.T``, through the BLAS scipy exposes to numba; numpy
     may carry another one.  Checked once per process on a few shapes: where the
@@ -286,23 +292,19 @@ def serial_seeding_supported(dtype):
     return True
 
 
-def seeds_serially(X, n_local_trials):
-    """Whether :func:`greedy_kmeans_plusplus` runs its rounds in one kernel call.
+def rounds_in_kernel(X):
+    """Whether :func:`greedy_kmeans_plusplus` runs its rounds in kernel calls rather than from Python.
 
-    It does for dense data whose rounds cost fewer than SERIAL_SEEDING_MAX_WORK
-    multiply-adds, where numba's BLAS rounds as numpy's
-    (:func:`serial_seeding_supported`).  The centres are the same either way.
+    It does for dense data, where numba's BLAS rounds as numpy's
+    (:func:`kernel_rounds_supported`).  The centres are the same either way.
     """
-    return (
-        not sp.issparse(X)
-        and n_local_trials * X.size < SERIAL_SEEDING_MAX_WORK
-        and serial_seeding_supported(X.dtype)
-    )
+    return not sp.issparse(X) and kernel_rounds_supported(X.dtype)
 
 
 def greedy_kmeans_plusplus(
-    X, n_clusters, sample_weight, random_state, x_sqnorms64=None, n_local_trials=None, *, offset=None, packed=None
-):
+    X, n_clusters, sample_weight, random_state, x_sqnorms64=None, n_local_trials=None, *, offset=None, packed=None,
+    kernel_rounds=None,
+):  # fmt: skip
     """Greedy k-means++ on valid input; scikit-learn's draws and centres, bit for bit.
 
     The first centre is drawn with probability proportional to the weights; each
@@ -322,9 +324,9 @@ def greedy_kmeans_plusplus(
     its BLAS thread count; kmlab gives its one-thread result whatever
     ``n_threads``.
 
-    Small dense data (:func:`seeds_serially`) runs every round in one kernel
-    call, :func:`kmlab._kernels.seeding.greedy_kmeans_plusplus_dense`, on the
-    same values and with the same draws: the same centres, without the Python
+    Dense data (:func:`rounds_in_kernel`) runs its rounds in kernel calls,
+    :func:`kmlab._kernels.seeding.greedy_kmeans_plusplus_dense`, on the same
+    values and with the same draws: the same centres, without the Python
     overhead of a round.
 
     Parameters
@@ -348,6 +350,10 @@ def greedy_kmeans_plusplus(
     packed : ndarray, default=None
         ``kmlab._lloyd.packed_rows(X, offset)``, when the caller has it
         already (read by dense data without the screen, see ``_screens``).
+    kernel_rounds : bool, default=None
+        Dense data only: run the rounds in kernel calls (True) or one by one
+        from Python (False, the general rounds: the same centres).  None:
+        :func:`rounds_in_kernel` decides.
 
     Returns
     -------
@@ -378,20 +384,14 @@ def greedy_kmeans_plusplus(
     if n_local_trials is None:
         n_local_trials = 2 + int(np.log(n_clusters))
     total_weight = sample_weight.sum()
+    if kernel_rounds is None:
+        kernel_rounds = rounds_in_kernel(X)
     # An overflowing total makes RandomState.choice raise: the general rounds let it.
-    if seeds_serially(X, n_local_trials) and math.isfinite(total_weight):
-        # scikit-learn's draws, in its order and drawn at once: choice's one
-        # uniform, then each round's (uniform(0, 1) is 0 + 1 * random_sample()).
-        draws = random_state.random_sample(1 + (n_clusters - 1) * n_local_trials)
-        formula_slack, screen_a, screen_b, shift64 = _prune_constants(X, shift)
-        indices = np.empty(n_clusters, dtype=np.int64)
-        centers = np.empty((n_clusters, X.shape[1]), dtype=X.dtype)
-        greedy_kmeans_plusplus_dense(
-            X, shift, sample_weight, sample_weight / total_weight, x_sqnorms64, draws[0],
-            draws[1:].reshape(n_clusters - 1, n_local_trials), shift64, screen_a, screen_b, formula_slack,
-            _screens(X), _packed_rows(X, shift, packed), indices, centers,
-        )  # fmt: skip
-        return centers, indices
+    if kernel_rounds and math.isfinite(total_weight):
+        indices = _kernel_rounds(
+            X, n_clusters, sample_weight, total_weight, random_state, x_sqnorms64, n_local_trials, shift, packed
+        )
+        return _rows(X, indices, shift), indices
 
     indices = np.full(n_clusters, -1, dtype=np.int64)
     if math.isfinite(total_weight):
@@ -419,6 +419,43 @@ def greedy_kmeans_plusplus(
         indices[c] = candidate_ids[best]
         sq_distances.add_center(distances[best], closest)
     return _rows(X, indices, shift), indices
+
+
+def _kernel_rounds(
+    X, n_clusters, sample_weight, total_weight, random_state, x_sqnorms64, n_local_trials, shift, packed
+):
+    """:func:`greedy_kmeans_plusplus`'s centres (indices) from the rounds kernel, dense data.
+
+    Each call runs as many rounds as cost fewer than SEEDING_CALL_MAX_WORK
+    multiply-adds (at least one); the rounds' blocks run in parallel from
+    PARALLEL_SEEDING_MIN_WORK multiply-adds per round on.
+    """
+    # scikit-learn's draws, in its order and drawn at once: choice's one
+    # uniform, then each round's (uniform(0, 1) is 0 + 1 * random_sample()).
+    draws = random_state.random_sample(1 + (n_clusters - 1) * n_local_trials)
+    formula_slack, screen_a, screen_b, shift64 = _prune_constants(X, shift)
+    screen = _screens(X)
+    round_work = n_local_trials * X.size
+    rounds_per_call = max(1, SEEDING_CALL_MAX_WORK // round_work)
+    parallel = round_work >= PARALLEL_SEEDING_MIN_WORK
+    kernel = greedy_kmeans_plusplus_dense_parallel if parallel else greedy_kmeans_plusplus_dense
+    probabilities = sample_weight / total_weight
+    x_norms = np.sqrt(x_sqnorms64) if screen else x_sqnorms64[:0]
+    packed = _packed_rows(X, shift, packed)
+    blocks = block_starts(X.shape[0])
+    indices = np.empty(n_clusters, dtype=np.int64)
+    closest = np.full(X.shape[0], np.inf, dtype=X.dtype)
+    potential = np.empty(1, dtype=X.dtype)
+    distances = np.empty((n_local_trials, X.shape[0]), dtype=X.dtype)
+    for first_round in range(0, n_clusters, rounds_per_call):
+        threads_for(round_work)
+        kernel(
+            X, shift, sample_weight, probabilities, x_sqnorms64, x_norms, draws[0],
+            draws[1:].reshape(n_clusters - 1, n_local_trials), shift64, screen_a, screen_b, formula_slack, screen,
+            packed, blocks, first_round, min(first_round + rounds_per_call, n_clusters), indices, closest,
+            potential, distances,
+        )  # fmt: skip
+    return indices
 
 
 def _nearest_candidates(X, shift, x_sqnorms64, ids, first_label, closest, nearest, blocks):

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import KMeans, KMedoids, MiniBatchKMeans, kmeans_plusplus
-from ._init import SERIAL_SEEDING_MAX_WORK
+from ._init import PARALLEL_SEEDING_MIN_WORK, greedy_kmeans_plusplus
 from ._lloyd import PARALLEL_RUN_MIN_WORK
 from .metrics import silhouette_samples, simplified_silhouette_samples
 from .recipes import quantize
@@ -38,8 +38,15 @@ def _options(parameter):
 def _exercise(X):
     """Run every code path that reaches a kernel, on ``X``."""
     kmeans_plusplus(X, _N_CLUSTERS, random_state=0)
-    if not sp.issparse(X):  # enough trials for the general (parallel) k-means++ rounds
-        kmeans_plusplus(X, _N_CLUSTERS, random_state=0, n_local_trials=SERIAL_SEEDING_MAX_WORK // X.size + 1)
+    if not sp.issparse(X):
+        # enough trials for the parallel build of the k-means++ rounds, then the
+        # general rounds (fits take them where numba's BLAS rounds otherwise than numpy's)
+        kmeans_plusplus(X, _N_CLUSTERS, random_state=0, n_local_trials=PARALLEL_SEEDING_MIN_WORK // X.size + 1)
+        weights = np.ones(X.shape[0], dtype=X.dtype)
+        for n_local_trials in (1, 2):
+            greedy_kmeans_plusplus(
+                X, _N_CLUSTERS, weights, np.random.RandomState(0), n_local_trials=n_local_trials, kernel_rounds=False
+            )
     for init in _options("init"):
         KMeans(_N_CLUSTERS, init=init, n_init=1, random_state=0).fit(X)
     for algorithm in _options("algorithm"):

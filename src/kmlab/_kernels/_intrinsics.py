@@ -1,7 +1,8 @@
 """LLVM intrinsics the kernels need and numba does not expose."""
 
+import numpy as np
 from numba import njit, types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 
 @intrinsic
@@ -31,6 +32,29 @@ def cast_like(typingctx, value, like):
         return context.cast(builder, args[0], signature.args[0], signature.args[1])
 
     return like(value, like), codegen
+
+
+def as_float64(block, scratch):
+    """``block`` (2-D) as float64: itself when it is float64, else converted into ``scratch``.
+
+    Chosen when the caller compiles (a float32 block and its float64 copy are
+    different types), so float64 data is not copied.
+    """
+
+
+@overload(as_float64, inline="always")
+def _as_float64(block, scratch):
+    if block.dtype == types.float64:
+        return lambda block, scratch: block
+
+    def convert(block, scratch):
+        rows, cols = block.shape
+        for r in range(rows):
+            for c in range(cols):
+                scratch[r, c] = np.float64(block[r, c])
+        return scratch
+
+    return convert
 
 
 @njit(inline="always", cache=True)

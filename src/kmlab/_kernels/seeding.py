@@ -24,8 +24,8 @@ exactly or provably equal to the exact computation's result, so the output
 does not depend on the screen, the blocks or the thread count.
 
 :func:`draw_candidates` is the rest of a k-means++ round;
-:func:`greedy_kmeans_plusplus_dense` runs every round of a small dense seeding
-in one serial call, through the same functions.  The k-means|| kernels
+:func:`greedy_kmeans_plusplus_dense` (and its parallel build) runs the rounds
+of a dense seeding without returning to Python, through the same functions.  The k-means|| kernels
 (:func:`nearest_candidate_dense`, ``_sparse``) need no such care: they give a
 seeding of their own, from distances in X's dtype.
 """
@@ -33,8 +33,8 @@ seeding of their own, from distances in X's dtype.
 import numpy as np
 from numba import njit, prange
 
-from ._config import CHUNK, FASTMATH, _padded_width
-from ._intrinsics import _gemm_order_dot
+from ._config import CHUNK, FASTMATH, _padded_width, renamed_copy
+from ._intrinsics import _gemm_order_dot, as_float64
 from .packing import PACKED_ROWS
 
 # scipy's sparse products and scikit-learn's csr_row_norms round every product
@@ -124,7 +124,7 @@ def _screened_step(
 
 @njit(cache=True, fastmath=FASTMATH)
 def _direct_step(
-    rows_t,  # IN (width, STEP_ROWS) dtype of X: the step's packed rows, zero from row d on
+    rows_t,  # IN (width, STEP_ROWS) float64: the step's packed rows, zero from row d on
     start,  # IN int64 first row of the step
     m,  # IN int64 rows in the step, <= STEP_ROWS
     x_sqnorms,  # IN (n,) float64 the rows' centred squared norms
@@ -184,6 +184,19 @@ def closest_sq_distances_dense(
     block_starts,  # IN (n_blocks + 1,) int64 row offsets, multiples of STEP_ROWS but the last
     out,  # OUT (t, n) dtype of X: min(closest, squared distance to each candidate)
 ):
+    _closest_blocks(
+        X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
+        formula_slack, packed, block_starts, out,
+    )  # fmt: skip
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _closest_blocks(
+    X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
+    formula_slack, packed, block_starts, out,
+):  # fmt: skip
+    """:func:`closest_sq_distances_dense` (its arguments), inlined so that its
+    blocks also run in parallel in the parallel k-means++ build."""
     for b in prange(block_starts.shape[0] - 1):
         _closest_in_rows(
             X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
@@ -199,11 +212,14 @@ def _closest_in_rows(
     """Rows ``first_row:stop_row`` of :func:`closest_sq_distances_dense` (its arguments)."""
     n_features, n_candidates = candidates_t.shape
     screen = screen_c.shape[0] > 0
-    dots = np.empty(STEP_ROWS * n_candidates, dtype=X.dtype)
-    row_terms = np.empty(STEP_ROWS)
-    kept = np.empty(STEP_ROWS, dtype=np.int64)
+    screen_rows = STEP_ROWS if screen else 0
+    dots = np.empty(screen_rows * n_candidates, dtype=X.dtype)
+    row_terms = np.empty(screen_rows)
+    kept = np.empty(screen_rows, dtype=np.int64)
     padded = np.zeros((n_candidates, _padded_width(n_features)))
     padded[:, :n_features] = candidates_t.T
+    # float32 rows are converted once per step, not once per candidate (the dots are float64).
+    rows64 = np.empty((packed.shape[1], STEP_ROWS))
     for start in range(first_row, stop_row, STEP_ROWS):
         stop = min(start + STEP_ROWS, stop_row)
         if screen:
@@ -213,7 +229,7 @@ def _closest_in_rows(
                 row_terms, kept, out[:, start:stop],
             )  # fmt: skip
         else:
-            rows_t = packed[start // STEP_ROWS]
+            rows_t = as_float64(packed[start // STEP_ROWS], rows64)
             _direct_step(rows_t, start, stop - start, x_sqnorms, closest, padded, cand_sqnorms, out)
 
 
@@ -341,6 +357,13 @@ def one_candidate_sq_distances_dense(
     Each chunk is centred in X's dtype and upcast, as numpy's ``(X - offset).astype(float64)``,
     then goes through the GEMV of :func:`_one_candidate_sq_distances`, without numpy's temporary arrays.
     """
+    _one_candidate_blocks(X, offset, candidate, cand_sqnorm, x_sqnorms, closest, block_starts, out)
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _one_candidate_blocks(X, offset, candidate, cand_sqnorm, x_sqnorms, closest, block_starts, out):
+    """:func:`one_candidate_sq_distances_dense` (its arguments), inlined so that its
+    blocks also run in parallel in the parallel k-means++ build."""
     n_features = X.shape[1]
     for b in prange(block_starts.shape[0] - 1):
         rows64 = np.empty((CHUNK, n_features))
@@ -374,9 +397,9 @@ def blas_products(
     vector,  # IN (n,) dtype of matrix
     out,  # OUT (m,) matrix @ vector
 ):
-    """The products of the serial k-means++ (GEMV into ``out``; returns the DOT ``matrix[0] @ vector``).
+    """The products of the k-means++ rounds kernel (GEMV into ``out``; returns the DOT ``matrix[0] @ vector``).
 
-    The driver compares them with numpy's (:func:`kmlab._init.serial_seeding_supported`).
+    The driver compares them with numpy's (:func:`kmlab._init.kernel_rounds_supported`).
     """
     np.dot(matrix, vector, out)
     return np.dot(matrix[0], vector)
@@ -406,13 +429,13 @@ def legacy_weighted_choice(
     return n_samples - 1
 
 
-@njit(cache=True, fastmath=FASTMATH)
 def greedy_kmeans_plusplus_dense(
     X,  # IN (n, d) float32/float64, raw rows
     offset,  # IN (d,) dtype of X: seeds the rows fl(x - offset)
     sample_weight,  # IN (n,) dtype of X
     probabilities,  # IN (n,) dtype of X: sample_weight / sample_weight.sum()
     x_sqnorms,  # IN (n,) float64 ||fl(x - offset)||^2 by numpy's einsum
+    x_norms,  # IN (n,) float64 their square roots (screen), else (0,)
     first_draw,  # IN float64 uniform draw in [0, 1) for the first centre
     draws,  # IN (k - 1, t) float64 uniform draws in [0, 1): row c - 1 for centre c
     shift64,  # IN (d,) float64 the offset (screen)
@@ -421,70 +444,73 @@ def greedy_kmeans_plusplus_dense(
     formula_slack,  # IN float64
     screen,  # IN bool: prune by the GEMM screen (else every entry is computed)
     packed,  # IN packing.pack_rows_dense's rows (read when screen is False), else (0, 1, 1)
-    indices,  # OUT (k,) int64 the centres' samples
-    centers_out,  # OUT (k, d) dtype of X: their rows fl(x - offset)
+    block_starts,  # IN (n_blocks + 1,) int64 row offsets, multiples of CHUNK but the last
+    first_round,  # IN int64 the first centre this call picks
+    stop_round,  # IN int64 one past the last
+    indices,  # IN/OUT (k,) int64 the centres' samples: those before first_round in, this call's out
+    closest,  # IN/OUT (n,) dtype of X: squared distance to the closest centre so far (inf before round 0)
+    potential,  # IN/OUT (1,) dtype of X: the weighted sum of closest (scikit-learn's current_pot)
+    distances,  # SCRATCH (t, n) dtype of X
 ):
-    """Greedy k-means++, serially: kmlab._init's general rounds in one call, on the same values.
+    """Rounds ``first_round:stop_round`` of greedy k-means++: kmlab._init's general rounds, on the same values.
 
-    The first centre is what ``RandomState.choice(n, p=probabilities)`` picks
-    with ``first_draw`` (:func:`legacy_weighted_choice`).  Each
-    next round: the draws scaled by the potential (:func:`draw_candidates`),
-    the candidates' distances (the rows of :func:`closest_sq_distances_dense`,
-    or the GEMV for a single candidate), their potentials by the GEMV numpy's
-    ``distances @ sample_weight`` calls (a DOT for one row), the first lowest
-    kept.  For data small enough to hold a float64 copy of its rows.
+    Round 0 picks the first centre as ``RandomState.choice(n, p=probabilities)``
+    does with ``first_draw`` (:func:`legacy_weighted_choice`).  Each next
+    round: the draws scaled by the potential (:func:`draw_candidates`), the
+    candidates' distances (the blocks of :func:`closest_sq_distances_dense`, or
+    of :func:`one_candidate_sq_distances_dense` for a single candidate), their
+    potentials by the GEMV numpy's ``distances @ sample_weight`` calls (a DOT
+    for one row), the first lowest kept.  The driver calls it for slices of
+    rounds, so that Ctrl-C gets through between calls.
     """
-    n_samples, n_features = X.shape
-    n_clusters, n_trials = indices.shape[0], draws.shape[1]
-    indices[0] = legacy_weighted_choice(probabilities, first_draw)
-
-    rows64 = np.empty((n_samples, n_features))
-    for i in range(n_samples):
-        for f in range(n_features):
-            rows64[i, f] = X[i, f] - offset[f]
-    closest = np.full(n_samples, np.inf, dtype=X.dtype)
-    x_norms = np.sqrt(x_sqnorms) if screen else x_sqnorms[:0]
-    distances = np.empty((n_trials, n_samples), dtype=X.dtype)
-    dots = np.empty(n_samples)
+    n_features = X.shape[1]
+    n_trials = draws.shape[1]
     ids = np.empty(n_trials, dtype=np.int64)
     potentials = np.empty(n_trials, dtype=X.dtype)
+    candidate = np.empty(n_features)
     candidates_t = np.empty((n_features, n_trials))
     cand_sqnorms = np.empty(n_trials)
     n_screened = n_trials if screen else 0
     screen_c = np.empty((n_screened, n_features), dtype=X.dtype)
     screen_terms = np.empty(n_screened)
     screen_coefs = np.empty(n_screened)
-    first_row = n_samples - n_samples  # 0 as a value: a literal would compile the helpers once more
-
-    _one_candidate_sq_distances(
-        rows64, rows64[indices[0]], x_sqnorms[indices[0]], x_sqnorms, closest, dots, distances[0]
-    )
-    potential = np.dot(distances[0], sample_weight)
-    best = 0
-    for c in range(n_clusters):
-        if c > 0:
-            values = draws[c - 1] * np.float64(potential)
-            draw_candidates(sample_weight, closest, values, ids)
-            if n_trials == 1:
-                _one_candidate_sq_distances(rows64, rows64[ids[0]], x_sqnorms[ids[0]], x_sqnorms, closest, dots, distances[0])
-                potentials[0] = np.dot(distances[0], sample_weight)
-            else:
-                prepare_candidates_dense(
-                    X, offset, ids, x_sqnorms, shift64, screen_a, screen_b, formula_slack, candidates_t,
-                    cand_sqnorms, screen_c, screen_terms, screen_coefs,
-                )  # fmt: skip
-                _closest_in_rows(
-                    X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms,
-                    screen_coefs, formula_slack, packed, first_row, n_samples, distances,
-                )  # fmt: skip
-                np.dot(distances, sample_weight, potentials)
+    for c in range(first_round, stop_round):
+        best = 0
+        if c == 0:
+            ids[0] = legacy_weighted_choice(probabilities, first_draw)
+        else:
+            draw_candidates(sample_weight, closest, draws[c - 1] * np.float64(potential[0]), ids)
+        if c == 0 or n_trials == 1:
+            for f in range(n_features):
+                candidate[f] = X[ids[0], f] - offset[f]
+            _one_candidate_blocks(
+                X, offset, candidate, x_sqnorms[ids[0]], x_sqnorms, closest, block_starts, distances[0]
+            )
+            potentials[0] = np.dot(distances[0], sample_weight)
+        else:
+            prepare_candidates_dense(
+                X, offset, ids, x_sqnorms, shift64, screen_a, screen_b, formula_slack, candidates_t, cand_sqnorms,
+                screen_c, screen_terms, screen_coefs,
+            )  # fmt: skip
+            _closest_blocks(
+                X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms,
+                screen_coefs, formula_slack, packed, block_starts, distances,
+            )  # fmt: skip
+            np.dot(distances, sample_weight, potentials)
             best = np.argmin(potentials)
-            potential = potentials[best]
-            indices[c] = ids[best]
+        potential[0] = potentials[best]
+        indices[c] = ids[best]
         closest[:] = distances[best]
-    for c in range(n_clusters):
-        for f in range(n_features):
-            centers_out[c, f] = X[indices[c], f] - offset[f]
+
+
+# Two builds of the rounds: the parallel one for data whose rounds are worth
+# threads, the serial one for small data (a parallel loop costs some
+# microseconds to start even on one thread).  numba caches compiled code by
+# function name: the parallel build is a copy of the function under its own name.
+greedy_kmeans_plusplus_dense_parallel = njit(parallel=True, cache=True, fastmath=FASTMATH)(
+    renamed_copy(greedy_kmeans_plusplus_dense, "greedy_kmeans_plusplus_dense_parallel")
+)
+greedy_kmeans_plusplus_dense = njit(cache=True, fastmath=FASTMATH)(greedy_kmeans_plusplus_dense)
 
 
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
