@@ -561,7 +561,7 @@ def test_kernel_rounds_split_by_work(monkeypatch):
     for name in ("greedy_kmeans_plusplus_dense", "greedy_kmeans_plusplus_dense_parallel"):
         kernel = getattr(kmlab._init, name)
         monkeypatch.setattr(
-            kmlab._init, name, lambda *args, _k=kernel, _n=name: calls.append((_n, args[-6], args[-5])) or _k(*args)
+            kmlab._init, name, lambda *args, _k=kernel, _n=name: calls.append((_n, args[-7], args[-6])) or _k(*args)
         )
     round_work = 4 * X.size  # n_local_trials=4
     monkeypatch.setattr(kmlab._init, "SEEDING_CALL_MAX_WORK", 3 * round_work + 1)

@@ -388,10 +388,9 @@ def greedy_kmeans_plusplus(
         kernel_rounds = rounds_in_kernel(X)
     # An overflowing total makes RandomState.choice raise: the general rounds let it.
     if kernel_rounds and math.isfinite(total_weight):
-        indices = _kernel_rounds(
+        return _kernel_rounds(
             X, n_clusters, sample_weight, total_weight, random_state, x_sqnorms64, n_local_trials, shift, packed
         )
-        return _rows(X, indices, shift), indices
 
     indices = np.full(n_clusters, -1, dtype=np.int64)
     if math.isfinite(total_weight):
@@ -424,7 +423,7 @@ def greedy_kmeans_plusplus(
 def _kernel_rounds(
     X, n_clusters, sample_weight, total_weight, random_state, x_sqnorms64, n_local_trials, shift, packed
 ):
-    """:func:`greedy_kmeans_plusplus`'s centres (indices) from the rounds kernel, dense data.
+    """:func:`greedy_kmeans_plusplus`'s centres and indices from the rounds kernel, dense data.
 
     Each call runs as many rounds as cost fewer than SEEDING_CALL_MAX_WORK
     multiply-adds (at least one); the rounds' blocks run in parallel from
@@ -433,29 +432,34 @@ def _kernel_rounds(
     # scikit-learn's draws, in its order and drawn at once: choice's one
     # uniform, then each round's (uniform(0, 1) is 0 + 1 * random_sample()).
     draws = random_state.random_sample(1 + (n_clusters - 1) * n_local_trials)
-    formula_slack, screen_a, screen_b, shift64 = _prune_constants(X, shift)
     screen = _screens(X)
+    if screen:
+        formula_slack, screen_a, screen_b, shift64 = _prune_constants(X, shift)
+        x_norms = np.sqrt(x_sqnorms64)
+    else:  # read by the screen only
+        formula_slack, screen_a, screen_b, shift64, x_norms = 0.0, 0.0, 0.0, np.empty(0), np.empty(0)
     round_work = n_local_trials * X.size
     rounds_per_call = max(1, SEEDING_CALL_MAX_WORK // round_work)
     parallel = round_work >= PARALLEL_SEEDING_MIN_WORK
     kernel = greedy_kmeans_plusplus_dense_parallel if parallel else greedy_kmeans_plusplus_dense
-    probabilities = sample_weight / total_weight
-    x_norms = np.sqrt(x_sqnorms64) if screen else x_sqnorms64[:0]
-    packed = _packed_rows(X, shift, packed)
-    blocks = block_starts(X.shape[0])
+    # The serial build goes through its blocks one after the other: one will do.
+    blocks = block_starts(X.shape[0]) if parallel else np.array([0, X.shape[0]], dtype=np.int64)
     indices = np.empty(n_clusters, dtype=np.int64)
+    centers = np.empty((n_clusters, X.shape[1]), dtype=X.dtype)
     closest = np.full(X.shape[0], np.inf, dtype=X.dtype)
-    potential = np.empty(1, dtype=X.dtype)
     distances = np.empty((n_local_trials, X.shape[0]), dtype=X.dtype)
+    probabilities, round_draws = sample_weight / total_weight, draws[1:].reshape(n_clusters - 1, n_local_trials)
+    packed = _packed_rows(X, shift, packed)
+    potential = 0.0
     for first_round in range(0, n_clusters, rounds_per_call):
-        threads_for(round_work)
-        kernel(
-            X, shift, sample_weight, probabilities, x_sqnorms64, x_norms, draws[0],
-            draws[1:].reshape(n_clusters - 1, n_local_trials), shift64, screen_a, screen_b, formula_slack, screen,
-            packed, blocks, first_round, min(first_round + rounds_per_call, n_clusters), indices, closest,
-            potential, distances,
+        if parallel:
+            threads_for(round_work)
+        potential = kernel(
+            X, shift, sample_weight, probabilities, x_sqnorms64, x_norms, draws[0], round_draws, shift64, screen_a,
+            screen_b, formula_slack, screen, packed, blocks, first_round, min(first_round + rounds_per_call, n_clusters),
+            indices, closest, potential, distances, centers,
         )  # fmt: skip
-    return indices
+    return centers, indices
 
 
 def _nearest_candidates(X, shift, x_sqnorms64, ids, first_label, closest, nearest, blocks):

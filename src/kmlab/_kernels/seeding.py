@@ -449,8 +449,9 @@ def greedy_kmeans_plusplus_dense(
     stop_round,  # IN int64 one past the last
     indices,  # IN/OUT (k,) int64 the centres' samples: those before first_round in, this call's out
     closest,  # IN/OUT (n,) dtype of X: squared distance to the closest centre so far (inf before round 0)
-    potential,  # IN/OUT (1,) dtype of X: the weighted sum of closest (scikit-learn's current_pot)
+    potential,  # IN float64 the weighted sum of closest (scikit-learn's current_pot, exact in float64)
     distances,  # SCRATCH (t, n) dtype of X
+    centers_out,  # OUT (k, d) dtype of X: rows first_round:stop_round, the centres' rows fl(x - offset)
 ):
     """Rounds ``first_round:stop_round`` of greedy k-means++: kmlab._init's general rounds, on the same values.
 
@@ -461,7 +462,8 @@ def greedy_kmeans_plusplus_dense(
     of :func:`one_candidate_sq_distances_dense` for a single candidate), their
     potentials by the GEMV numpy's ``distances @ sample_weight`` calls (a DOT
     for one row), the first lowest kept.  The driver calls it for slices of
-    rounds, so that Ctrl-C gets through between calls.
+    rounds, so that Ctrl-C gets through between calls.  Returns the potential
+    after the last round.
     """
     n_features = X.shape[1]
     n_trials = draws.shape[1]
@@ -479,7 +481,7 @@ def greedy_kmeans_plusplus_dense(
         if c == 0:
             ids[0] = legacy_weighted_choice(probabilities, first_draw)
         else:
-            draw_candidates(sample_weight, closest, draws[c - 1] * np.float64(potential[0]), ids)
+            draw_candidates(sample_weight, closest, draws[c - 1] * potential, ids)
         if c == 0 or n_trials == 1:
             for f in range(n_features):
                 candidate[f] = X[ids[0], f] - offset[f]
@@ -498,9 +500,12 @@ def greedy_kmeans_plusplus_dense(
             )  # fmt: skip
             np.dot(distances, sample_weight, potentials)
             best = np.argmin(potentials)
-        potential[0] = potentials[best]
+        potential = np.float64(potentials[best])
         indices[c] = ids[best]
         closest[:] = distances[best]
+        for f in range(n_features):
+            centers_out[c, f] = X[indices[c], f] - offset[f]
+    return potential
 
 
 # Two builds of the rounds: the parallel one for data whose rounds are worth
