@@ -454,10 +454,11 @@ def _kernel_rounds(
     for first_round in range(0, n_clusters, rounds_per_call):
         if parallel:
             threads_for(round_work)
+        stop_round = min(first_round + rounds_per_call, n_clusters)
         potential = kernel(
             X, shift, sample_weight, probabilities, x_sqnorms64, x_norms, draws[0], round_draws, shift64, screen_a,
-            screen_b, formula_slack, screen, packed, blocks, first_round, min(first_round + rounds_per_call, n_clusters),
-            indices, closest, potential, distances, centers,
+            screen_b, formula_slack, screen, packed, blocks, first_round, stop_round, indices, closest, potential,
+            distances, centers,
         )  # fmt: skip
     return centers, indices
 

@@ -25,9 +25,9 @@ does not depend on the screen, the blocks or the thread count.
 
 :func:`draw_candidates` is the rest of a k-means++ round;
 :func:`greedy_kmeans_plusplus_dense` (and its parallel build) runs the rounds
-of a dense seeding without returning to Python, through the same functions.  The k-means|| kernels
-(:func:`nearest_candidate_dense`, ``_sparse``) need no such care: they give a
-seeding of their own, from distances in X's dtype.
+of a dense seeding without returning to Python, through the same functions.
+The k-means|| kernels (:func:`nearest_candidate_dense`, ``_sparse``) need no
+such care: they give a seeding of their own, from distances in X's dtype.
 """
 
 import numpy as np
