@@ -18,6 +18,7 @@ import scipy.sparse as sp
 
 from ._kernels.seeding import (
     blas_products,
+    centred_rows64,
     closest_sq_distances_dense,
     closest_sq_distances_sparse,
     draw_candidates,
@@ -103,9 +104,10 @@ def row_sqnorms64(X, offset=None):
     -------
     sqnorms : ndarray of shape (n_samples,), float64
         Dense rows go through numpy's ``einsum`` on the upcast rows (scikit-learn's
-        call, hence its rounding), a slice at a time, so that neither a float64
-        nor a centred copy of X is made.  Sparse rows add their squared entries
-        in order, as scikit-learn's ``csr_row_norms``.
+        call, hence its rounding), a slice at a time centred and upcast by a
+        kernel, so that neither a float64 nor a centred copy of X is made.
+        Sparse rows add their squared entries in order, as scikit-learn's
+        ``csr_row_norms``.
 
     Examples
     --------
@@ -123,8 +125,12 @@ def row_sqnorms64(X, offset=None):
         threads_for(X.nnz)
         row_sqnorms_sparse(X.data, X.indptr, out)
         return out
-    for part in _chunks(X):
-        rows = _rows(X, part, shift, np.float64)
+    chunks = _chunks(X)
+    scratch = np.empty((min(X.shape[0], chunks[0].stop), X.shape[1]))
+    threads_for(X.size)
+    for part in chunks:
+        rows = scratch[: min(part.stop, X.shape[0]) - part.start]
+        centred_rows64(X, shift, part.start, rows)
         np.einsum("ij,ij->i", rows, rows, out=out[part])
     return out
 

@@ -57,6 +57,20 @@ def row_sqnorms_sparse(
         out[i] = acc
 
 
+@njit(parallel=True, cache=True)
+def centred_rows64(
+    X,  # IN (n, d) float32/float64
+    offset,  # IN (d,) dtype of X
+    start,  # IN int64 the first row
+    out,  # OUT (m, d) float64: rows start:start + m of fl(X - offset), upcast
+):
+    """numpy's ``(X[start:start + m] - offset).astype(np.float64)`` in one parallel pass, without
+    its temporary in X's dtype (the subtraction rounds in X's dtype, the upcast is exact)."""
+    for i in prange(out.shape[0]):
+        for f in range(out.shape[1]):
+            out[i, f] = X[start + i, f] - offset[f]
+
+
 @njit(inline="always", cache=True, fastmath=FASTMATH)
 def _sq_distance(dot, cand_sqnorm, x_sqnorm):
     """scikit-learn's squared distance from a dot product and the squared norms, in float64."""
@@ -269,19 +283,22 @@ def draw_candidates(
     dtype, then added to the running sum in that dtype, one sample after the
     other (numpy's ``cumsum`` is sequential), and the first sample whose running
     sum reaches the value is the answer (a float32 sum compares exactly with a
-    float64 value).  One pass, without the two temporary arrays.
+    float64 value).  One pass, without the two temporary arrays, that stops
+    at the largest value (the sum is sequential: its additions are the time).
     """
-    n = closest.shape[0]
+    n, n_values = closest.shape[0], values.shape[0]
     order = np.argsort(values)
     found = 0
     running = sample_weight[0] * closest[0]
     for i in range(n):
         if i > 0:
             running = running + sample_weight[i] * closest[i]
-        while found < order.shape[0] and running >= values[order[found]]:
+        while found < n_values and running >= values[order[found]]:
             out[order[found]] = i
             found += 1
-    for j in range(found, order.shape[0]):
+        if found == n_values:
+            return
+    for j in range(found, n_values):
         out[order[j]] = n - 1
 
 
