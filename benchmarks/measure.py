@@ -19,14 +19,23 @@ def _params_for(runner, params, kmlab_fit):
     return replace(params, max_iter=kmlab_fit.n_iter) if runner.fixed_iterations else params
 
 
-def _fit_each(runners, X, params, threads):
+def _fit_each(runners, X, params, threads, settle=False):
     """One fit of ``X`` per implementation, kmlab first (its ``n_iter_`` sets the fixed-iteration runners').
+
+    With ``settle``, each is fitted twice in a row and the second fit kept:
+    the timed fit then follows a fit of its own library, not another one's,
+    whose threads may still be busy (OpenBLAS's workers spin for a while after
+    scikit-learn's k-means++: on blobs the next implementation's fit took 1.4
+    to 2.7 times longer).
 
     Returns ``{runner name: Fit}``.
     """
     fits = {}
     for runner in runners:
-        fits[runner.name] = runner.fit(X, _params_for(runner, params, fits.get(KMLAB.name)), threads)
+        runner_params = _params_for(runner, params, fits.get(KMLAB.name))
+        if settle:
+            runner.fit(X, runner_params, threads)
+        fits[runner.name] = runner.fit(X, runner_params, threads)
     return fits
 
 
@@ -108,8 +117,9 @@ def measure_case(case, runners, *, seeds, repeats, threads):
     Timing uses ``seeds[0]``: ``repeats`` fits per implementation (at most
     ``case.max_repeats``), interleaved across implementations so that a change
     in the machine's load hits them alike; the median is reported.  A case
-    timed more than once starts with one untimed fit per implementation: the
-    first fit of a shape can pay one-time costs (numba loads from its cache the
+    timed more than once gives each timed fit an untimed fit of the same
+    implementation just before it (see :func:`_fit_each`); the first of them
+    also pays the one-time costs of a shape (numba loads from its cache the
     kernels the warm-up on the tutorial data did not reach: 50 to 130 ms for
     kmlab on digits and blobs), which :func:`warm_up` and the fresh-process
     overheads report, and which would otherwise be one of three medians.  The
@@ -141,10 +151,8 @@ def measure_case(case, runners, *, seeds, repeats, threads):
     params = case.params(seeds[0])
     fits = {runner.name: [] for runner in runners}
     n_timed = min(repeats, case.max_repeats or repeats)
-    if n_timed > 1:
-        _fit_each(runners, X, params, threads)
     for _ in range(n_timed):
-        for name, fit in _fit_each(runners, X, params, threads).items():
+        for name, fit in _fit_each(runners, X, params, threads, settle=n_timed > 1).items():
             fits[name].append(fit)
     timing = {name: _timing(X, runner_fits) for name, runner_fits in fits.items()}
 

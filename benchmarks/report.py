@@ -218,7 +218,11 @@ def render(results):
     parts += ["**One-time costs** (first call of each implementation in this process)", _first_call_table(results)]
     parts.append("\n".join(_overhead_lines(results["overheads"])))
     repeats = ", ".join(f"{case['name']} {len(case['timing']['kmlab']['times_s'])}" for case in results["cases"])
-    legend = [f"Timed fits per implementation (after one untimed fit, where more than one): {repeats}.", "Cases:"]
+    legend = [
+        f"Timed fits per implementation (each right after an untimed fit of the same implementation, where more "
+        f"than one): {repeats}.",
+        "Cases:",
+    ]
     legend += [f"- {case['name']}: {case['description']}, n_init={case['n_init']}" for case in results["cases"]]
     parts.append("\n".join(legend))
     return "\n\n".join(parts)
