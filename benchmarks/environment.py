@@ -201,6 +201,19 @@ def quietest_attempt(measure, retries):
     return result, {"interference": interference, "attempts": len(attempts)}
 
 
+def after_own_call(function):
+    """``function()``'s result, from a second call right after an untimed first one.
+
+    Interleaved benchmarks time one library right after another, whose threads
+    may still be busy: after scikit-learn's k-means++ OpenBLAS's workers spin
+    for a while, and on 100k blobs the next fit took 1.4 to 2.7 times longer
+    (kmlab 82 ms instead of 30, scikit-learn-intelex 61 instead of 44).  A
+    call timed inside ``function`` then follows a call of its own library.
+    """
+    function()
+    return function()
+
+
 def median_after_warm_up(function, repeats):
     """Call ``function()`` once untimed (compilation, caches, imports), then ``repeats`` times timed.
 

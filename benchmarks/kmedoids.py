@@ -21,6 +21,7 @@ import argparse
 import gc
 import statistics
 import time
+from functools import partial
 from importlib import metadata
 
 import kmedoids
@@ -116,7 +117,8 @@ def measure_case(case, *, seeds, threads):
         runs = {name: [] for name in IMPLEMENTATIONS}
         for seed in seeds:
             for name, fit in IMPLEMENTATIONS.items():
-                runs[name].append({"seed": seed, **fit(X, case.n_clusters, seed, threads)})
+                timed = environment.after_own_call(partial(fit, X, case.n_clusters, seed, threads))
+                runs[name].append({"seed": seed, **timed})
         return runs
 
     runs, quiet = environment.quietest_attempt(fit_every_seed, BUSY_RETRIES)
@@ -203,7 +205,8 @@ def render(results):
     return "\n\n".join([
         report.run_header(
             results,
-            f"medians over seeds {seeds}, one fit per seed and implementation, interleaved; "
+            f"medians over seeds {seeds}, one fit per seed and implementation, interleaved, each after an untimed one "
+            "of its own; "
             f"{settings['threads']} threads; {results['wall_s'] / 60:.1f} min in all",
         )
         + f" kmedoids {results['versions']['kmedoids']}.",

@@ -3,11 +3,12 @@
 import statistics
 import time
 from dataclasses import replace
+from functools import partial
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from . import scoring
+from . import environment, scoring
 from .cases import TUTORIAL
 from .runners import KMLAB, SKLEARN
 
@@ -22,20 +23,16 @@ def _params_for(runner, params, kmlab_fit):
 def _fit_each(runners, X, params, threads, settle=False):
     """One fit of ``X`` per implementation, kmlab first (its ``n_iter_`` sets the fixed-iteration runners').
 
-    With ``settle``, each is fitted twice in a row and the second fit kept:
-    the timed fit then follows a fit of its own library, not another one's,
-    whose threads may still be busy (OpenBLAS's workers spin for a while after
-    scikit-learn's k-means++: on blobs the next implementation's fit took 1.4
-    to 2.7 times longer).
+    With ``settle``, each is fitted twice in a row and the second fit kept, so
+    that it follows its own library (:func:`environment.after_own_call`).
 
     Returns ``{runner name: Fit}``.
     """
     fits = {}
     for runner in runners:
         runner_params = _params_for(runner, params, fits.get(KMLAB.name))
-        if settle:
-            runner.fit(X, runner_params, threads)
-        fits[runner.name] = runner.fit(X, runner_params, threads)
+        fit = partial(runner.fit, X, runner_params, threads)
+        fits[runner.name] = environment.after_own_call(fit) if settle else fit()
     return fits
 
 

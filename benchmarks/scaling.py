@@ -20,6 +20,7 @@ import argparse
 import statistics
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from sklearn.cluster import KMeans as SklearnKMeans
@@ -103,16 +104,14 @@ def _estimators(cell, init, threads):
 def _time_fits(cell, X, init, *, repeats, threads):
     """Rounds of one fit per implementation, interleaved: ``repeats``, or one when it takes over LONG_ROUND_S.
 
-    Each timed fit comes right after an untimed fit of the same implementation,
-    so that it never follows another library's (see ``measure._fit_each``).
+    Each timed fit comes right after an untimed fit of the same estimator
+    (:func:`environment.after_own_call`).
     """
     fits, n_distances = {}, {}
     for _ in range(repeats):
         round_start = time.perf_counter()
-        settlers = _estimators(cell, init, threads)
         for name, estimator in _estimators(cell, init, threads).items():
-            fit_estimator(settlers[name], X, threads)
-            fits.setdefault(name, []).append(fit_estimator(estimator, X, threads))
+            fits.setdefault(name, []).append(environment.after_own_call(partial(fit_estimator, estimator, X, threads)))
             n_distances[name] = getattr(estimator, N_DISTANCES, None)
         if time.perf_counter() - round_start > LONG_ROUND_S:
             break

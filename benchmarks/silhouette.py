@@ -18,6 +18,7 @@ import gc
 import os
 import statistics
 import time
+from functools import partial
 
 import sklearn.metrics
 from threadpoolctl import threadpool_limits
@@ -93,7 +94,7 @@ def measure_case(case, *, repeats, threads):
         runs = {name: [] for name in _implementations(threads)}
         for _ in range(repeats):
             for name, score in _implementations(threads).items():
-                runs[name].append(_timed(score, X, y, threads))
+                runs[name].append(environment.after_own_call(partial(_timed, score, X, y, threads)))
         return runs
 
     runs, quiet = environment.quietest_attempt(call_repeatedly, BUSY_RETRIES)
@@ -182,7 +183,8 @@ def render(results):
     return "\n\n".join([
         report.run_header(
             results,
-            f"median of {settings['repeats']} timed calls, interleaved; {settings['threads']} threads; "
+            f"median of {settings['repeats']} timed calls, interleaved, each after an untimed one of its own; "
+            f"{settings['threads']} threads; "
             f"{results['wall_s'] / 60:.1f} min in all",
         ),
         report._table(header, rows),
