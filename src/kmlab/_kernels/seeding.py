@@ -232,8 +232,9 @@ def _closest_in_rows(
     kept = np.empty(screen_rows, dtype=np.int64)
     padded = np.zeros((n_candidates, _padded_width(n_features)))
     padded[:, :n_features] = candidates_t.T
-    # float32 rows are converted once per step, not once per candidate (the dots are float64).
-    rows64 = np.empty((packed.shape[1], STEP_ROWS))
+    # float32 rows are converted once per step, not once per candidate (the dots
+    # are float64); float64 rows are read in place (as_float64), so no scratch.
+    rows64 = np.empty((packed.shape[1], STEP_ROWS if packed.itemsize < 8 else 0))
     for start in range(first_row, stop_row, STEP_ROWS):
         stop = min(start + STEP_ROWS, stop_row)
         if screen:
