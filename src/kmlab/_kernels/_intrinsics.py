@@ -1,4 +1,4 @@
-"""LLVM intrinsics the kernels need and numba does not expose."""
+"""LLVM intrinsics the kernels need and numba does not expose, and one typing-time helper (as_float64)."""
 
 import numpy as np
 from numba import njit, types
