@@ -216,6 +216,14 @@ def test_model_without_column_names(tmp_path):
         running.stop()
 
 
+def test_missing_fastapi_says_how_to_install(monkeypatch, tmp_path):
+    path = save(KMeans(n_clusters=2, random_state=0).fit(_frame(2)), tmp_path / "m.kmlab")
+    monkeypatch.setitem(sys.modules, "fastapi", None)
+    with pytest.raises(ImportError, match=r'kmlab.serve needs FastAPI and uvicorn \(fastapi is missing\): '
+                                          r'pip install "kmlab\[serve\]"'):  # fmt: skip
+        create_app(path)
+
+
 def _models():
     """(model, rows) for every clusterer and scaler the service may get."""
     frame = _frame(4)

@@ -65,6 +65,12 @@ def drawn(client, points):
 # --- security ----------------------------------------------------------------------------
 
 
+def test_missing_uvicorn_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "uvicorn", None)
+    with pytest.raises(ImportError, match=r'\(uvicorn is missing\): pip install "kmlab\[studio\]"'):
+        create_app(token="secret")
+
+
 def test_every_route_needs_the_token(app):
     anonymous = TestClient(app, base_url=BASE)
     for path in ("/", "/api/info", "/static/app.js", "/static/plotly.min.js"):

@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from ._optional import import_optional
 
 __all__ = [
     "FORMAT_NAME",
@@ -631,10 +632,7 @@ _COMPRESSION_SUFFIXES = {".gz", ".bz2", ".xz", ".zst", ".zip"}
 
 
 def _pandas():
-    try:
-        return import_module("pandas")
-    except ImportError as exc:
-        raise ImportError('reading tables needs pandas and pyarrow: pip install "kmlab[io]"') from exc
+    return import_optional("pandas", "reading tables needs pandas and pyarrow", "io")
 
 
 def table_format(path):

@@ -12,13 +12,13 @@ Cluster ``i`` has the same colour in every plot (see :func:`cluster_colors`).
 
 import os
 import textwrap
-from importlib import import_module
 from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
+from ._optional import import_optional
 from ._validation import check_data
 
 __all__ = ["ClusterDisplay", "ElbowDisplay", "SilhouetteDisplay", "animate_fit", "cluster_colors"]
@@ -32,10 +32,7 @@ ANIMATION_GRID = 120
 
 def _import(name):
     """Import a matplotlib module, or say how to install matplotlib."""
-    try:
-        return import_module(name)
-    except ImportError as exc:
-        raise ImportError(f'kmlab.plotting needs matplotlib ({name} is missing): pip install "kmlab[plot]"') from exc
+    return import_optional(name, "kmlab.plotting needs matplotlib", "plot")
 
 
 def _axes(ax):

@@ -4,6 +4,7 @@ from numbers import Integral
 
 import numpy as np
 
+from ._optional import import_optional
 from ._validation import check_data
 
 __all__ = ["cluster_profiles"]
@@ -103,10 +104,7 @@ def cluster_profiles(X, labels, feature_names=None, *, n_clusters=None, n_distin
     >>> profiles.loc[1, "distinguishing"]
     [('income', 1.0), ('age', 0.0)]
     """
-    try:
-        import pandas as pd
-    except ImportError as exc:
-        raise ImportError('cluster_profiles needs pandas: pip install "kmlab[io]"') from exc
+    pd = import_optional("pandas", "cluster_profiles needs pandas", "io")
     # order=None: no copy into C order, whose other summation order would change the last digits.
     values = check_data(X, "X", accept_sparse=False, dtype=np.float64, order=None)
     names = _feature_names(X, feature_names, values.shape[1])

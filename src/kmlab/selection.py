@@ -56,6 +56,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, va
 from sklearn.utils.extmath import row_norms
 from sklearn.utils.validation import has_fit_parameter
 
+from ._optional import import_optional
 from ._validation import check_data, check_weights
 from .metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
@@ -203,10 +204,7 @@ estimators, labels, centers, recommended, best_k, verdict, criteria, elbow_stren
         ImportError
             When pandas is not installed.
         """
-        try:
-            import pandas as pd
-        except ImportError as exc:
-            raise ImportError('KSelection.to_frame needs pandas: pip install "kmlab[io]"') from exc
+        pd = import_optional("pandas", "KSelection.to_frame needs pandas", "io")
         index = pd.Index(self.k_values, name="k")
         return pd.DataFrame(dict(self._columns()), index=index)
 

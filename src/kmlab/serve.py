@@ -33,13 +33,13 @@ import json
 import math
 import socket
 import sys
-from importlib import import_module
 from pathlib import Path
 from typing import Annotated
 
 import numpy as np
 
 from . import __version__
+from ._optional import import_optional
 from .io import feature_names, find_missing, load_with_metadata, missing_message
 
 __all__ = ["Predictor", "bind", "create_app", "run"]
@@ -51,10 +51,7 @@ _SHOWN = 5
 
 
 def _import(name):
-    try:
-        return import_module(name)
-    except ImportError as exc:
-        raise ImportError(f'kmlab.serve needs FastAPI and uvicorn ({name} is missing): pip install "kmlab[serve]"') from exc
+    return import_optional(name, "kmlab.serve needs FastAPI and uvicorn", "serve")
 
 
 class RowsError(ValueError):

@@ -22,10 +22,11 @@ import secrets
 import socket
 from contextlib import asynccontextmanager
 from http.cookies import CookieError, SimpleCookie
-from importlib import import_module, resources
+from importlib import resources
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from .._optional import import_optional
 from .compute import StudioError
 
 #: Largest request body (an uploaded CSV): 10 MB.
@@ -49,12 +50,7 @@ _FORBIDDEN_PAGE = """<!doctype html><meta charset="utf-8"><title>kmlab Studio</t
 
 
 def _import(name):
-    try:
-        return import_module(name)
-    except ImportError as exc:
-        raise ImportError(
-            f'kmlab Studio needs FastAPI, uvicorn and plotly ({name} is missing): pip install "kmlab[studio]"'
-        ) from exc
+    return import_optional(name, "kmlab Studio needs FastAPI, uvicorn and plotly", "studio")
 
 
 def is_loopback(host):
