@@ -176,3 +176,47 @@ class Blobs:
         """The points and their true labels."""
         X, y = make_blobs(self.n_samples, n_features=self.n_features, centers=self.n_clusters, random_state=0)
         return (X if self.dtype is None else X.astype(self.dtype)), y
+
+
+@dataclass(frozen=True)
+class Documents:
+    """TF-IDF rows (CSR, float64) of synthetic documents on ``n_clusters`` topics, for the sparse side benchmarks.
+
+    Each topic owns an equal slice of the vocabulary; a document draws half of its
+    ``words_per_document`` words from its topic's slice and half from the whole
+    vocabulary (uniformly), then ``TfidfTransformer`` weighs and normalises the counts.
+
+    Attributes
+    ----------
+    n_samples, n_features, n_clusters : int
+        Documents, vocabulary size, topics.
+    words_per_document : int, default=40
+    """
+
+    n_samples: int
+    n_features: int
+    n_clusters: int
+    words_per_document: int = 40
+
+    @property
+    def key(self):
+        """Name of the case in the JSON results."""
+        return f"documents,n={self.n_samples},terms={self.n_features},k={self.n_clusters}"
+
+    def load(self):
+        """The TF-IDF rows and each document's topic."""
+        from scipy import sparse
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        rng = np.random.default_rng(0)
+        topics = rng.integers(0, self.n_clusters, self.n_samples)
+        half = self.words_per_document // 2
+        slice_size = self.n_features // self.n_clusters
+        own = topics[:, None] * slice_size + rng.integers(0, slice_size, (self.n_samples, half))
+        anywhere = rng.integers(0, self.n_features, (self.n_samples, self.words_per_document - half))
+        words = np.hstack([own, anywhere])
+        documents = np.repeat(np.arange(self.n_samples), words.shape[1])
+        counts = sparse.csr_matrix(
+            (np.ones(words.size), (documents, words.ravel())), shape=(self.n_samples, self.n_features)
+        )  # duplicates are summed: word counts
+        return TfidfTransformer().fit_transform(counts), topics

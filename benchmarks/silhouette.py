@@ -3,7 +3,8 @@
 Run ``python -m benchmarks.silhouette`` from the repository root (``--help`` for
 the options; about 2 minutes on 2 cores).  Every case scores the true labels of
 float64 Gaussian blobs, ``make_blobs(n, n_features=d, centers=k,
-random_state=0)``, with three calls, interleaved and repeated:
+random_state=0)``, or of TF-IDF documents in CSR (:class:`benchmarks.cases.Documents`),
+with three calls, interleaved and repeated:
 
 - ``kmlab``: :func:`kmlab.metrics.silhouette_score` (exact);
 - ``sklearn``: :func:`sklearn.metrics.silhouette_score` (exact), under the same
@@ -26,13 +27,13 @@ from threadpoolctl import threadpool_limits
 from kmlab import metrics
 
 from . import environment, report
-from .cases import Blobs
+from .cases import Blobs, Documents
 
 MARKERS = ("<!-- silhouette:start -->", "<!-- silhouette:end -->")
 # Attempts beyond the first at timing a case while other processes keep the machine busy.
 BUSY_RETRIES = 1
 
-CASES = (Blobs(20_000, 16, 8), Blobs(5_000, 64, 8))
+CASES = (Blobs(20_000, 16, 8), Blobs(5_000, 64, 8), Documents(10_000, 5_000, 8))
 
 
 def _implementations(threads):
@@ -109,6 +110,7 @@ def measure_case(case, *, repeats, threads):
         for name, calls in runs.items()
     }
     return {
+        "data": "TF-IDF documents, CSR" if isinstance(case, Documents) else "blobs",
         "n_samples": case.n_samples,
         "n_features": case.n_features,
         "n_clusters": case.n_clusters,
@@ -158,7 +160,7 @@ def render(results):
     """The results (what :func:`run` returns, or the saved JSON) as markdown: settings, the table, first calls."""
     settings = results["settings"]
     header = [
-        "data (float64 blobs)", "kmlab (s)", "scikit-learn (s)", "speed-up", "CPU s kmlab / sklearn", "CPU ratio",
+        "data (float64)", "kmlab (s)", "scikit-learn (s)", "speed-up", "CPU s kmlab / sklearn", "CPU ratio",
         "score", "abs. difference", "simplified (s)", "speed-up", "simplified score", "other load (cores)",
     ]  # fmt: skip
     rows = []
@@ -166,7 +168,7 @@ def render(results):
         timing = case["timing"]
         kmlab_cpu, sklearn_cpu = timing["kmlab"]["median_cpu_s"], timing["sklearn"]["median_cpu_s"]
         rows.append([
-            f"{case['n_samples']:,}×{case['n_features']}, k={case['n_clusters']}",
+            f"{case.get('data', 'blobs')} {case['n_samples']:,}×{case['n_features']}, k={case['n_clusters']}",
             report._seconds(timing["kmlab"]["median_s"]),
             report._seconds(timing["sklearn"]["median_s"]),
             f"{case['speedup']:.1f}",

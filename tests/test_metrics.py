@@ -58,6 +58,23 @@ def test_csr_equals_dense(seed):
     assert_allclose(silhouette_samples(X_csr, y), sklearn.metrics.silhouette_samples(X_csr, y), rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize("paired", [True, False])
+def test_csr_over_several_tiles_equals_dense(monkeypatch, paired):
+    """Sparse rows over three tiles (the last partial), short rows and features few samples share, both schedules."""
+    rng = np.random.RandomState(0)
+    n_samples, n_features = 2 * 256 + 77, 400
+    X = sp.random(n_samples, n_features, density=0.02, format="lil", random_state=rng)
+    X[5] = 0.0  # an empty row
+    X = X.tocsr()
+    labels = rng.randint(3, size=n_samples)
+    if not paired:
+        monkeypatch.setattr(kmlab.metrics, "PAIRED_MAX_CLUSTERS", 1)
+    values = silhouette_samples(X, labels, n_threads=2)
+    assert_array_equal(silhouette_samples(X, labels, n_threads=1), values)
+    assert_allclose(values, silhouette_samples(X.toarray(), labels), rtol=0, atol=1e-9)
+    assert_allclose(values, sklearn.metrics.silhouette_samples(X, labels), rtol=0, atol=1e-6)
+
+
 def test_csr_with_empty_rows():
     X = sp.csr_matrix(np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [5.0, 5.0], [5.0, 6.0], [0.0, 7.0]]))
     labels = [0, 0, 0, 1, 1, 1]

@@ -114,13 +114,19 @@ def _sorted_by_cluster(X, codes, counts):
         indices, indptr = rows.indices.astype(np.int64), rows.indptr.astype(np.int64)
         row_of_entry = np.repeat(np.arange(n_samples), np.diff(indptr))
         sqnorms = np.bincount(row_of_entry, weights=data * data, minlength=n_samples)
+        columns = rows.tocsc()
+        columns.sort_indices()
+        col_data = columns.data.astype(np.float64)
+        col_rows, col_indptr = columns.indices.astype(np.int64), columns.indptr.astype(np.int64)
         sparse = True
     else:
         # The kernels compute the norms of dense rows themselves, tile by tile.
         dense = X[order].astype(np.float64, copy=False)
         data, indices, indptr, sqnorms = np.empty(0), np.empty(0, np.int64), np.empty(1, np.int64), np.empty(0)
+        col_data, col_rows, col_indptr = np.empty(0), np.empty(0, np.int64), np.empty(1, np.int64)
         sparse = False
-    return order, label_of, (dense, data, indices, indptr, sparse, sqnorms, starts, label_of)
+    arguments = (dense, data, indices, indptr, col_data, col_rows, col_indptr, sparse, sqnorms, starts, label_of)
+    return order, label_of, arguments
 
 
 def offset_bands(label_of):

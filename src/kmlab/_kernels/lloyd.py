@@ -496,6 +496,7 @@ def assign_sparse(
 ):
     n_blocks = block_starts.shape[0] - 1
     n_clusters = centers.shape[0]
+    center_sq64 = _center_sqnorms64(centers) if with_inertia else np.empty(0)
     for b in prange(n_blocks):
         if update:
             block_sums[b, :, :] = 0.0
@@ -520,7 +521,7 @@ def assign_sparse(
                 labels[row] = best_label
             weight = np.float64(sample_weight[row])
             if with_inertia:
-                inertia += weight * _sparse_sq_dist(data, indices, lo, hi, centers, best_label)
+                inertia += weight * _sparse_sq_dist(data, indices, lo, hi, centers, best_label, center_sq64)
             if update:
                 block_weights[b, best_label] += weight
                 for p in range(lo, hi):
@@ -564,16 +565,29 @@ def _sq_diff(X, offset, row, centers, label, f):
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
-def _sparse_sq_dist(data, indices, lo, hi, centers, label):
+def _center_sqnorms64(centers):
+    """Each centre's squared norm in float64, added in feature order: what :func:`_sparse_sq_dist` starts from."""
+    out = np.empty(centers.shape[0])
+    for j in range(centers.shape[0]):
+        acc = 0.0
+        for f in range(centers.shape[1]):
+            c = np.float64(centers[j, f])
+            acc += c * c
+        out[j] = acc
+    return out
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _sparse_sq_dist(data, indices, lo, hi, centers, label, center_sq64):
     """||x - c||^2 in float64 for CSR row data[lo:hi] and centre ``label``.
 
     Sum of c_f^2 over the columns where x is zero, plus (x_f - c_f)^2 over its
-    stored entries; both parts are non-negative, so nothing cancels badly.
+    stored entries; both parts are non-negative, so nothing cancels badly.  The
+    first starts from the centre's whole squared norm (``center_sq64``, from
+    :func:`_center_sqnorms64`) less the stored columns' terms: O(stored entries),
+    not O(features).
     """
-    center_sq = 0.0
-    for f in range(centers.shape[1]):
-        c = np.float64(centers[label, f])
-        center_sq += c * c
+    center_sq = center_sq64[label]
     stored = 0.0
     for p in range(lo, hi):
         c = np.float64(centers[label, indices[p]])
@@ -619,10 +633,11 @@ def inertia_sparse(
     block_inertia,  # OUT (n_blocks,) float64
 ):
     n_blocks = block_starts.shape[0] - 1
+    center_sq64 = _center_sqnorms64(centers)
     for b in prange(n_blocks):
         inertia = 0.0
         for row in range(block_starts[b], block_starts[b + 1]):
-            sq_dist = _sparse_sq_dist(data, indices, indptr[row], indptr[row + 1], centers, labels[row])
+            sq_dist = _sparse_sq_dist(data, indices, indptr[row], indptr[row + 1], centers, labels[row], center_sq64)
             inertia += np.float64(sample_weight[row]) * sq_dist
         block_inertia[b] = inertia
 
@@ -704,8 +719,9 @@ def sq_dist_to_own_center_sparse(
     labels,  # IN (n,) int32
     out,  # OUT (n,) float64
 ):
+    center_sq64 = _center_sqnorms64(centers)
     for i in prange(indptr.shape[0] - 1):
-        out[i] = _sparse_sq_dist(data, indices, indptr[i], indptr[i + 1], centers, labels[i])
+        out[i] = _sparse_sq_dist(data, indices, indptr[i], indptr[i + 1], centers, labels[i], center_sq64)
 
 
 # numpy's einsum rounds every product before adding it (its x86-64 baseline has

@@ -7,8 +7,11 @@ tiles of TILE x TILE samples, never holding more than one tile per thread: a row
 of a tile splits into a few cluster ranges, each summed at once.
 
 Distances come from the norms expansion ``sqrt(max(||x||^2 + ||y||^2 - 2 x.y, 0))``
-in float64, the dot products from BLAS GEMM on dense rows or from merged sparse
-rows (CSR).  The expansion loses about ``eps * ||x||^2`` to cancellation, so
+in float64, the dot products from BLAS GEMM on dense rows; on sparse rows (CSR)
+each entry of a tile row adds its products with the column samples that share
+its feature, found in that feature's list of samples (the CSC of the same rows),
+so that only the products of shared features are computed (in the order of the
+row's features, as a merge of the two rows would add them).  The expansion loses about ``eps * ||x||^2`` to cancellation, so
 dense tiles first move both their row and column samples by the tile's first
 row: the error then scales with the spread of the two tiles (the same cluster,
 often, as the rows are sorted), not with the data's distance from the origin.
@@ -37,29 +40,23 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CHUNK, FASTMATH
-from .lloyd import _dense_sq_dist, _sparse_sq_dist
+from .lloyd import _center_sqnorms64, _dense_sq_dist, _sparse_sq_dist
 
 # Samples per side of a distance tile: a 256 x 256 float64 tile takes 512 KiB.
 TILE = CHUNK
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
-def _sparse_dot(data, indices, indptr, a, b):
-    """Dot product of CSR rows ``a`` and ``b`` (sorted indices), by merging them."""
-    p, p_end = indptr[a], indptr[a + 1]
-    q, q_end = indptr[b], indptr[b + 1]
-    acc = 0.0
-    while p < p_end and q < q_end:
-        column_p, column_q = indices[p], indices[q]
-        if column_p == column_q:
-            acc += data[p] * data[q]
-            p += 1
-            q += 1
-        elif column_p < column_q:
-            p += 1
-        else:
-            q += 1
-    return acc
+def _add_feature_products(out, value, col_data, col_rows, first, stop, c0, c1):
+    """``out[j - c0] += value * x_j[f]`` for the samples j in c0:c1 that have feature f.
+
+    ``col_rows[first:stop]`` lists the samples that have f (sorted), with their
+    values in ``col_data``: one column of the CSC.
+    """
+    q = first + np.searchsorted(col_rows[first:stop], c0)
+    while q < stop and col_rows[q] < c1:
+        out[col_rows[q] - c0] += value * col_data[q]
+        q += 1
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
@@ -83,7 +80,8 @@ def _load_rows(X, sparse, sqnorms, start, stop, origin, rows, rows_sq):
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
 def _tile_distances(
-    X, data, indices, indptr, sparse, sqnorms, r0, r1, c0, c1, rows, rows_sq, cols, cols_sq, buffer
+    X, data, indices, indptr, col_data, col_rows, col_indptr, sparse, sqnorms, r0, r1, c0, c1, rows, rows_sq, cols,
+    cols_sq, buffer,
 ):  # fmt: skip
     """Distances between rows r0:r1 and rows c0:c1, as an (r1 - r0, c1 - c0) view of ``buffer``.
 
@@ -94,9 +92,13 @@ def _tile_distances(
     tile = buffer[: n_rows * n_cols].reshape((n_rows, n_cols))
     _load_rows(X, sparse, sqnorms, c0, c1, r0, cols, cols_sq)
     if sparse:
+        tile[:, :] = 0.0
         for i in range(n_rows):
-            for j in range(n_cols):
-                tile[i, j] = _sparse_dot(data, indices, indptr, r0 + i, c0 + j)
+            for p in range(indptr[r0 + i], indptr[r0 + i + 1]):
+                feature = indices[p]
+                _add_feature_products(
+                    tile[i], data[p], col_data, col_rows, col_indptr[feature], col_indptr[feature + 1], c0, c1
+                )
     else:
         np.dot(rows[:n_rows], cols[:n_cols].T, tile)
     for i in range(n_rows):
@@ -191,6 +193,9 @@ def paired_tiles(
     data,  # IN (nnz,) float64 CSR values of the sorted rows (sparse) or (0,)
     indices,  # IN (nnz,) int64 CSR column indices, sorted within each row
     indptr,  # IN (n + 1,) int64 CSR row pointers
+    col_data,  # IN (nnz,) float64 the same values, CSC (sparse) or (0,)
+    col_rows,  # IN (nnz,) int64 CSC row indices, sorted within each column
+    col_indptr,  # IN (d + 1,) int64 CSC column pointers
     sparse,  # IN bool: read the CSR arrays instead of X
     sqnorms,  # IN (n,) float64 squared norms of the CSR rows (sparse) or (0,)
     starts,  # IN (k + 1,) int64 first row of each cluster, then n
@@ -214,8 +219,9 @@ def paired_tiles(
                 c0 = (row_tile + offset) % n_tiles * TILE
                 c1 = min(n_samples, c0 + TILE)
                 tile = _tile_distances(
-                    X, data, indices, indptr, sparse, sqnorms, r0, r1, c0, c1, rows, rows_sq, cols, cols_sq, buffer
-                )
+                    X, data, indices, indptr, col_data, col_rows, col_indptr, sparse, sqnorms, r0, r1, c0, c1, rows,
+                    rows_sq, cols, cols_sq, buffer,
+                )  # fmt: skip
                 _add_row_sums(tile, c0, c1, starts, label_of, sums, r0)
                 if offset > 0:
                     _add_column_sums(
@@ -264,6 +270,9 @@ def silhouette_by_row_blocks(
     data,  # IN (nnz,) float64 CSR values (sparse) or (0,)
     indices,  # IN (nnz,) int64 CSR column indices, sorted within each row
     indptr,  # IN (n + 1,) int64 CSR row pointers
+    col_data,  # IN (nnz,) float64 the same values, CSC (sparse) or (0,)
+    col_rows,  # IN (nnz,) int64 CSC row indices, sorted within each column
+    col_indptr,  # IN (d + 1,) int64 CSC column pointers
     sparse,  # IN bool: read the CSR arrays instead of X
     sqnorms,  # IN (n,) float64 squared norms of the CSR rows (sparse) or (0,)
     starts,  # IN (k + 1,) int64 first row of each cluster, then n
@@ -284,8 +293,9 @@ def silhouette_by_row_blocks(
         for c0 in range(0, n_samples, TILE):
             c1 = min(n_samples, c0 + TILE)
             tile = _tile_distances(
-                X, data, indices, indptr, sparse, sqnorms, r0, r1, c0, c1, rows, rows_sq, cols, cols_sq, buffer
-            )
+                X, data, indices, indptr, col_data, col_rows, col_indptr, sparse, sqnorms, r0, r1, c0, c1, rows,
+                rows_sq, cols, cols_sq, buffer,
+            )  # fmt: skip
             _add_row_sums(tile, c0, c1, starts, label_of, sums, 0)
         for i in range(r1 - r0):
             out[r0 + i] = _silhouette(sums, i, label_of[r0 + i], counts)
@@ -302,10 +312,11 @@ def _simplified(a_sq, b_sq):
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
-def _sq_dist_to_center(X, offset, data, indices, indptr, sparse, row, centers, j):
-    """Squared distance of sample ``row`` to centre ``j`` in float64, from exact differences."""
+def _sq_dist_to_center(X, offset, data, indices, indptr, sparse, row, centers, j, center_sq64):
+    """Squared distance of sample ``row`` to centre ``j`` in float64, from exact differences
+    (``center_sq64``: :func:`~kmlab._kernels.lloyd._center_sqnorms64` of the centres, sparse rows)."""
     if sparse:
-        return _sparse_sq_dist(data, indices, indptr[row], indptr[row + 1], centers, j)
+        return _sparse_sq_dist(data, indices, indptr[row], indptr[row + 1], centers, j, center_sq64)
     return _dense_sq_dist(X, offset, row, centers, j)
 
 
@@ -324,6 +335,7 @@ def simplified_silhouette(
     out,  # OUT (n,) float64
 ):
     n_clusters = centers.shape[0]
+    center_sq64 = _center_sqnorms64(centers) if sparse else np.empty(0)
     for b in prange(block_starts.shape[0] - 1):
         for row in range(block_starts[b], block_starts[b + 1]):
             own = labels[row]
@@ -333,7 +345,7 @@ def simplified_silhouette(
             own_sq = np.inf
             nearest_sq = np.inf
             for j in range(n_clusters):
-                sq_dist = _sq_dist_to_center(X, offset, data, indices, indptr, sparse, row, centers, j)
+                sq_dist = _sq_dist_to_center(X, offset, data, indices, indptr, sparse, row, centers, j, center_sq64)
                 if j == own:
                     own_sq = sq_dist
                 else:
