@@ -243,8 +243,9 @@ class _CandidateDistances:
                 row_sqnorms_sparse(cand_rows.data, cand_rows.indptr, cand_sqnorms)
             threads_for(n_candidates * X.nnz)
             closest_sq_distances_sparse(
-                X.data, X.indices, X.indptr, x_sqnorms64, candidates, cand_sqnorms, closest, out
-            )
+                X.data, X.indices, X.indptr, x_sqnorms64, np.ascontiguousarray(candidates.T), cand_sqnorms, closest,
+                out,
+            )  # fmt: skip
             return
         if n_candidates == 1:
             _one_candidate_sq_distances(X, shift, x_sqnorms64, candidates, closest, out[0], self.blocks)

@@ -497,22 +497,30 @@ def assign_sparse(
     n_blocks = block_starts.shape[0] - 1
     n_clusters = centers.shape[0]
     center_sq64 = _center_sqnorms64(centers) if with_inertia else np.empty(0)
+    # Feature-major centres: a stored entry meets every centre in one contiguous
+    # row (vectorised), where reading centres[j, feature] for each j would miss
+    # the cache for every centre of a wide vocabulary.
+    centers_t = np.ascontiguousarray(centers.T)
     for b in prange(n_blocks):
         if update:
             block_sums[b, :, :] = 0.0
             block_weights[b, :] = 0.0
         inertia = 0.0
         changed = 0
+        dots = np.empty(n_clusters, dtype=centers.dtype)
         for row in range(block_starts[b], block_starts[b + 1]):
             lo = indptr[row]
             hi = indptr[row + 1]
+            # Each centre's dot product adds the row's entries in their stored order.
+            dots[:] = 0.0
+            for p in range(lo, hi):
+                value, column = data[p], centers_t[indices[p]]
+                for j in range(n_clusters):
+                    dots[j] += value * column[j]
             best_label = 0
             best_dist = centers_sqnorm[0]
             for j in range(n_clusters):
-                dot = centers_sqnorm[j] - centers_sqnorm[j]  # zero of the data's dtype
-                for p in range(lo, hi):
-                    dot += data[p] * centers[j, indices[p]]
-                dist = centers_sqnorm[j] - (dot + dot)
+                dist = centers_sqnorm[j] - (dots[j] + dots[j])
                 if j == 0 or dist < best_dist:
                     best_dist = dist
                     best_label = j

@@ -254,21 +254,28 @@ def closest_sq_distances_sparse(
     indices,  # IN (nnz,) sorted column indices of each row
     indptr,  # IN (n + 1,)
     x_sqnorms,  # IN (n,) float64 (row_sqnorms_sparse)
-    candidates,  # IN (t, d) float64 candidate centres (dense)
+    candidates_t,  # IN (d, t) float64 candidate centres (dense), feature-major
     cand_sqnorms,  # IN (t,) float64 (row_sqnorms_sparse of the candidate rows)
     closest,  # IN (n,) dtype of data: squared distance to the closest centre (inf: none yet)
     out,  # OUT (t, n) dtype of data: min(closest, squared distance to each candidate)
 ):
-    n_candidates = candidates.shape[0]
-    for i in prange(indptr.shape[0] - 1):
-        near = closest[i]
-        for c in range(n_candidates):
-            dot = 0.0
+    """Each candidate's dot products add the row's products in its stored order, each product
+    rounded (scipy's sparse product); feature-major candidates meet a stored entry in one
+    contiguous row."""
+    n_samples, n_candidates = indptr.shape[0] - 1, candidates_t.shape[1]
+    for chunk in prange(-(-n_samples // CHUNK)):
+        dots = np.empty(n_candidates)
+        for i in range(chunk * CHUNK, min(n_samples, (chunk + 1) * CHUNK)):
+            dots[:] = 0.0
             for p in range(indptr[i], indptr[i + 1]):
-                dot += candidates[c, indices[p]] * np.float64(data[p])
-            out[c, i] = _sq_distance(dot, cand_sqnorms[c], x_sqnorms[i])
-            if near < out[c, i]:
-                out[c, i] = near
+                value, column = np.float64(data[p]), candidates_t[indices[p]]
+                for c in range(n_candidates):
+                    dots[c] += column[c] * value
+            near = closest[i]
+            for c in range(n_candidates):
+                out[c, i] = _sq_distance(dots[c], cand_sqnorms[c], x_sqnorms[i])
+                if near < out[c, i]:
+                    out[c, i] = near
 
 
 @njit(cache=True, fastmath=SEPARATE_ROUNDING)
