@@ -51,7 +51,7 @@ class Case:
     description : str
         How the data is made, in words.
     load : callable
-        ``load() -> ndarray`` of shape (n_samples, n_features).
+        ``load() -> ndarray or CSR matrix`` of shape (n_samples, n_features).
     n_clusters : int
         Number of clusters.
     n_init : int
@@ -96,6 +96,10 @@ def _china():
     return (pixels / 255).astype(np.float32)
 
 
+def _documents():
+    return Documents(20_000, 20_000, 20).load()[0]
+
+
 def _gaussian(n_samples):
     # Drawn directly in float32: the same numbers for the full and reduced cases.
     return np.random.default_rng(0).standard_normal((n_samples, 64), dtype=np.float32)
@@ -123,6 +127,7 @@ def suite(quick=False):
         Case("blobs", "make_blobs(100_000, n_features=16, centers=32), float32", _blobs, 32),
         Case("china16", "china.jpg pixels / 255, float32", _china, 16),
         Case("china256", "china.jpg pixels / 255, float32", _china, 256, max_repeats=1 if quick else None),
+        Case("documents", "TF-IDF of 20_000 synthetic documents on 20 topics, 20_000 terms, CSR", _documents, 20),
     ]
     if quick:
         cases.append(

@@ -6,6 +6,7 @@ from dataclasses import replace
 from functools import partial
 
 import numpy as np
+import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
 from . import environment, scoring
@@ -130,7 +131,8 @@ def measure_case(case, runners, *, seeds, repeats, threads):
     case : Case
         The case.
     runners : list of Runner
-        The implementations, kmlab first, scikit-learn second.
+        The implementations, kmlab first, scikit-learn second; those that take
+        dense data only are left out of a sparse case.
     seeds : list of int
         ``random_state`` values.
     repeats : int
@@ -145,6 +147,7 @@ def measure_case(case, runners, *, seeds, repeats, threads):
     """
     start = time.perf_counter()
     X = case.load()
+    runners = [runner for runner in runners if not (runner.dense_only and sp.issparse(X))]
     params = case.params(seeds[0])
     fits = {runner.name: [] for runner in runners}
     n_timed = min(repeats, case.max_repeats or repeats)
@@ -185,6 +188,7 @@ def measure_case(case, runners, *, seeds, repeats, threads):
         "n_samples": X.shape[0],
         "n_features": X.shape[1],
         "dtype": X.dtype.name,
+        "sparse": sp.issparse(X),
         "n_clusters": case.n_clusters,
         "n_init": case.n_init,
         "max_iter": case.max_iter,

@@ -47,7 +47,8 @@ def _other_load(measured):
 
 
 def _data(case):
-    return f"{case['n_samples']:,}×{case['n_features']} {case['dtype']}, k={case['n_clusters']}"
+    sparse = " CSR" if case.get("sparse") else ""
+    return f"{case['n_samples']:,}×{case['n_features']} {case['dtype']}{sparse}, k={case['n_clusters']}"
 
 
 def _speed_table(results):
@@ -87,6 +88,8 @@ def _faiss_table(results):
     ]  # fmt: skip
     rows = []
     for case in results["cases"]:
+        if "faiss" not in case["timing"]:  # a sparse case: FAISS takes dense data only
+            continue
         faiss, kmlab, peer = case["timing"]["faiss"], case["timing"]["kmlab"], case["peers"]["faiss"]
         rows.append([
             case["name"],

@@ -68,12 +68,15 @@ class Runner:
     fixed_iterations : bool
         Whether it runs exactly ``params.max_iter`` iterations (no convergence
         test); the suite then passes kmlab's ``n_iter_`` as ``max_iter``.
+    dense_only : bool
+        Whether it takes dense arrays only (the suite skips it on sparse cases).
     """
 
     name: str
     label: str
     fit: Callable
     fixed_iterations: bool = False
+    dense_only: bool = False
 
 
 def _timed(function, *args):
@@ -181,7 +184,7 @@ SKLEARN = Runner("sklearn", "scikit-learn", fit_sklearn)
 # Optional peers: (runner, module to import, distribution to install).
 _OPTIONAL = (
     (Runner("sklearnex", "scikit-learn-intelex", fit_sklearnex), "sklearnex.cluster", "scikit-learn-intelex"),
-    (Runner("faiss", "FAISS", fit_faiss, fixed_iterations=True), "faiss", "faiss-cpu"),
+    (Runner("faiss", "FAISS", fit_faiss, fixed_iterations=True, dense_only=True), "faiss", "faiss-cpu"),
 )
 
 

@@ -1,6 +1,7 @@
 """Answer quality, computed the same way for every implementation."""
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from sklearn.metrics import pairwise_distances_argmin
 
@@ -12,11 +13,13 @@ def inertia(X, centers):
     ``pairwise_distances_argmin`` on float64 copies), then the squared
     differences are summed exactly in float64.  The implementations' own
     ``inertia_`` are not comparable: scikit-learn sums float32 data in float32,
-    FAISS reports no final inertia.
+    FAISS reports no final inertia.  A sparse row's squared distance sums
+    ``(x_f - c_f)^2 - c_f^2`` over its stored entries and adds ``||c||^2``
+    (its zeros' share), without densifying the data.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray or CSR matrix of shape (n_samples, n_features)
         The data.
     centers : ndarray of shape (n_clusters, n_features)
         The centres to score.
@@ -26,8 +29,15 @@ def inertia(X, centers):
     inertia : float
         Sum over the samples of the squared distance to the nearest centre.
     """
-    X64 = np.asarray(X, dtype=np.float64)
     centers64 = np.asarray(centers, dtype=np.float64)
+    if sp.issparse(X):
+        X64 = sp.csr_matrix(X, dtype=np.float64)
+        labels = pairwise_distances_argmin(X64, centers64)
+        rows = np.repeat(np.arange(X64.shape[0]), np.diff(X64.indptr))
+        stored_centres = centers64[labels[rows], X64.indices]
+        stored = (X64.data - stored_centres) ** 2 - stored_centres**2
+        return float(stored.sum() + np.einsum("ij,ij->i", centers64, centers64)[labels].sum())
+    X64 = np.asarray(X, dtype=np.float64)
     diff = X64 - centers64[pairwise_distances_argmin(X64, centers64)]
     return float(np.einsum("ij,ij->", diff, diff))
 
