@@ -258,13 +258,22 @@ def one_se_choice(k_values, gap, se):
     return None
 
 
-def silhouette_samples(X, labels):
+def _cosine_distance(x, y):
+    """1 - cos(x, y); 1 when either is all zeros (scikit-learn's), 0 from a sample to itself."""
+    norm_x, norm_y = np.sqrt(sum(v * v for v in x)), np.sqrt(sum(v * v for v in y))
+    if norm_x == 0 or norm_y == 0:
+        return 1.0
+    return 1.0 - sum(a * b for a, b in zip(x, y)) / (norm_x * norm_y)
+
+
+def silhouette_samples(X, labels, metric="euclidean"):
     """Rousseeuw's silhouette of every sample, from every pairwise distance (O(n^2 d)).
 
     ``a``: mean distance to the other members of the own cluster; ``b``: the
     smallest mean distance to the members of another cluster; the value is
     ``(b - a) / max(a, b)``, and 0 for a sample alone in its cluster or when
-    ``a == b == 0`` (scikit-learn's convention).
+    ``a == b == 0`` (scikit-learn's convention).  ``metric``: "euclidean" or
+    "cosine".
     """
     X = dense(X)
     labels = list(labels)
@@ -273,8 +282,14 @@ def silhouette_samples(X, labels):
     for i, x in enumerate(X):
         totals = {c: 0.0 for c in clusters}
         sizes = {c: 0 for c in clusters}
-        for y, label in zip(X, labels):
-            totals[label] += np.sqrt(sum((xf - yf) ** 2 for xf, yf in zip(x, y)))
+        for j, (y, label) in enumerate(zip(X, labels)):
+            if i == j:
+                distance = 0.0
+            elif metric == "cosine":
+                distance = _cosine_distance(x, y)
+            else:
+                distance = np.sqrt(sum((xf - yf) ** 2 for xf, yf in zip(x, y)))
+            totals[label] += distance
             sizes[label] += 1
         own = labels[i]
         if sizes[own] == 1:

@@ -162,6 +162,42 @@ def test_threads_and_schedules_agree(monkeypatch):
     assert_allclose(one, sklearn.metrics.silhouette_samples(X, y), rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_cosine_matches_naive_and_sklearn(seed, dtype, sparse):
+    X, y = labelled_blobs(seed, n_samples=120, dtype=dtype)
+    X = sparsify(X, seed) if sparse else X
+    values = silhouette_samples(X, y, metric="cosine")
+    assert values.dtype == dtype
+    tolerance = 1e-9 if dtype == np.float64 else 1e-5
+    assert_allclose(values, naive.silhouette_samples(X, y, metric="cosine"), rtol=0, atol=tolerance)
+    assert_allclose(values, sklearn.metrics.silhouette_samples(X, y, metric="cosine"), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("paired", [True, False])
+def test_cosine_over_several_tiles_and_threads(monkeypatch, paired):
+    """Cosine on the kernels: every schedule and thread count, as scikit-learn; the rows' lengths do not matter."""
+    X, y = make_blobs(n_samples=3 * 256 - 50, n_features=5, centers=4, random_state=0)
+    expected = sklearn.metrics.silhouette_samples(X, y, metric="cosine")
+    if not paired:
+        monkeypatch.setattr(kmlab.metrics, "PAIRED_MAX_CLUSTERS", 1)
+    monkeypatch.setattr(sklearn.metrics, "silhouette_samples", None)  # kmlab's kernels, not scikit-learn's
+    values = silhouette_samples(X, y, metric="cosine", n_threads=2)
+    assert_array_equal(silhouette_samples(X, y, metric="cosine", n_threads=1), values)
+    assert_allclose(values, expected, rtol=0, atol=1e-9)
+    scaled = X * np.random.RandomState(0).uniform(0.1, 10.0, size=(X.shape[0], 1))
+    assert_allclose(silhouette_samples(scaled, y, metric="cosine"), values, rtol=0, atol=1e-9)
+
+
+def test_cosine_with_an_all_zero_row():
+    """scikit-learn's cosine distance from an all-zero row is 1 (no unit row gives it): scikit-learn computes it."""
+    X = np.array([[0.0, 0.0], [1.0, 0.1], [1.0, 0.2], [0.1, 1.0], [0.2, 1.0]])
+    y = [0, 0, 0, 1, 1]
+    expected = naive.silhouette_samples(X, y, metric="cosine")
+    assert_allclose(silhouette_samples(X, y, metric="cosine"), expected, rtol=0, atol=1e-12)
+    assert_allclose(silhouette_samples(sp.csr_matrix(X), y, metric="cosine"), expected, rtol=0, atol=1e-12)
+
+
 def test_other_metrics_go_to_sklearn(seed):
     X, y = labelled_blobs(seed, n_samples=100)
     assert_allclose(

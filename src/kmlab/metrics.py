@@ -25,7 +25,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn import metrics as _sklearn_metrics
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+from sklearn.preprocessing import normalize
 from sklearn.utils import check_random_state
+from sklearn.utils.extmath import row_norms
 
 from ._kernels.silhouette import (
     TILE,
@@ -48,7 +50,8 @@ __all__ = [
     "simplified_silhouette_score",
 ]
 
-# Metrics computed by kmlab's kernels; any other goes to scikit-learn.
+# The Euclidean metric's names; kmlab's kernels compute it, and "cosine" (on unit
+# rows); any other metric goes to scikit-learn.
 _EUCLIDEAN = ("euclidean", "l2")
 
 # Up to this many clusters the exact silhouette keeps an (n_samples, n_clusters)
@@ -152,8 +155,9 @@ def offset_bands(label_of):
     return bands, np.empty((n_samples, width, most))
 
 
-def _euclidean_silhouette(X, codes, counts):
-    """Exact Euclidean silhouette of every sample, float64; runs inside ``kernel_threads``."""
+def _kernel_silhouette(X, codes, counts, squared=False):
+    """Exact silhouette of every sample, float64, from Euclidean distances (``squared``: their squares);
+    runs inside ``kernel_threads``."""
     n_samples, n_clusters = X.shape[0], counts.shape[0]
     order, label_of, arguments = _sorted_by_cluster(X, codes, counts)
     values = np.empty(n_samples)
@@ -163,11 +167,11 @@ def _euclidean_silhouette(X, codes, counts):
         sums = np.zeros((n_samples, n_clusters))
         bands, column_sums = offset_bands(label_of)
         for first_offset, stop_offset in bands:
-            paired_tiles(*arguments, first_offset, stop_offset, sums, column_sums)
+            paired_tiles(*arguments, squared, first_offset, stop_offset, sums, column_sums)
             add_column_sums(label_of, first_offset, stop_offset, column_sums, sums)
         silhouette_from_sums(sums, label_of, counts, values)
     else:
-        silhouette_by_row_blocks(*arguments, counts, values)
+        silhouette_by_row_blocks(*arguments, squared, counts, values)
     result = np.empty(n_samples)
     result[order] = values
     return result
@@ -176,9 +180,18 @@ def _euclidean_silhouette(X, codes, counts):
 def _silhouette_values(X, labels, metric, n_threads, kwds):
     """Silhouette of every sample of checked ``X`` and ``labels``; float64 on kmlab's path."""
     codes, counts = _encode_labels(labels)
-    if isinstance(metric, str) and metric in _EUCLIDEAN and not kwds:
+    on_kernels = isinstance(metric, str) and not kwds
+    if on_kernels and metric in _EUCLIDEAN:
         with kernel_threads(resolve_n_threads(n_threads)):
-            return _euclidean_silhouette(X, codes, counts)
+            return _kernel_silhouette(X, codes, counts)
+    if on_kernels and metric == "cosine":
+        # ||u - v||^2 = 2 (1 - cos) between unit rows; scikit-learn's cosine
+        # distance from an all-zero row is 1, which no unit row gives: those go there.
+        norms = row_norms(X)
+        if norms.all():
+            unit = normalize(X.astype(np.float64), copy=False)
+            with kernel_threads(resolve_n_threads(n_threads)):
+                return _kernel_silhouette(unit, codes, counts, squared=True)
     return _sklearn_metrics.silhouette_samples(X, codes, metric=metric, **kwds)
 
 
@@ -199,9 +212,12 @@ def silhouette_samples(X, labels, *, metric="euclidean", n_threads=None, **kwds)
     up to 256 clusters, 256 x n_clusters per thread beyond) and a buffer of at
     most 64 MiB (or n_samples x 256 floats).  Its distances lose less to rounding
     than scikit-learn's where the data lie far from the origin compared with
-    their spread.  Any other ``metric`` (or extra ``kwds``) goes to
-    scikit-learn, which also works through chunks of the distance matrix
-    (:func:`sklearn.metrics.pairwise_distances_chunked`).
+    their spread.  The cosine distance runs on the same kernels, with the rows
+    scaled to unit length (their squared Euclidean distance is twice the cosine
+    distance, and doubling every distance leaves the silhouette as it is),
+    unless a row is all zeros.  Any other ``metric`` (or extra ``kwds``, or an
+    all-zero row with "cosine") goes to scikit-learn, which also works through
+    chunks of the distance matrix (:func:`sklearn.metrics.pairwise_distances_chunked`).
 
     Parameters
     ----------
@@ -212,7 +228,7 @@ def silhouette_samples(X, labels, *, metric="euclidean", n_threads=None, **kwds)
         Cluster label of each sample: any comparable values.  There must be 2
         to ``n_samples - 1`` distinct labels.
     metric : str or callable, default="euclidean"
-        "euclidean" runs on kmlab's kernels; any other metric that
+        "euclidean" and "cosine" run on kmlab's kernels; any other metric that
         :func:`sklearn.metrics.pairwise_distances` accepts, "precomputed" or a
         callable runs on scikit-learn.
     n_threads : int, default=None
@@ -261,8 +277,8 @@ def silhouette_score(X, labels, *, metric="euclidean", sample_size=None, random_
         Cluster label of each sample; 2 to ``n_samples - 1`` distinct labels
         (in the subset, with ``sample_size``).
     metric : str or callable, default="euclidean"
-        As in :func:`silhouette_samples`: "euclidean" on kmlab's kernels, any
-        other metric on scikit-learn.
+        As in :func:`silhouette_samples`: "euclidean" and "cosine" on kmlab's
+        kernels, any other metric on scikit-learn.
     sample_size : int, default=None
         Compute the score on this many samples drawn without replacement; None
         uses them all.  The draw is scikit-learn's,

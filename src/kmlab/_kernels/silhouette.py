@@ -11,11 +11,14 @@ in float64, the dot products from BLAS GEMM on dense rows; on sparse rows (CSR)
 each entry of a tile row adds its products with the column samples that share
 its feature, found in that feature's list of samples (the CSC of the same rows),
 so that only the products of shared features are computed (in the order of the
-row's features, as a merge of the two rows would add them).  The expansion loses about ``eps * ||x||^2`` to cancellation, so
-dense tiles first move both their row and column samples by the tile's first
-row: the error then scales with the spread of the two tiles (the same cluster,
-often, as the rows are sorted), not with the data's distance from the origin.
-Pairs of a sample with itself are exactly 0.
+row's features, as a merge of the two rows would add them).  The expansion
+loses about ``eps * ||x||^2`` to cancellation, so dense tiles first move both
+their row and column samples by the tile's first row: the error then scales with
+the spread of the two tiles (the same cluster, often, as the rows are sorted),
+not with the data's distance from the origin.
+Pairs of a sample with itself are exactly 0.  The kernels can also sum squared
+distances (``squared``): on rows scaled to unit length, twice the cosine distance,
+and the silhouette does not change when every distance doubles.
 
 Two schedules, with the same sums:
 
@@ -80,10 +83,11 @@ def _load_rows(X, sparse, sqnorms, start, stop, origin, rows, rows_sq):
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
 def _tile_distances(
-    X, data, indices, indptr, col_data, col_rows, col_indptr, sparse, sqnorms, r0, r1, c0, c1, rows, rows_sq, cols,
-    cols_sq, buffer,
+    X, data, indices, indptr, col_data, col_rows, col_indptr, sparse, sqnorms, squared, r0, r1, c0, c1, rows, rows_sq,
+    cols, cols_sq, buffer,
 ):  # fmt: skip
-    """Distances between rows r0:r1 and rows c0:c1, as an (r1 - r0, c1 - c0) view of ``buffer``.
+    """Distances between rows r0:r1 and rows c0:c1 (``squared``: their squares), as an (r1 - r0, c1 - c0)
+    view of ``buffer``.
 
     ``rows``/``rows_sq`` hold rows r0:r1 as :func:`_load_rows` leaves them with
     origin r0; the columns are loaded here, with the same origin.
@@ -101,9 +105,14 @@ def _tile_distances(
                 )
     else:
         np.dot(rows[:n_rows], cols[:n_cols].T, tile)
-    for i in range(n_rows):
-        for j in range(n_cols):
-            tile[i, j] = np.sqrt(max(rows_sq[i] + cols_sq[j] - 2.0 * tile[i, j], 0.0))
+    if squared:
+        for i in range(n_rows):
+            for j in range(n_cols):
+                tile[i, j] = max(rows_sq[i] + cols_sq[j] - 2.0 * tile[i, j], 0.0)
+    else:
+        for i in range(n_rows):
+            for j in range(n_cols):
+                tile[i, j] = np.sqrt(max(rows_sq[i] + cols_sq[j] - 2.0 * tile[i, j], 0.0))
     for row in range(max(r0, c0), min(r1, c1)):
         tile[row - r0, row - c0] = 0.0
     return tile
@@ -200,6 +209,7 @@ def paired_tiles(
     sqnorms,  # IN (n,) float64 squared norms of the CSR rows (sparse) or (0,)
     starts,  # IN (k + 1,) int64 first row of each cluster, then n
     label_of,  # IN (n,) int64 cluster of each row
+    squared,  # IN bool: sum squared distances (the cosine silhouette's, on unit rows)
     first_offset,  # IN int64 the band of tile offsets m handled by this call: first_offset <= m
     stop_offset,  # IN int64 m < stop_offset <= n_tiles // 2 + 1
     sums,  # IN/OUT (n, k) float64: += distances of each row to each cluster, from its own tile's pairs
@@ -219,8 +229,8 @@ def paired_tiles(
                 c0 = (row_tile + offset) % n_tiles * TILE
                 c1 = min(n_samples, c0 + TILE)
                 tile = _tile_distances(
-                    X, data, indices, indptr, col_data, col_rows, col_indptr, sparse, sqnorms, r0, r1, c0, c1, rows,
-                    rows_sq, cols, cols_sq, buffer,
+                    X, data, indices, indptr, col_data, col_rows, col_indptr, sparse, sqnorms, squared, r0, r1, c0,
+                    c1, rows, rows_sq, cols, cols_sq, buffer,
                 )  # fmt: skip
                 _add_row_sums(tile, c0, c1, starts, label_of, sums, r0)
                 if offset > 0:
@@ -277,6 +287,7 @@ def silhouette_by_row_blocks(
     sqnorms,  # IN (n,) float64 squared norms of the CSR rows (sparse) or (0,)
     starts,  # IN (k + 1,) int64 first row of each cluster, then n
     label_of,  # IN (n,) int64
+    squared,  # IN bool: sum squared distances (the cosine silhouette's, on unit rows)
     counts,  # IN (k,) int64 samples per cluster
     out,  # OUT (n,) float64 silhouette of each row
 ):
@@ -293,8 +304,8 @@ def silhouette_by_row_blocks(
         for c0 in range(0, n_samples, TILE):
             c1 = min(n_samples, c0 + TILE)
             tile = _tile_distances(
-                X, data, indices, indptr, col_data, col_rows, col_indptr, sparse, sqnorms, r0, r1, c0, c1, rows,
-                rows_sq, cols, cols_sq, buffer,
+                X, data, indices, indptr, col_data, col_rows, col_indptr, sparse, sqnorms, squared, r0, r1, c0, c1,
+                rows, rows_sq, cols, cols_sq, buffer,
             )  # fmt: skip
             _add_row_sums(tile, c0, c1, starts, label_of, sums, 0)
         for i in range(r1 - r0):
