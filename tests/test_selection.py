@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from testdata import positive_weights
 
-from kmlab import KMeans
+from kmlab import KMeans, SphericalKMeans
 from kmlab.selection import (
     CRITERIA,
     ELBOW_MIN_STRENGTH,
@@ -114,6 +114,27 @@ def test_silhouette_subsample_is_shared_and_seeded():
     for i, labels in enumerate(selection.labels):
         expected = sklearn.metrics.silhouette_score(X[subsample], labels[subsample])
         assert selection.silhouette[i] == pytest.approx(expected, rel=1e-6)
+
+
+def test_silhouette_metric_cosine_for_spherical_kmeans_or_when_asked():
+    """SphericalKMeans clusters directions: select_k's silhouette compares them by the cosine, unless told."""
+    rng = np.random.RandomState(0)
+    directions = np.repeat(np.eye(3), 30, axis=0) + rng.normal(scale=0.1, size=(90, 3))
+    X = directions * rng.uniform(0.5, 20.0, size=(90, 1))  # lengths that carry no meaning
+    spherical = select_k(X, range(2, 5), estimator=SphericalKMeans(), criteria="silhouette", random_state=0)
+    assert spherical.silhouette_metric == "cosine"
+    for i, labels in enumerate(spherical.labels):
+        expected = sklearn.metrics.silhouette_score(X, labels, metric="cosine")
+        assert spherical.silhouette[i] == pytest.approx(expected, rel=1e-9)
+    assert spherical.recommended["silhouette"] == 3
+    told = select_k(X, range(2, 5), estimator=SphericalKMeans(), criteria="silhouette", random_state=0,
+                    silhouette_metric="euclidean")  # fmt: skip
+    assert told.silhouette_metric == "euclidean"
+    assert told.silhouette[0] == pytest.approx(sklearn.metrics.silhouette_score(X, told.labels[0]), rel=1e-6)
+    plain = select_k(X, range(2, 5), criteria="silhouette", random_state=0, silhouette_metric="manhattan")
+    expected = sklearn.metrics.silhouette_score(X, plain.labels[1], metric="manhattan")
+    assert plain.silhouette[1] == pytest.approx(expected, rel=1e-9)
+    assert select_k(X, range(2, 5), criteria="elbow", random_state=0).silhouette_metric is None
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -374,6 +395,9 @@ X_SMALL = square_blobs(0, 20)
         ({"n_refs": 0}, ValueError, "'n_refs' parameter of select_k"),
         ({"gap_reference": "sphere"}, ValueError, "'gap_reference' parameter of select_k"),
         ({"n_init": 0}, ValueError, "'n_init' parameter of select_k"),
+        ({"silhouette_metric": "precomputed"}, ValueError, "silhouette_metric='precomputed' does not apply"),
+        ({"silhouette_metric": "cosinus"}, ValueError, "silhouette_metric='cosinus' cannot score X: .*cosinus"),
+        ({"silhouette_metric": 3}, ValueError, "'silhouette_metric' parameter of select_k"),
     ],
 )
 def test_bad_arguments(kwargs, error, match):

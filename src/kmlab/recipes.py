@@ -117,7 +117,11 @@ def srgb_to_lab(rgb):
     """
     c = np.asarray(rgb, dtype=np.float64) / 255.0
     linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
-    to_xyz = np.array([[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]])
+    to_xyz = np.array([
+        [0.4124564, 0.3575761, 0.1804375],
+        [0.2126729, 0.7151522, 0.0721750],
+        [0.0193339, 0.1191920, 0.9503041],
+    ])  # fmt: skip
     xyz = linear @ to_xyz.T / np.array([0.95047, 1.0, 1.08883])
     f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
     return np.column_stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])])
@@ -418,8 +422,8 @@ def cluster_documents(
     n_clusters : int or 'auto', default='auto'
         The number of clusters; 'auto' runs :func:`kmlab.select_k` over
         ``k_range`` with the elbow and the silhouette (:data:`DOCUMENT_CRITERIA`;
-        the silhouette's Euclidean distances between unit rows,
-        ``sqrt(2 - 2 cos)``, order pairs as the cosine does) and takes its choice.
+        the silhouette on the cosine distance, as for every SphericalKMeans)
+        and takes its choice.
     k_range : iterable of int, default=range(2, 13)
         The numbers of clusters 'auto' compares (those below the number of
         documents with terms).

@@ -46,6 +46,7 @@ k.
 
 import sys
 from collections import Counter
+from functools import partial
 from numbers import Integral
 
 import numpy as np
@@ -97,7 +98,7 @@ class KSelection:
     Parameters
     ----------
     k_values, inertia, silhouette, gap, gap_se, calinski_harabasz, davies_bouldin, \
-estimators, labels, centers, recommended, best_k, verdict, criteria, elbow_strength
+estimators, labels, centers, recommended, best_k, verdict, criteria, elbow_strength, silhouette_metric
         Stored as the attributes of the same names.
 
     Attributes
@@ -128,6 +129,8 @@ estimators, labels, centers, recommended, best_k, verdict, criteria, elbow_stren
     elbow_strength : float or None
         Log-log slope before the Kneedle knee divided by the slope after it
         (NaN without a candidate knee); None when the elbow was not computed.
+    silhouette_metric : str, callable or None
+        The metric of the silhouette; None when it was not computed.
     elbow_k : int or None
         ``recommended.get("elbow")``.
 
@@ -163,6 +166,7 @@ estimators, labels, centers, recommended, best_k, verdict, criteria, elbow_stren
         calinski_harabasz=None,
         davies_bouldin=None,
         elbow_strength=None,
+        silhouette_metric=None,
     ):
         self.k_values = k_values
         self.inertia = inertia
@@ -179,6 +183,7 @@ estimators, labels, centers, recommended, best_k, verdict, criteria, elbow_stren
         self.verdict = verdict
         self.criteria = criteria
         self.elbow_strength = elbow_strength
+        self.silhouette_metric = silhouette_metric
 
     @property
     def elbow_k(self):
@@ -284,6 +289,26 @@ def _check_criteria(criteria):
     if not names:
         raise ValueError(f"criteria is empty; choose at least one of {list(CRITERIA)}.")
     return tuple(dict.fromkeys(names))
+
+
+def _check_silhouette_metric(metric, estimator, X, needed):
+    """The silhouette's metric (None resolved, see :func:`select_k`), tried on three rows of ``X`` so that
+    a metric that cannot score it fails before the fits."""
+    if metric is None:
+        from ._spherical import SphericalKMeans
+
+        return "cosine" if isinstance(estimator, SphericalKMeans) else "euclidean"
+    if metric == "precomputed":
+        raise ValueError(
+            "silhouette_metric='precomputed' does not apply: select_k clusters X's rows; pass a metric "
+            "('euclidean', 'cosine', 'manhattan', ...) or a callable."
+        )
+    if needed and X.shape[0] >= 3:
+        try:
+            silhouette_score(X[:3], np.array([0, 0, 1]), metric=metric)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"silhouette_metric={metric!r} cannot score X: {exc}") from exc
+    return metric
 
 
 def _base_estimator(estimator, n_init, random_state):
@@ -492,6 +517,7 @@ def _verdict(criteria, recommended, best_k):
         "n_refs": [Interval(Integral, 1, None, closed="left")],
         "gap_reference": [StrOptions({"box", "pca"})],
         "silhouette_sample_size": [Interval(Integral, 2, None, closed="left"), None],
+        "silhouette_metric": [str, callable, None],
         "progress": ["boolean"],
     },
     prefer_skip_nested_validation=False,
@@ -508,6 +534,7 @@ def select_k(
     n_refs=10,
     gap_reference="box",
     silhouette_sample_size=None,
+    silhouette_metric=None,
     progress=False,
 ):
     """Fit one clustering per candidate k and score it with several criteria.
@@ -560,6 +587,12 @@ def select_k(
         Compute the silhouette on this many samples, drawn once without
         replacement and shared by every k.  None: all samples up to
         :data:`SILHOUETTE_EXACT_MAX` (10,000), a subsample of that size beyond.
+    silhouette_metric : str or callable, default=None
+        The distance the silhouette compares samples with: "euclidean" or
+        "cosine" (kmlab's kernels), or any other metric
+        :func:`kmlab.metrics.silhouette_score` takes.  None: "cosine" when the
+        estimator is a :class:`kmlab.SphericalKMeans` (whose clusters are of
+        directions: TF-IDF rows, embeddings), else "euclidean".
     progress : bool, default=False
         Show a progress bar on stderr (tqdm), one step per fit and per score.
 
@@ -571,8 +604,8 @@ def select_k(
     Raises
     ------
     ValueError
-        Bad data (NaN, infinity, empty, strings), a bad ``k_range`` or an unknown
-        criterion.
+        Bad data (NaN, infinity, empty, strings), a bad ``k_range``, an unknown
+        criterion, or a ``silhouette_metric`` that cannot score ``X``.
     TypeError
         An estimator without ``n_clusters``, or whose ``fit`` takes no
         ``sample_weight`` when weights are given.
@@ -605,6 +638,7 @@ def select_k(
             "criteria=('elbow', 'silhouette', 'gap')."
         )
     base = _base_estimator(estimator, n_init, random_state)
+    silhouette_metric = _check_silhouette_metric(silhouette_metric, base, X, "silhouette" in criteria)
     if sample_weight is not None:
         if not has_fit_parameter(base, "sample_weight"):
             raise TypeError(
@@ -615,7 +649,7 @@ def select_k(
     rng = check_random_state(random_state)
     n_k = len(k_values)
     label_scores = {
-        "silhouette": silhouette_score,
+        "silhouette": partial(silhouette_score, metric=silhouette_metric),
         "calinski_harabasz": calinski_harabasz_score,
         "davies_bouldin": davies_bouldin_score,
     }
@@ -684,5 +718,6 @@ def select_k(
         verdict=_verdict(criteria, recommended, best_k),
         criteria=criteria,
         elbow_strength=elbow_strength,
+        silhouette_metric=silhouette_metric if "silhouette" in criteria else None,
         **scores,
     )
