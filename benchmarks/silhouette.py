@@ -19,6 +19,7 @@ import gc
 import os
 import statistics
 import time
+from dataclasses import dataclass
 from functools import partial
 
 import sklearn.metrics
@@ -33,14 +34,38 @@ MARKERS = ("<!-- silhouette:start -->", "<!-- silhouette:end -->")
 # Attempts beyond the first at timing a case while other processes keep the machine busy.
 BUSY_RETRIES = 1
 
-CASES = (Blobs(20_000, 16, 8), Blobs(5_000, 64, 8), Documents(10_000, 5_000, 8))
 
 
-def _implementations(threads):
-    """Name -> ``score(X, labels)`` for each implementation, all on ``threads`` threads."""
+@dataclass(frozen=True)
+class Scored:
+    """A data set (:class:`~benchmarks.cases.Blobs` or :class:`~benchmarks.cases.Documents`) and the
+    silhouette's metric."""
+
+    data: object
+    metric: str = "euclidean"
+
+    @property
+    def key(self):
+        """Name of the case in the JSON results."""
+        return self.data.key if self.metric == "euclidean" else f"{self.data.key},metric={self.metric}"
+
+
+CASES = (
+    Scored(Blobs(20_000, 16, 8)),
+    Scored(Blobs(5_000, 64, 8)),
+    Scored(Documents(10_000, 5_000, 8)),
+    Scored(Documents(10_000, 5_000, 8), "cosine"),
+)
+
+
+def _implementations(threads, metric="euclidean"):
+    """Name -> ``score(X, labels)`` for each implementation, all on ``threads`` threads.
+
+    The simplified silhouette compares samples with centroids: Euclidean only.
+    """
     return {
-        "kmlab": lambda X, y: metrics.silhouette_score(X, y, n_threads=threads),
-        "sklearn": sklearn.metrics.silhouette_score,
+        "kmlab": lambda X, y: metrics.silhouette_score(X, y, metric=metric, n_threads=threads),
+        "sklearn": partial(sklearn.metrics.silhouette_score, metric=metric),
         "simplified": lambda X, y: metrics.simplified_silhouette_score(X, y, n_threads=threads),
     }
 
@@ -75,7 +100,7 @@ def measure_case(case, *, repeats, threads):
 
     Parameters
     ----------
-    case : Blobs
+    case : Scored
     repeats : int
         Timed calls per implementation, interleaved.
     threads : int
@@ -89,12 +114,13 @@ def measure_case(case, *, repeats, threads):
         other load.
     """
     start = time.perf_counter()
-    X, y = case.load()
+    X, y = case.data.load()
+    implementations = _implementations(threads, case.metric)
 
     def call_repeatedly():
-        runs = {name: [] for name in _implementations(threads)}
+        runs = {name: [] for name in implementations}
         for _ in range(repeats):
-            for name, score in _implementations(threads).items():
+            for name, score in implementations.items():
                 runs[name].append(environment.after_own_call(partial(_timed, score, X, y, threads)))
         return runs
 
@@ -110,10 +136,11 @@ def measure_case(case, *, repeats, threads):
         for name, calls in runs.items()
     }
     return {
-        "data": "TF-IDF documents, CSR" if isinstance(case, Documents) else "blobs",
-        "n_samples": case.n_samples,
-        "n_features": case.n_features,
-        "n_clusters": case.n_clusters,
+        "data": "TF-IDF documents, CSR" if isinstance(case.data, Documents) else "blobs",
+        "metric": case.metric,
+        "n_samples": case.data.n_samples,
+        "n_features": case.data.n_features,
+        "n_clusters": case.data.n_clusters,
         "timing": timing,
         "speedup": timing["sklearn"]["median_s"] / timing["kmlab"]["median_s"],
         "cpu_ratio": timing["sklearn"]["median_cpu_s"] / timing["kmlab"]["median_cpu_s"],
@@ -168,7 +195,8 @@ def render(results):
         timing = case["timing"]
         kmlab_cpu, sklearn_cpu = timing["kmlab"]["median_cpu_s"], timing["sklearn"]["median_cpu_s"]
         rows.append([
-            f"{case.get('data', 'blobs')} {case['n_samples']:,}×{case['n_features']}, k={case['n_clusters']}",
+            f"{case.get('data', 'blobs')} {case['n_samples']:,}×{case['n_features']}, k={case['n_clusters']}"
+            + ("" if case.get("metric", "euclidean") == "euclidean" else f", {case['metric']}"),
             report._seconds(timing["kmlab"]["median_s"]),
             report._seconds(timing["sklearn"]["median_s"]),
             f"{case['speedup']:.1f}",
