@@ -14,7 +14,7 @@ from sklearn.metrics import pairwise_distances_argmin
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from kmlab import KMeans
+from kmlab import KMeans, SphericalKMeans
 from kmlab.metrics import silhouette_samples, silhouette_score
 from kmlab.plotting import (
     UNASSIGNED_COLOR,
@@ -130,6 +130,17 @@ def test_elbow_display_uses_the_given_axes_and_line_options():
     assert display.ax_ is right and display.figure_ is figure
     assert not left.lines
     assert display.line_.get_color() == "purple" and display.line_.get_marker() == "x"
+
+
+def test_elbow_display_names_what_the_curves_measure(blobs):
+    """Within-cluster sum of squares and Euclidean silhouette by default; cosine for a SphericalKMeans."""
+    display = ElbowDisplay.from_selection(select_k(blobs, range(1, 4), criteria=("elbow", "silhouette")))
+    assert display.ax_.get_ylabel() == "inertia (within-cluster sum of squares)"
+    assert display.silhouette_ax_.get_ylabel() == "mean silhouette (higher is better)"
+    selection = select_k(blobs, range(1, 4), estimator=SphericalKMeans(), criteria=("elbow", "silhouette"))
+    display = ElbowDisplay.from_selection(selection)
+    assert display.ax_.get_ylabel() == "inertia (sum of cosine distances to the centres)"
+    assert display.silhouette_ax_.get_ylabel() == "mean silhouette, cosine (higher is better)"
 
 
 def test_elbow_display_from_selection(blobs):

@@ -143,6 +143,11 @@ class ElbowDisplay:
     verdict : str or None, default=None
         A sentence on the choice of ``k``, shown as the title; when None the
         title says where the elbow is, or that there is none.
+    inertia_label : str, default="inertia (within-cluster sum of squares)"
+        The y-axis label of the inertia (:meth:`from_selection` says "sum of
+        cosine distances to the centres" for a SphericalKMeans).
+    silhouette_metric : str, default="euclidean"
+        The silhouette's metric, named in its axis label unless Euclidean.
 
     Attributes
     ----------
@@ -169,12 +174,17 @@ class ElbowDisplay:
     >>> plt.close(display.figure_)
     """
 
-    def __init__(self, k_values, inertia, *, elbow_k=None, silhouette=None, verdict=None):
+    def __init__(
+        self, k_values, inertia, *, elbow_k=None, silhouette=None, verdict=None,
+        inertia_label="inertia (within-cluster sum of squares)", silhouette_metric="euclidean",
+    ):  # fmt: skip
         self.k_values = np.asarray(k_values)
         self.inertia = np.asarray(inertia, dtype=float)
         self.elbow_k = elbow_k
         self.silhouette = None if silhouette is None else np.asarray(silhouette, dtype=float)
         self.verdict = verdict
+        self.inertia_label = inertia_label
+        self.silhouette_metric = silhouette_metric
 
     @classmethod
     def from_selection(cls, selection, *, ax=None, show_silhouette=True, **kwargs):
@@ -195,12 +205,21 @@ class ElbowDisplay:
         -------
         display : ElbowDisplay
         """
+        from ._spherical import SphericalKMeans
+
+        labels = {}
+        if selection.estimators and isinstance(selection.estimators[0], SphericalKMeans):
+            labels["inertia_label"] = "inertia (sum of cosine distances to the centres)"
+        metric = selection.silhouette_metric
+        if metric is not None:
+            labels["silhouette_metric"] = metric if isinstance(metric, str) else getattr(metric, "__name__", "custom")
         display = cls(
             selection.k_values,
             selection.inertia,
             elbow_k=selection.elbow_k,
             silhouette=selection.silhouette,
             verdict=selection.verdict,
+            **labels,
         )
         return display.plot(ax=ax, show_silhouette=show_silhouette, **kwargs)
 
@@ -260,7 +279,7 @@ class ElbowDisplay:
             self.k_values, self.inertia, **{"marker": "o", "color": "black", "label": "inertia", **kwargs}
         )
         ax.set_xlabel("number of clusters k")
-        ax.set_ylabel("inertia (within-cluster sum of squares)")
+        ax.set_ylabel(self.inertia_label)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         handles = [self.line_]
 
@@ -277,7 +296,8 @@ class ElbowDisplay:
             (self.silhouette_line_,) = self.silhouette_ax_.plot(
                 self.k_values, self.silhouette, marker="s", linestyle=":", color="tab:blue", label="mean silhouette"
             )
-            self.silhouette_ax_.set_ylabel("mean silhouette (higher is better)")
+            metric = "" if self.silhouette_metric in ("euclidean", "l2") else f", {self.silhouette_metric}"
+            self.silhouette_ax_.set_ylabel(f"mean silhouette{metric} (higher is better)")
             # On its full scale: a zoomed axis makes noise between 0.38 and 0.40 look like a peak.
             self.silhouette_ax_.set_ylim(min(0.0, np.nanmin(self.silhouette) - 0.05), 1.0)
             handles.append(self.silhouette_line_)

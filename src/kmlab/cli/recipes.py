@@ -241,7 +241,7 @@ def _clusters_frame(result):
     })  # fmt: skip
 
 
-def _number_of_clusters(report, result, auto, caption, ylabel=None):
+def _number_of_clusters(report, result, auto, caption):
     """The report's section on K: chosen by ``select_k`` (its scores and elbow chart) or given with ``--k``."""
     report.heading("Number of clusters")
     if not auto:
@@ -249,10 +249,7 @@ def _number_of_clusters(report, result, auto, caption, ylabel=None):
         return
     report.paragraph(f"**K = {result.n_clusters}**, chosen by `select_k`: {result.selection.verdict}.")
     report.table(*scores_table(result.selection))
-    figure = elbow_figure(result.selection)
-    if ylabel is not None:
-        figure.axes[0].set_ylabel(ylabel)
-    report.figure(figure, caption)
+    report.figure(elbow_figure(result.selection), caption)
 
 
 def _docs_report(path, corpus, result, auto, seed):
@@ -274,9 +271,8 @@ def _docs_report(path, corpus, result, auto, seed):
     ])  # fmt: skip
 
     _number_of_clusters(
-        report, result, auto, "Cosine distance sum against K, with the elbow and the mean silhouette",
-        ylabel="sum of cosine distances to the centres",
-    )  # fmt: skip
+        report, result, auto, "Cosine distance sum against K, with the elbow and the mean cosine silhouette"
+    )
 
     report.heading("Clusters")
     report.paragraph(
