@@ -224,6 +224,19 @@ def test_dense_and_sparse_give_the_same_clustering(seed):
     assert dense.inertia_ == pytest.approx(sparse.inertia_, rel=1e-10)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_wide_sparse_rows_few_or_many_give_the_same_labels(seed, dtype):
+    """A few rows read the centres in place, many read a feature-major copy: the same sums, the same labels."""
+    X = sp.random(400, 3000, density=0.01, format="csr", random_state=seed, dtype=dtype)
+    model = KMeans(6, random_state=seed).fit(X)
+    few = X[:5]
+    assert 4 * few.nnz < X.shape[1] <= 4 * X.nnz
+    labels, distances = model.predict(X), model.transform(X)
+    assert_array_equal(model.predict(few), labels[:5])
+    assert_array_equal(labels, model.labels_)
+    assert model.score(few) == pytest.approx(-np.sum(distances[np.arange(5), labels[:5]] ** 2), rel=1e-5)
+
+
 def non_canonical_csr(X, kind):
     """X as a CSR matrix with each row's entries reversed, or each entry split in two halves."""
     A = sp.csr_matrix(X)

@@ -499,8 +499,10 @@ def assign_sparse(
     center_sq64 = _center_sqnorms64(centers) if with_inertia else np.empty(0)
     # Feature-major centres: a stored entry meets every centre in one contiguous
     # row (vectorised), where reading centres[j, feature] for each j would miss
-    # the cache for every centre of a wide vocabulary.
-    centers_t = np.ascontiguousarray(centers.T)
+    # the cache for every centre of a wide vocabulary.  The copy costs k x d: for
+    # a few rows (a predict call) reading the centres in place is cheaper.
+    feature_major = 4 * data.shape[0] >= centers.shape[1]
+    centers_t = np.ascontiguousarray(centers.T) if feature_major else np.empty((0, n_clusters), dtype=centers.dtype)
     for b in prange(n_blocks):
         if update:
             block_sums[b, :, :] = 0.0
@@ -511,12 +513,19 @@ def assign_sparse(
         for row in range(block_starts[b], block_starts[b + 1]):
             lo = indptr[row]
             hi = indptr[row + 1]
-            # Each centre's dot product adds the row's entries in their stored order.
-            dots[:] = 0.0
-            for p in range(lo, hi):
-                value, column = data[p], centers_t[indices[p]]
+            # Each centre's dot product adds the row's entries in their stored order, either way.
+            if feature_major:
+                dots[:] = 0.0
+                for p in range(lo, hi):
+                    value, column = data[p], centers_t[indices[p]]
+                    for j in range(n_clusters):
+                        dots[j] += value * column[j]
+            else:
                 for j in range(n_clusters):
-                    dots[j] += value * column[j]
+                    dot = centers_sqnorm[j] - centers_sqnorm[j]  # zero of the data's dtype
+                    for p in range(lo, hi):
+                        dot += data[p] * centers[j, indices[p]]
+                    dots[j] = dot
             best_label = 0
             best_dist = centers_sqnorm[0]
             for j in range(n_clusters):
