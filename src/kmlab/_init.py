@@ -481,8 +481,9 @@ def _nearest_candidates(X, shift, x_sqnorms64, ids, first_label, closest, neares
         if sp.issparse(X):
             threads_for(len(part) * X.nnz)
             nearest_candidate_sparse(
-                X.data, X.indices, X.indptr, x_sqnorms64, upcast, cand_sqnorms, first_label + start, closest, nearest
-            )
+                X.data, X.indices, X.indptr, x_sqnorms64, np.ascontiguousarray(upcast.T), cand_sqnorms,
+                first_label + start, closest, nearest,
+            )  # fmt: skip
         else:
             threads_for(len(part) * X.size)
             nearest_candidate_dense(

@@ -248,6 +248,23 @@ def _closest_in_rows(
             _direct_step(rows_t, start, stop - start, x_sqnorms, closest, padded, cand_sqnorms, out)
 
 
+@njit(inline="always", cache=True)
+def _sparse_row_dots(data, indices, lo, hi, candidates_t, dots):
+    """``dots[c]`` = the dot product of CSR row data[lo:hi] with candidate c, in float64, adding the
+    row's products in its stored order.
+
+    The candidates are feature-major (``candidates_t``, (d, t)): a stored entry meets
+    every candidate in one contiguous row, where candidate-major ones would be read
+    at one scattered place per candidate (a cache miss each on a wide vocabulary).
+    Inlined, it rounds as the calling kernel's fastmath flags say.
+    """
+    dots[:] = 0.0
+    for p in range(lo, hi):
+        value, column = np.float64(data[p]), candidates_t[indices[p]]
+        for c in range(dots.shape[0]):
+            dots[c] += column[c] * value
+
+
 @njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
 def closest_sq_distances_sparse(
     data,  # IN (nnz,) float32/float64
@@ -260,17 +277,12 @@ def closest_sq_distances_sparse(
     out,  # OUT (t, n) dtype of data: min(closest, squared distance to each candidate)
 ):
     """Each candidate's dot products add the row's products in its stored order, each product
-    rounded (scipy's sparse product); feature-major candidates meet a stored entry in one
-    contiguous row."""
+    rounded (scipy's sparse product; :func:`_sparse_row_dots`)."""
     n_samples, n_candidates = indptr.shape[0] - 1, candidates_t.shape[1]
     for chunk in prange(-(-n_samples // CHUNK)):
         dots = np.empty(n_candidates)
         for i in range(chunk * CHUNK, min(n_samples, (chunk + 1) * CHUNK)):
-            dots[:] = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                value, column = np.float64(data[p]), candidates_t[indices[p]]
-                for c in range(n_candidates):
-                    dots[c] += column[c] * value
+            _sparse_row_dots(data, indices, indptr[i], indptr[i + 1], candidates_t, dots)
             near = closest[i]
             for c in range(n_candidates):
                 out[c, i] = _sq_distance(dots[c], cand_sqnorms[c], x_sqnorms[i])
@@ -582,18 +594,19 @@ def nearest_candidate_sparse(
     indices,  # IN (nnz,)
     indptr,  # IN (n + 1,)
     x_sqnorms,  # IN (n,) float64
-    candidates,  # IN (m, d) float64 candidates (dense)
+    candidates_t,  # IN (d, m) float64 candidates (dense), feature-major
     cand_sqnorms,  # IN (m,) float64
     first_label,  # IN int64: label of candidate 0
     closest,  # IN/OUT (n,) float64 squared distance to the nearest candidate so far
     nearest,  # IN/OUT (n,) int64 label of that candidate (ties keep the earlier one)
 ):
-    for i in prange(indptr.shape[0] - 1):
-        for c in range(candidates.shape[0]):
-            dot = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                dot += candidates[c, indices[p]] * np.float64(data[p])
-            dist = _sq_distance(dot, cand_sqnorms[c], x_sqnorms[i])
-            if dist < closest[i]:
-                closest[i] = dist
-                nearest[i] = first_label + c
+    n_samples, n_candidates = indptr.shape[0] - 1, candidates_t.shape[1]
+    for chunk in prange(-(-n_samples // CHUNK)):
+        dots = np.empty(n_candidates)
+        for i in range(chunk * CHUNK, min(n_samples, (chunk + 1) * CHUNK)):
+            _sparse_row_dots(data, indices, indptr[i], indptr[i + 1], candidates_t, dots)
+            for c in range(n_candidates):
+                dist = _sq_distance(dots[c], cand_sqnorms[c], x_sqnorms[i])
+                if dist < closest[i]:
+                    closest[i] = dist
+                    nearest[i] = first_label + c
