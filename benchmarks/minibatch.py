@@ -42,7 +42,7 @@ from threadpoolctl import threadpool_limits
 from kmlab import MiniBatchKMeans
 
 from . import environment, report, scoring
-from .cases import _blobs, _china
+from .cases import Documents, _blobs, _china
 
 MARKERS = ("<!-- minibatch:start -->", "<!-- minibatch:end -->")
 # Attempts beyond the first at timing a case while other processes keep the machine busy.
@@ -55,6 +55,10 @@ STREAM_CHUNK = 100_000
 
 def _gaussian():
     return np.random.default_rng(0).standard_normal((1_000_000, 32), dtype=np.float32)
+
+
+def _documents():
+    return Documents(50_000, 50_000, 20).load()[0]
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ CASES = (
     Case("blobs", "make_blobs(100_000, n_features=16, centers=32, random_state=0), float32", _blobs, 32),
     Case("china", "china.jpg pixels / 255, float32", _china, 256),
     Case("gaussian", "np.random.default_rng(0).standard_normal((1_000_000, 32), dtype=np.float32)", _gaussian, 100),
+    Case("documents", "benchmarks.cases.Documents(50_000, 50_000, 20): TF-IDF, float64, CSR", _documents, 20),
 )
 
 IMPLEMENTATIONS = {

@@ -102,6 +102,16 @@ def test_weights_and_sparse_match_sklearn(seed, container, weighted):
     assert_same_fit(ours, theirs)
 
 
+@pytest.mark.parametrize("batch_size", [8, 256])
+def test_wide_sparse_data_matches_sklearn(seed, batch_size):
+    """Small batches of wide rows read the centres in place, large ones a feature-major copy: both as scikit-learn."""
+    X = sp.random(600, 3000, density=0.01, format="csr", random_state=seed)
+    entries = batch_size * X.nnz / X.shape[0]
+    assert (4 * entries >= X.shape[1]) == (batch_size == 256)
+    ours, theirs = fit_both(X, n_clusters=6, batch_size=batch_size, max_iter=3, random_state=seed)
+    assert_same_fit(ours, theirs, labels=False)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("container", ["dense", "sparse"])
 def test_partial_fit_matches_sklearn_on_the_same_chunks(seed, container, dtype):

@@ -477,6 +477,40 @@ def _distance_from_formula(formula, x_sqnorm, error):
     return np.sqrt(max(x_sqnorm + formula - error, 0.0))
 
 
+@njit(inline="always", cache=True)
+def _feature_major_copy(centers, n_entries):
+    """``(feature_major, centers_t)``: the centres feature-major, (d, k), when ``n_entries`` stored
+    entries are to meet them, else an empty array.
+
+    Feature-major, a stored entry meets every centre in one contiguous row, where
+    reading ``centers[j, feature]`` for each j misses the cache for every centre of
+    a wide vocabulary.  The copy costs k x d: rows with fewer than d / 4 stored
+    entries (a predict call) read the centres in place.
+    """
+    if 4 * n_entries >= centers.shape[1]:
+        return True, np.ascontiguousarray(centers.T)
+    return False, np.empty((0, centers.shape[0]), dtype=centers.dtype)
+
+
+@njit(inline="always", cache=True)
+def _sparse_center_dots(data, indices, lo, hi, centers, centers_t, feature_major, dots):
+    """``dots[j]`` = CSR row data[lo:hi] . centre j, in the centres' dtype, adding the row's
+    products in its stored order, from ``centers_t`` when ``feature_major`` (the same sums
+    either way; :func:`_feature_major_copy`).  Inlined, it rounds as the calling kernel's
+    fastmath flags say."""
+    if feature_major:
+        dots[:] = 0
+        for p in range(lo, hi):
+            value, column = data[p], centers_t[indices[p]]
+            for j in range(dots.shape[0]):
+                dots[j] += value * column[j]
+    else:
+        for j in range(dots.shape[0]):
+            dots[j] = 0
+            for p in range(lo, hi):
+                dots[j] += data[p] * centers[j, indices[p]]
+
+
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
 def assign_sparse(
     data,  # IN (nnz,) CSR values, float32/float64
@@ -497,12 +531,7 @@ def assign_sparse(
     n_blocks = block_starts.shape[0] - 1
     n_clusters = centers.shape[0]
     center_sq64 = _center_sqnorms64(centers) if with_inertia else np.empty(0)
-    # Feature-major centres: a stored entry meets every centre in one contiguous
-    # row (vectorised), where reading centres[j, feature] for each j would miss
-    # the cache for every centre of a wide vocabulary.  The copy costs k x d: for
-    # a few rows (a predict call) reading the centres in place is cheaper.
-    feature_major = 4 * data.shape[0] >= centers.shape[1]
-    centers_t = np.ascontiguousarray(centers.T) if feature_major else np.empty((0, n_clusters), dtype=centers.dtype)
+    feature_major, centers_t = _feature_major_copy(centers, data.shape[0])
     for b in prange(n_blocks):
         if update:
             block_sums[b, :, :] = 0.0
@@ -513,19 +542,7 @@ def assign_sparse(
         for row in range(block_starts[b], block_starts[b + 1]):
             lo = indptr[row]
             hi = indptr[row + 1]
-            # Each centre's dot product adds the row's entries in their stored order, either way.
-            if feature_major:
-                dots[:] = 0.0
-                for p in range(lo, hi):
-                    value, column = data[p], centers_t[indices[p]]
-                    for j in range(n_clusters):
-                        dots[j] += value * column[j]
-            else:
-                for j in range(n_clusters):
-                    dot = centers_sqnorm[j] - centers_sqnorm[j]  # zero of the data's dtype
-                    for p in range(lo, hi):
-                        dot += data[p] * centers[j, indices[p]]
-                    dots[j] = dot
+            _sparse_center_dots(data, indices, lo, hi, centers, centers_t, feature_major, dots)
             best_label = 0
             best_dist = centers_sqnorm[0]
             for j in range(n_clusters):

@@ -34,6 +34,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CHUNK
+from .lloyd import _feature_major_copy, _sparse_center_dots
 
 
 @njit(inline="always", cache=True)
@@ -191,18 +192,21 @@ def minibatch_step_sparse(
 ):
     n_blocks = block_starts.shape[0] - 1
     n_clusters, n_features = centers_old.shape
+    n_entries = 0
+    for i in range(batch.shape[0]):
+        n_entries += indptr[batch[i] + 1] - indptr[batch[i]]
+    feature_major, centers_t = _feature_major_copy(centers_old, n_entries)
     for blk in prange(n_blocks):
+        dots = np.empty(n_clusters, dtype=centers_old.dtype)
         for i in range(block_starts[blk], block_starts[blk + 1]):
             row = batch[i]
             lo = indptr[row]
             hi = indptr[row + 1]
+            _sparse_center_dots(data, indices, lo, hi, centers_old, centers_t, feature_major, dots)
             best_label = 0
             best_dist = centers_sqnorm[0]
             for j in range(n_clusters):
-                dot = centers_sqnorm[j] - centers_sqnorm[j]  # zero of the data's dtype
-                for p in range(lo, hi):
-                    dot += centers_old[j, indices[p]] * data[p]
-                dist = centers_sqnorm[j] - (dot + dot)
+                dist = centers_sqnorm[j] - (dots[j] + dots[j])
                 if j == 0 or dist < best_dist:
                     best_dist = dist
                     best_label = j
