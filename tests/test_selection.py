@@ -373,6 +373,12 @@ def test_progress_bar_on_stderr(capsys):
 X_SMALL = square_blobs(0, 20)
 
 
+def test_gap_refuses_huge_dense_references_of_sparse_data():
+    X = sp.identity(50_000, format="csr")
+    with pytest.raises(ValueError, match=r"dense 50,000 x 50,000 arrays \(18.6 GiB each\) for this sparse X"):
+        select_k(X, [2, 3], criteria=("elbow", "gap"))
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [

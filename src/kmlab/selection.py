@@ -86,6 +86,9 @@ N_INIT_AUTO = 3
 #: Above this many samples the silhouette is computed on a random subsample of this size by default.
 SILHOUETTE_EXACT_MAX = 10_000
 
+#: Largest dense reference data set of the gap statistic for sparse X (bytes); beyond, select_k refuses the gap.
+GAP_SPARSE_REFERENCE_MAX_BYTES = 2**30
+
 
 class KSelection:
     """The result of :func:`select_k`: one row of scores per candidate k, and the choice.
@@ -549,7 +552,8 @@ def select_k(
     X : {array-like, sparse matrix} of shape (n_samples, n_features)
         The data.  With sparse X, Calinski-Harabasz and Davies-Bouldin are not
         available (scikit-learn's scores need dense data) and the gap's
-        references are dense arrays of X's shape.
+        references are dense arrays of X's shape (refused beyond
+        :data:`GAP_SPARSE_REFERENCE_MAX_BYTES`, 1 GiB).
     k_range : iterable of int, default=range(1, 11)
         The candidate numbers of clusters: at least two, each in
         [1, n_samples], each once (any order; ``k_values`` is sorted).
@@ -636,6 +640,13 @@ def select_k(
         raise ValueError(
             "calinski_harabasz and davies_bouldin need dense X; pass X.toarray() or "
             "criteria=('elbow', 'silhouette', 'gap')."
+        )
+    reference_bytes = X.shape[0] * X.shape[1] * X.dtype.itemsize
+    if sp.issparse(X) and "gap" in criteria and reference_bytes > GAP_SPARSE_REFERENCE_MAX_BYTES:
+        raise ValueError(
+            f"the gap statistic's uniform references are dense {X.shape[0]:,} x {X.shape[1]:,} arrays "
+            f"({reference_bytes / 2**30:.1f} GiB each) for this sparse X; leave it out "
+            "(criteria=('elbow', 'silhouette')) or reduce the features first (e.g. TruncatedSVD)."
         )
     base = _base_estimator(estimator, n_init, random_state)
     silhouette_metric = _check_silhouette_metric(silhouette_metric, base, X, "silhouette" in criteria)
