@@ -335,10 +335,15 @@ def test_offset_seeds_the_centred_data(seed, monkeypatch, dtype, n_features):
     sklearn_equal(X - offset, 20, seed, weights)
 
 
+@pytest.mark.parametrize("emulated", [True, False])
+@pytest.mark.parametrize("n_features", [1, 4, 9, 37])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_row_sqnorms64_with_offset_is_row_norms_of_the_centred_rows(monkeypatch, dtype):
-    monkeypatch.setattr(kmlab._init, "_SCRATCH_BYTES", 8 * 4 * 1000)  # chunks of 1000 rows
-    X = (make_data(3, dtype=dtype, n_samples=5500, n_features=4) + 7).astype(dtype)
+def test_row_sqnorms64_with_offset_is_row_norms_of_the_centred_rows(monkeypatch, dtype, n_features, emulated):
+    """numpy's einsum bits, emulated in one parallel kernel or numpy's own, a chunk of rows at a time."""
+    if not emulated:
+        monkeypatch.setattr(kmlab._init, "einsum_sqnorms_supported", lambda dtype: False)
+        monkeypatch.setattr(kmlab._init, "_SCRATCH_BYTES", 8 * n_features * 1000)  # chunks of 1000 rows
+    X = (make_data(3, dtype=dtype, n_samples=5500, n_features=n_features) + 7).astype(dtype)
     offset = X.mean(axis=0)
     centred = (X - offset).astype(np.float64)
     assert_array_equal(row_sqnorms64(X, offset=offset), np.einsum("ij,ij->i", centred, centred))

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from ._kernels.seeding import (
     blas_products,
-    centred_rows64,
+    centred_sqnorms64,
     closest_sq_distances_dense,
     closest_sq_distances_sparse,
     draw_candidates,
@@ -32,7 +32,7 @@ from ._kernels.seeding import (
     row_sqnorms_sparse,
     search_cumulative,
 )
-from ._lloyd import DIRECT_MAX_FEATURES, block_starts, packed_rows, packs_rows
+from ._lloyd import DIRECT_MAX_FEATURES, block_starts, einsum_sqnorms_supported, packed_rows, packs_rows
 from ._threads import MIN_WORK_PER_THREAD, threads_for
 
 # Bound on the float64 copies of rows made at a time (norms, one-candidate
@@ -103,9 +103,11 @@ def row_sqnorms64(X, offset=None):
     Returns
     -------
     sqnorms : ndarray of shape (n_samples,), float64
-        Dense rows go through numpy's ``einsum`` on the upcast rows (scikit-learn's
-        call, hence its rounding), a slice at a time centred and upcast by a
-        kernel, so that neither a float64 nor a centred copy of X is made.
+        Dense rows: numpy's ``einsum`` on the upcast rows (scikit-learn's call,
+        hence its rounding), emulated in one parallel pass without a centred
+        or float64 copy of X where the emulation holds on this machine
+        (:func:`kmlab._lloyd.einsum_sqnorms_supported`), else numpy's, a slice
+        of centred, upcast rows at a time.
         Sparse rows add their squared entries in order, as scikit-learn's
         ``csr_row_norms``.
 
@@ -125,12 +127,12 @@ def row_sqnorms64(X, offset=None):
         threads_for(X.nnz)
         row_sqnorms_sparse(X.data, X.indptr, out)
         return out
-    chunks = _chunks(X)
-    scratch = np.empty((min(X.shape[0], chunks[0].stop), X.shape[1]))
-    threads_for(X.size)
-    for part in chunks:
-        rows = scratch[: min(part.stop, X.shape[0]) - part.start]
-        centred_rows64(X, shift, part.start, rows)
+    if einsum_sqnorms_supported(np.float64):
+        threads_for(X.size)
+        centred_sqnorms64(X, shift, block_starts(X.shape[0]), out)
+        return out
+    for part in _chunks(X):
+        rows = (X[part] - shift).astype(np.float64)
         np.einsum("ij,ij->i", rows, rows, out=out[part])
     return out
 

@@ -213,15 +213,10 @@ def center_sqnorms(centers):
 
 
 @lru_cache(maxsize=None)
-def one_call_run_supported(dtype):
-    """Whether the one-call run reproduces numpy's rounding for ``dtype`` on this machine.
-
-    :func:`kmlab._kernels.lloyd.lloyd_run_dense` emulates two numpy reductions
-    (the centres' squared norms by ``einsum``, the sum of the blocks' inertias);
-    numpy's einsum order depends on the SIMD width of its build.  Checked once
-    per process on rows of every length up to 80 and on sums of up to 128
-    values: where numpy rounds otherwise, runs keep to the general loop.
-    """
+def einsum_sqnorms_supported(dtype):
+    """Whether :func:`kmlab._kernels.lloyd.numpy_row_sqnorms` gives numpy's ``einsum("ij,ij->i")``
+    bits for ``dtype`` on this machine (numpy's einsum order depends on the SIMD width of its
+    build).  Checked once per process on rows of every length up to 80."""
     rng = np.random.default_rng(0)
     rows = (rng.standard_normal((16, 80)) * 10.0 ** rng.uniform(-3, 3, (16, 1))).astype(dtype)
     sqnorms = np.empty(16, dtype=dtype)
@@ -230,6 +225,21 @@ def one_call_run_supported(dtype):
         numpy_row_sqnorms(part, sqnorms)
         if not np.array_equal(sqnorms, np.einsum("ij,ij->i", part, part)):
             return False
+    return True
+
+
+@lru_cache(maxsize=None)
+def one_call_run_supported(dtype):
+    """Whether the one-call run reproduces numpy's rounding for ``dtype`` on this machine.
+
+    :func:`kmlab._kernels.lloyd.lloyd_run_dense` emulates two numpy reductions
+    (the centres' squared norms by ``einsum``: :func:`einsum_sqnorms_supported`,
+    and the sum of the blocks' inertias, checked once per process on sums of up
+    to 128 values): where numpy rounds otherwise, runs keep to the general loop.
+    """
+    if not einsum_sqnorms_supported(dtype):
+        return False
+    rng = np.random.default_rng(1)
     values = rng.uniform(0.0, 1.0, 128) * 10.0 ** rng.uniform(-3, 3, 128)
     return all(numpy_sum(values[:n]) == values[:n].sum() for n in range(129))
 

@@ -777,29 +777,38 @@ def numpy_row_sqnorms(
     The driver checks once that this is numpy's result on the running machine
     (:func:`kmlab._lloyd.one_call_run_supported`) before relying on it.
     """
-    n_rows, n_features = A.shape
-    lanes = 16 // A.itemsize
-    acc = np.empty(lanes, dtype=A.dtype)
-    for i in range(n_rows):
-        acc[:] = 0.0
-        f = 0
-        while n_features - f >= 4 * lanes:
-            for lane in range(lanes):
-                value = acc[lane]
-                for vector in range(3, -1, -1):
-                    x = A[i, f + vector * lanes + lane]
-                    value = x * x + value
-                acc[lane] = value
-            f += 4 * lanes
-        while f < n_features:
-            for lane in range(min(lanes, n_features - f)):
-                x = A[i, f + lane]
-                acc[lane] = x * x + acc[lane]
-            f += lanes
-        if lanes == 2:
-            out[i] = acc[0] + acc[1]
-        else:
-            out[i] = (acc[0] + acc[1]) + (acc[2] + acc[3])
+    acc = np.empty(16 // A.itemsize, dtype=A.dtype)
+    for i in range(A.shape[0]):
+        out[i] = _einsum_row_sqnorm(A, i, acc)
+
+
+@njit(inline="always", cache=True)
+def _einsum_row_sqnorm(A, i, acc):
+    """Row ``i`` of :func:`numpy_row_sqnorms` (``acc``: scratch of 16 bytes' lanes in A's dtype).
+
+    Inlined, it rounds as the calling kernel's fastmath flags say: callers keep
+    every product rounded (no contraction), as numpy's loop does.
+    """
+    n_features = A.shape[1]
+    lanes = acc.shape[0]
+    acc[:] = 0.0
+    f = 0
+    while n_features - f >= 4 * lanes:
+        for lane in range(lanes):
+            value = acc[lane]
+            for vector in range(3, -1, -1):
+                x = A[i, f + vector * lanes + lane]
+                value = x * x + value
+            acc[lane] = value
+        f += 4 * lanes
+    while f < n_features:
+        for lane in range(min(lanes, n_features - f)):
+            x = A[i, f + lane]
+            acc[lane] = x * x + acc[lane]
+        f += lanes
+    if lanes == 2:
+        return acc[0] + acc[1]
+    return (acc[0] + acc[1]) + (acc[2] + acc[3])
 
 
 @njit(cache=True, fastmath=SEPARATE_ROUNDING)

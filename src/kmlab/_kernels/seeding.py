@@ -35,6 +35,7 @@ from numba import njit, prange
 
 from ._config import CHUNK, FASTMATH, _padded_width, renamed_copy
 from ._intrinsics import _gemm_order_dot, as_float64
+from .lloyd import _einsum_row_sqnorm
 from .packing import PACKED_ROWS
 
 # scipy's sparse products and scikit-learn's csr_row_norms round every product
@@ -57,18 +58,24 @@ def row_sqnorms_sparse(
         out[i] = acc
 
 
-@njit(parallel=True, cache=True)
-def centred_rows64(
+@njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
+def centred_sqnorms64(
     X,  # IN (n, d) float32/float64
     offset,  # IN (d,) dtype of X
-    start,  # IN int64 the first row
-    out,  # OUT (m, d) float64: rows start:start + m of fl(X - offset), upcast
+    block_starts,  # IN (n_blocks + 1,) int64 row offsets
+    out,  # OUT (n,) float64
 ):
-    """numpy's ``(X[start:start + m] - offset).astype(np.float64)`` in one parallel pass, without
-    its temporary in X's dtype (the subtraction rounds in X's dtype, the upcast is exact)."""
-    for i in prange(out.shape[0]):
-        for f in range(out.shape[1]):
-            out[i, f] = X[start + i, f] - offset[f]
+    """``np.einsum("ij,ij->i", R, R)`` of the rows ``R = (X - offset).astype(np.float64)`` in one
+    parallel pass, without R: bit for bit where numpy's loop is the one
+    :func:`~kmlab._kernels.lloyd.numpy_row_sqnorms` emulates
+    (:func:`kmlab._lloyd.einsum_sqnorms_supported`)."""
+    for b in prange(block_starts.shape[0] - 1):
+        row = np.empty((1, X.shape[1]))
+        acc = np.empty(2)
+        for i in range(block_starts[b], block_starts[b + 1]):
+            for f in range(X.shape[1]):
+                row[0, f] = X[i, f] - offset[f]
+            out[i] = _einsum_row_sqnorm(row, 0, acc)
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
