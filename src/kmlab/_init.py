@@ -245,9 +245,8 @@ class _CandidateDistances:
                 row_sqnorms_sparse(cand_rows.data, cand_rows.indptr, cand_sqnorms)
             threads_for(n_candidates * X.nnz)
             closest_sq_distances_sparse(
-                X.data, X.indices, X.indptr, x_sqnorms64, np.ascontiguousarray(candidates.T), cand_sqnorms, closest,
-                out,
-            )  # fmt: skip
+                X.data, X.indices, X.indptr, x_sqnorms64, candidates, cand_sqnorms, closest, out
+            )
             return
         if n_candidates == 1:
             _one_candidate_sq_distances(X, shift, x_sqnorms64, candidates, closest, out[0], self.blocks)
@@ -483,9 +482,8 @@ def _nearest_candidates(X, shift, x_sqnorms64, ids, first_label, closest, neares
         if sp.issparse(X):
             threads_for(len(part) * X.nnz)
             nearest_candidate_sparse(
-                X.data, X.indices, X.indptr, x_sqnorms64, np.ascontiguousarray(upcast.T), cand_sqnorms,
-                first_label + start, closest, nearest,
-            )  # fmt: skip
+                X.data, X.indices, X.indptr, x_sqnorms64, upcast, cand_sqnorms, first_label + start, closest, nearest
+            )
         else:
             threads_for(len(part) * X.size)
             nearest_candidate_dense(

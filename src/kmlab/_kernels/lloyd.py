@@ -494,7 +494,7 @@ def _feature_major_copy(centers, n_entries):
 
 @njit(inline="always", cache=True)
 def _sparse_center_dots(data, indices, lo, hi, centers, centers_t, feature_major, dots):
-    """``dots[j]`` = CSR row data[lo:hi] . centre j, in the centres' dtype, adding the row's
+    """``dots[j]`` = CSR row data[lo:hi] . centre j, in the dtype of ``dots``, adding the row's
     products in its stored order, from ``centers_t`` when ``feature_major`` (the same sums
     either way; :func:`_feature_major_copy`).  Inlined, it rounds as the calling kernel's
     fastmath flags say."""

@@ -35,7 +35,7 @@ from numba import njit, prange
 
 from ._config import CHUNK, FASTMATH, _padded_width, renamed_copy
 from ._intrinsics import _gemm_order_dot, as_float64
-from .lloyd import _einsum_row_sqnorm
+from .lloyd import _einsum_row_sqnorm, _feature_major_copy, _sparse_center_dots
 from .packing import PACKED_ROWS
 
 # scipy's sparse products and scikit-learn's csr_row_norms round every product
@@ -255,41 +255,25 @@ def _closest_in_rows(
             _direct_step(rows_t, start, stop - start, x_sqnorms, closest, padded, cand_sqnorms, out)
 
 
-@njit(inline="always", cache=True)
-def _sparse_row_dots(data, indices, lo, hi, candidates_t, dots):
-    """``dots[c]`` = the dot product of CSR row data[lo:hi] with candidate c, in float64, adding the
-    row's products in its stored order.
-
-    The candidates are feature-major (``candidates_t``, (d, t)): a stored entry meets
-    every candidate in one contiguous row, where candidate-major ones would be read
-    at one scattered place per candidate (a cache miss each on a wide vocabulary).
-    Inlined, it rounds as the calling kernel's fastmath flags say.
-    """
-    dots[:] = 0.0
-    for p in range(lo, hi):
-        value, column = np.float64(data[p]), candidates_t[indices[p]]
-        for c in range(dots.shape[0]):
-            dots[c] += column[c] * value
-
-
 @njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
 def closest_sq_distances_sparse(
     data,  # IN (nnz,) float32/float64
     indices,  # IN (nnz,) sorted column indices of each row
     indptr,  # IN (n + 1,)
     x_sqnorms,  # IN (n,) float64 (row_sqnorms_sparse)
-    candidates_t,  # IN (d, t) float64 candidate centres (dense), feature-major
+    candidates,  # IN (t, d) float64 candidate centres (dense)
     cand_sqnorms,  # IN (t,) float64 (row_sqnorms_sparse of the candidate rows)
     closest,  # IN (n,) dtype of data: squared distance to the closest centre (inf: none yet)
     out,  # OUT (t, n) dtype of data: min(closest, squared distance to each candidate)
 ):
     """Each candidate's dot products add the row's products in its stored order, each product
-    rounded (scipy's sparse product; :func:`_sparse_row_dots`)."""
-    n_samples, n_candidates = indptr.shape[0] - 1, candidates_t.shape[1]
+    rounded (scipy's sparse product; :func:`~kmlab._kernels.lloyd._sparse_center_dots`, in float64)."""
+    n_samples, n_candidates = indptr.shape[0] - 1, candidates.shape[0]
+    feature_major, candidates_t = _feature_major_copy(candidates, data.shape[0])
     for chunk in prange(-(-n_samples // CHUNK)):
         dots = np.empty(n_candidates)
         for i in range(chunk * CHUNK, min(n_samples, (chunk + 1) * CHUNK)):
-            _sparse_row_dots(data, indices, indptr[i], indptr[i + 1], candidates_t, dots)
+            _sparse_center_dots(data, indices, indptr[i], indptr[i + 1], candidates, candidates_t, feature_major, dots)
             near = closest[i]
             for c in range(n_candidates):
                 out[c, i] = _sq_distance(dots[c], cand_sqnorms[c], x_sqnorms[i])
@@ -601,17 +585,18 @@ def nearest_candidate_sparse(
     indices,  # IN (nnz,)
     indptr,  # IN (n + 1,)
     x_sqnorms,  # IN (n,) float64
-    candidates_t,  # IN (d, m) float64 candidates (dense), feature-major
+    candidates,  # IN (m, d) float64 candidates (dense)
     cand_sqnorms,  # IN (m,) float64
     first_label,  # IN int64: label of candidate 0
     closest,  # IN/OUT (n,) float64 squared distance to the nearest candidate so far
     nearest,  # IN/OUT (n,) int64 label of that candidate (ties keep the earlier one)
 ):
-    n_samples, n_candidates = indptr.shape[0] - 1, candidates_t.shape[1]
+    n_samples, n_candidates = indptr.shape[0] - 1, candidates.shape[0]
+    feature_major, candidates_t = _feature_major_copy(candidates, data.shape[0])
     for chunk in prange(-(-n_samples // CHUNK)):
         dots = np.empty(n_candidates)
         for i in range(chunk * CHUNK, min(n_samples, (chunk + 1) * CHUNK)):
-            _sparse_row_dots(data, indices, indptr[i], indptr[i + 1], candidates_t, dots)
+            _sparse_center_dots(data, indices, indptr[i], indptr[i + 1], candidates, candidates_t, feature_major, dots)
             for c in range(n_candidates):
                 dist = _sq_distance(dots[c], cand_sqnorms[c], x_sqnorms[i])
                 if dist < closest[i]:
