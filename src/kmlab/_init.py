@@ -132,7 +132,7 @@ def row_sqnorms64(X, offset=None):
         centred_sqnorms64(X, shift, block_starts(X.shape[0]), out)
         return out
     for part in _chunks(X):
-        rows = (X[part] - shift).astype(np.float64)
+        rows = _rows(X, part, shift, np.float64)
         np.einsum("ij,ij->i", rows, rows, out=out[part])
     return out
 
