@@ -255,6 +255,18 @@ def _closest_in_rows(
             _direct_step(rows_t, start, stop - start, x_sqnorms, closest, padded, cand_sqnorms, out)
 
 
+@njit(inline="always", cache=True)
+def _sparse_row_sq_distances(
+    data, indices, indptr, i, candidates, candidates_t, feature_major, cand_sqnorms, x_sqnorms, out
+):  # fmt: skip
+    """``out[c]``: scikit-learn's squared distance (float64) of CSR row i to candidate c, from
+    :func:`~kmlab._kernels.lloyd._sparse_center_dots` (its ``feature_major`` layout); inlined,
+    it rounds as the calling kernel's fastmath flags say."""
+    _sparse_center_dots(data, indices, indptr[i], indptr[i + 1], candidates, candidates_t, feature_major, out)
+    for c in range(out.shape[0]):
+        out[c] = _sq_distance(out[c], cand_sqnorms[c], x_sqnorms[i])
+
+
 @njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
 def closest_sq_distances_sparse(
     data,  # IN (nnz,) float32/float64
@@ -267,16 +279,18 @@ def closest_sq_distances_sparse(
     out,  # OUT (t, n) dtype of data: min(closest, squared distance to each candidate)
 ):
     """Each candidate's dot products add the row's products in its stored order, each product
-    rounded (scipy's sparse product; :func:`~kmlab._kernels.lloyd._sparse_center_dots`, in float64)."""
+    rounded (scipy's sparse product; :func:`_sparse_row_sq_distances`)."""
     n_samples, n_candidates = indptr.shape[0] - 1, candidates.shape[0]
     feature_major, candidates_t = _feature_major_copy(candidates, data.shape[0])
     for chunk in prange(-(-n_samples // CHUNK)):
-        dots = np.empty(n_candidates)
+        dists = np.empty(n_candidates)
         for i in range(chunk * CHUNK, min(n_samples, (chunk + 1) * CHUNK)):
-            _sparse_center_dots(data, indices, indptr[i], indptr[i + 1], candidates, candidates_t, feature_major, dots)
+            _sparse_row_sq_distances(
+                data, indices, indptr, i, candidates, candidates_t, feature_major, cand_sqnorms, x_sqnorms, dists
+            )
             near = closest[i]
             for c in range(n_candidates):
-                out[c, i] = _sq_distance(dots[c], cand_sqnorms[c], x_sqnorms[i])
+                out[c, i] = dists[c]
                 if near < out[c, i]:
                     out[c, i] = near
 
@@ -594,11 +608,12 @@ def nearest_candidate_sparse(
     n_samples, n_candidates = indptr.shape[0] - 1, candidates.shape[0]
     feature_major, candidates_t = _feature_major_copy(candidates, data.shape[0])
     for chunk in prange(-(-n_samples // CHUNK)):
-        dots = np.empty(n_candidates)
+        dists = np.empty(n_candidates)
         for i in range(chunk * CHUNK, min(n_samples, (chunk + 1) * CHUNK)):
-            _sparse_center_dots(data, indices, indptr[i], indptr[i + 1], candidates, candidates_t, feature_major, dots)
+            _sparse_row_sq_distances(
+                data, indices, indptr, i, candidates, candidates_t, feature_major, cand_sqnorms, x_sqnorms, dists
+            )
             for c in range(n_candidates):
-                dist = _sq_distance(dots[c], cand_sqnorms[c], x_sqnorms[i])
-                if dist < closest[i]:
-                    closest[i] = dist
+                if dists[c] < closest[i]:
+                    closest[i] = dists[c]
                     nearest[i] = first_label + c
