@@ -7,14 +7,21 @@ from sklearn.datasets import make_blobs
 from numpy.testing import assert_array_equal
 from testdata import blobs, positive_weights
 
+import kmlab._lloyd
 from kmlab import KMeans
+from kmlab._kernels._intrinsics import LANES
+from kmlab._kernels.lloyd import group_formula_values
 from kmlab._lloyd import (
     ALGORITHMS,
     BOUNDS_BYTES,
     LloydWorkspace,
+    center_sqnorms,
     choose_algorithm,
     direct_supported,
+    fill_group_layout,
     group_centers,
+    group_filter_supported,
+    group_layout,
     n_bound_groups,
 )
 
@@ -108,7 +115,10 @@ def test_auto_keeps_bounds_where_comparing_is_costly(monkeypatch):
     assert_identical(auto, plain)
     # the first three assignments compare every sample, then the bounds skip
     assert yinyang.n_distances_ < auto.n_distances_ < plain.n_distances_
+    # Judged by the cheap-comparison rule, bounds that do not skip 99% of the
+    # distances (Yinyang's group filter skips most here) are dropped.
     monkeypatch.setattr(LloydWorkspace, "KEEP_BOUNDS_MIN_WORK", 10**9)
+    monkeypatch.setattr(LloydWorkspace, "USEFUL_SKIP_FRACTION", 0.99)
     dropping = KMeans(256, algorithm="auto", random_state=0, max_iter=15).fit(X)
     assert_identical(dropping, plain)
     assert auto.n_distances_ < dropping.n_distances_
@@ -209,3 +219,59 @@ def test_group_centers_is_a_deterministic_partition():
     assert_array_equal(groups, group_centers(centers, 5))
     assert_array_equal(group_centers(centers, 1), np.zeros(50))
     assert_array_equal(group_centers(centers, 50), np.arange(50))
+
+
+def test_group_layout_puts_each_centre_in_one_slot_of_its_group():
+    group_of = np.array([2, 0, 2, 1, 2, 0, 2, 2, 2, 2, 2, 2, 2, 2])  # group 2: 11 centres, two blocks
+    slot_centers, first_block = group_layout(group_of, 4)  # group 3 is empty
+    assert_array_equal(first_block, [0, 1, 2, 4, 4])
+    assert slot_centers.shape == (4 * LANES,)
+    for g in range(4):
+        slots = slot_centers[first_block[g] * LANES : first_block[g + 1] * LANES]
+        assert_array_equal(np.sort(slots[slots < 14]), np.flatnonzero(group_of == g))
+        assert (slots[np.count_nonzero(slots < 14) :] == 14).all()  # padding after the centres
+    centers = np.random.RandomState(0).normal(size=(14, 3)).astype(np.float32)
+    blocks, sqnorms = fill_group_layout(centers, center_sqnorms(centers), slot_centers)
+    by_slot = blocks.transpose(0, 2, 1).reshape(-1, 3)
+    used = slot_centers < 14
+    assert_array_equal(by_slot[used], centers[slot_centers[used]])
+    assert (by_slot[~used] == 0).all() and np.isinf(sqnorms[~used]).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_features", [1, 7, 33, 64])
+def test_group_filter_values_are_the_gemm_values(dtype, n_features):
+    # Where the filter serves a shape, each centre's value from its lane is
+    # scikit-learn's GEMM value (and the lone chain's: NaN marks a difference).
+    n_clusters = 45
+    if not group_filter_supported(dtype, n_features, n_clusters, 37):
+        pytest.skip("the group filter does not serve this shape here")
+    rng = np.random.RandomState(n_features)
+    rows = (rng.normal(size=(37, n_features)) * 10.0 ** rng.uniform(-3, 3, (37, 1))).astype(dtype)
+    centers = rng.normal(size=(n_clusters, n_features)).astype(dtype)
+    sqnorms = center_sqnorms(centers)
+    slot_centers, _ = group_layout(rng.randint(0, 6, n_clusters), 6)
+    blocks, slot_sqnorms = fill_group_layout(centers, sqnorms, slot_centers)
+    values = np.empty((37, n_clusters), dtype=dtype)
+    group_formula_values(rows, centers, sqnorms, blocks, slot_sqnorms, slot_centers, values)
+    assert_array_equal(values, kmlab._lloyd._gemm_formula_values(rows, centers, sqnorms))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_yinyang_group_filter_keeps_plain_lloyds_iterates(seed, dtype, monkeypatch):
+    # Unstructured data in 32 dimensions, 120 centres in 12 groups: most samples
+    # the bounds cannot settle are compared with a few groups only.
+    X = np.random.RandomState(seed).normal(size=(6000, 32)).astype(dtype)
+    weights = positive_weights(X.shape[0], seed)
+    plain = KMeans(120, algorithm="lloyd", random_state=seed, max_iter=40).fit(X, sample_weight=weights)
+    filtered = KMeans(120, algorithm="yinyang", random_state=seed, max_iter=40).fit(X, sample_weight=weights)
+    assert_identical(filtered, plain)
+    monkeypatch.setattr(kmlab._lloyd, "GROUP_FILTER_MIN_GROUP_SIZE", 10**9)
+    gemm_only = KMeans(120, algorithm="yinyang", random_state=seed, max_iter=40).fit(X, sample_weight=weights)
+    assert_identical(gemm_only, plain)
+    if group_filter_supported(dtype, 32, 120, X.shape[0]):
+        assert filtered.n_distances_ < 0.8 * gemm_only.n_distances_
+    if dtype == np.float64:
+        theirs = sklearn.cluster.KMeans(120, random_state=seed, max_iter=40).fit(X, sample_weight=weights)
+        assert_array_equal(filtered.labels_, theirs.labels_)
+        assert filtered.n_iter_ == theirs.n_iter_

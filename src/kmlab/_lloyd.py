@@ -25,11 +25,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._kernels._config import CHUNK, _padded_width
+from ._kernels._intrinsics import LANES
 from ._kernels.lloyd import (
     assign_dense,
     assign_sparse,
     average_centers,
     direct_formula_values,
+    group_formula_values,
     inertia_dense,
     inertia_sparse,
     lloyd_run_dense,
@@ -42,7 +44,7 @@ from ._kernels.lloyd import (
     sq_dist_to_own_center_sparse,
 )
 from ._kernels.packing import PACKED_ROWS, pack_rows_dense
-from ._threads import MIN_WORK_PER_THREAD, threads_for
+from ._threads import MIN_WORK_PER_THREAD, blas_controller, threads_for
 
 # Blocks are the unit of parallel work and of partial sums.  Their number depends
 # on the data's shape only, so results do not depend on the thread count.
@@ -150,26 +152,112 @@ def direct_supported(dtype, n_features, n_clusters, n_samples=CHUNK):
     """
     if n_features > DIRECT_MAX_FEATURES:
         return False
-    sizes = {min(n_samples, CHUNK), n_samples % CHUNK} - {0}
-    return all(_direct_matches_gemm(np.dtype(dtype), n_features, n_clusters, size) for size in sizes)
+    return all(_direct_matches_gemm(np.dtype(dtype), n_features, n_clusters, size) for size in _chunk_sizes(n_samples))
+
+
+def _chunk_sizes(n_samples):
+    """The sizes of scikit-learn's chunks of ``n_samples`` rows: CHUNK, and the last one's."""
+    return {min(n_samples, CHUNK), n_samples % CHUNK} - {0}
 
 
 @lru_cache(maxsize=None)
 def _direct_matches_gemm(dtype, n_features, n_clusters, chunk_rows):
     """:func:`direct_supported` for one chunk of ``chunk_rows`` rows."""
-    from scipy.linalg import blas
+    rows, centers, sqnorms = _check_operands(dtype, n_features, n_clusters, chunk_rows)
+    direct = np.empty((chunk_rows, n_clusters), dtype=dtype)
+    direct_formula_values(rows, centers, sqnorms, direct)
+    return np.array_equal(_gemm_formula_values(rows, centers, sqnorms), direct)
 
-    gemm = blas.sgemm if dtype == np.float32 else blas.dgemm
+
+def _check_operands(dtype, n_features, n_clusters, chunk_rows):
+    """Rows whose magnitudes vary over four orders, centres and their squared norms, for the checks."""
     rng = np.random.default_rng(0)
     rows = (rng.standard_normal((chunk_rows, n_features)) * 10.0 ** rng.uniform(-2, 2, (chunk_rows, 1))).astype(dtype)
     centers = rng.standard_normal((n_clusters, n_features)).astype(dtype)
-    sqnorms = center_sqnorms(centers)
-    direct = np.empty((chunk_rows, n_clusters), dtype=dtype)
-    direct_formula_values(rows, centers, sqnorms, direct)
-    # Column-major D^T (k x m) = -2 C X^T + D^T: scikit-learn's row-major call.
-    start = np.asfortranarray(np.repeat(sqnorms[:, None], chunk_rows, axis=1))
-    expected = gemm(-2.0, centers.T, rows.T, beta=1.0, c=start, trans_a=1)
-    return np.array_equal(expected.T, direct)
+    return rows, centers, center_sqnorms(centers)
+
+
+def _gemm_formula_values(rows, centers, sqnorms):
+    """``||c||^2 - 2 x.c`` for one chunk of rows, by scikit-learn's BLAS call."""
+    from scipy.linalg import blas
+
+    gemm = blas.sgemm if rows.dtype == np.float32 else blas.dgemm
+    # Column-major D^T (k x m) = -2 C X^T + D^T: scikit-learn's row-major call,
+    # on one BLAS thread as scikit-learn makes it (threads may split a product otherwise).
+    start = np.asfortranarray(np.repeat(sqnorms[:, None], rows.shape[0], axis=1))
+    with blas_controller().limit(limits=1, user_api="blas"):
+        return gemm(-2.0, centers.T, rows.T, beta=1.0, c=start, trans_a=1).T
+
+
+# Yinyang's group filter pays where a group fills most of a block of LANES slots
+# (see group_layout): with smaller groups (Elkan's one centre per group), GEMM.
+GROUP_FILTER_MIN_GROUP_SIZE = LANES // 2
+
+
+def group_filter_supported(dtype, n_features, n_clusters, n_samples=CHUNK):
+    """Whether Yinyang's group filter gives scikit-learn's values on ``n_samples`` rows of this shape here.
+
+    The filter (:func:`kmlab._kernels.lloyd._label_by_groups`) compares a
+    sample with a few groups of centres, each formula value a chain of fused
+    multiply-adds in feature order: what OpenBLAS's GEMM kernels compute for
+    each entry on x86-64 for most shapes, but not all.  So, as for
+    :func:`direct_supported`, it is used only where scikit-learn's GEMM call
+    gives the same bits on chunks of the sizes ``n_samples`` rows make; checked
+    once per dtype, shape and chunk size per process.
+    """
+    return all(_group_filter_matches_gemm(np.dtype(dtype), n_features, n_clusters, size) for size in _chunk_sizes(n_samples))
+
+
+@lru_cache(maxsize=None)
+def _group_filter_matches_gemm(dtype, n_features, n_clusters, chunk_rows):
+    """:func:`group_filter_supported` for one chunk of ``chunk_rows`` rows."""
+    rows, centers, sqnorms = _check_operands(dtype, n_features, n_clusters, chunk_rows)
+    # Groups of every size from 1 on, so that every lane of a block is checked.
+    group_of = np.minimum(np.sqrt(2 * np.arange(n_clusters)).astype(np.int64), n_clusters - 1)
+    slot_centers, first_block = group_layout(group_of, int(group_of.max()) + 1)
+    group_blocks, slot_sqnorms = fill_group_layout(centers, sqnorms, slot_centers)
+    values = np.empty((chunk_rows, n_clusters), dtype=dtype)
+    group_formula_values(rows, centers, sqnorms, group_blocks, slot_sqnorms, slot_centers, values)
+    return np.array_equal(_gemm_formula_values(rows, centers, sqnorms), values)
+
+
+def group_layout(group_of, n_groups):
+    """Where each centre sits for Yinyang's group filter: slots by group, each group padded to whole blocks of LANES.
+
+    Returns ``slot_centers`` (the centre in each slot, ``k`` in padding) and
+    ``first_block`` (n_groups + 1: group g holds the lane blocks
+    ``first_block[g]:first_block[g + 1]``).
+    """
+    n_clusters = group_of.shape[0]
+    counts = np.bincount(group_of, minlength=n_groups)
+    first_block = np.zeros(n_groups + 1, dtype=np.int64)
+    np.cumsum(-(-counts // LANES), out=first_block[1:])
+    order = np.argsort(group_of, kind="stable")
+    rank = np.arange(n_clusters) - np.repeat(np.cumsum(counts) - counts, counts)
+    slot_centers = np.full(first_block[-1] * LANES, n_clusters, dtype=np.int64)
+    slot_centers[first_block[group_of[order]] * LANES + rank] = order
+    return slot_centers, first_block
+
+
+def fill_group_layout(centers, sqnorms, slot_centers, group_blocks=None, slot_sqnorms=None):
+    """The centres and their squared norms by slot (:func:`group_layout`): zeros and inf in padding.
+
+    ``group_blocks`` (n_lane_blocks, d, LANES) holds each block feature-major,
+    as :func:`kmlab._kernels._intrinsics.gemm_order_lanes` reads it; given
+    arrays are filled in place.
+    """
+    n_clusters, n_features = centers.shape
+    n_slots = slot_centers.shape[0]
+    if group_blocks is None:
+        group_blocks = np.empty((n_slots // LANES, n_features, LANES), dtype=centers.dtype)
+        slot_sqnorms = np.empty(n_slots, dtype=centers.dtype)
+    by_slot = np.zeros((n_slots, n_features), dtype=centers.dtype)
+    used = slot_centers < n_clusters
+    by_slot[used] = centers[slot_centers[used]]
+    group_blocks[:] = by_slot.reshape(n_slots // LANES, LANES, n_features).transpose(0, 2, 1)
+    slot_sqnorms.fill(np.inf)
+    slot_sqnorms[used] = sqnorms[slot_centers[used]]
+    return group_blocks, slot_sqnorms
 
 
 def block_starts(n_samples, max_blocks=MAX_BLOCKS):
@@ -287,7 +375,9 @@ def choose_algorithm(X, n_clusters):
     (k * d: 64 clusters in 2-D), checking a sample's bounds costs about as much
     as comparing it with every centre through GEMM, so plain Lloyd wins.  Beyond,
     bounds pay where the data has structure: 'yinyang' (one bound per group of
-    about ten centres) runs 100,000 blobs per iteration 3.9 times faster than
+    about ten centres; a sample they cannot settle is compared with the centres
+    of the groups they do not rule out, :func:`group_filter_supported`) runs
+    100,000 blobs per iteration 3.9 times faster than
     plain Lloyd with 64 features and 512 centres and 1.5 times with 16 and 4096,
     ahead of 'elkan' (1.6 and 1.1 times faster than it), whose bound per centre
     costs more to keep than it saves.  On data without structure the bounds skip
@@ -379,6 +469,7 @@ class LloydWorkspace:
         self.row_work = nnz
         # Multiply-adds to compare one (dense) sample with every centre.
         self.sample_work = n_features * n_clusters
+        self.n_clusters = n_clusters
         self.n_distances = 0
 
         if not self.sparse:
@@ -401,6 +492,16 @@ class LloydWorkspace:
         self.stamp = np.zeros(n_samples if self.use_groups else 1, dtype=np.int64)
         self.group_of = np.zeros(n_clusters, dtype=np.int64)
         self.group_drift = np.zeros((1, max(1, n_groups)))
+        # Yinyang's group filter, where its values are scikit-learn's (group_filter_supported).
+        self.group_filter = (
+            self.use_groups
+            and n_clusters >= GROUP_FILTER_MIN_GROUP_SIZE * n_groups
+            and group_filter_supported(X.dtype, n_features, n_clusters, n_samples)
+        )
+        self.slot_centers = np.empty(0, dtype=np.int64)
+        self.first_block = np.zeros(1, dtype=np.int64)
+        self.group_blocks = np.empty((0, n_features, LANES), dtype=X.dtype)
+        self.slot_sqnorms = np.empty(0, dtype=X.dtype)
         self.step = 0
         self.bounded_assignments = 0
         self.suspended = False
@@ -464,7 +565,7 @@ class LloydWorkspace:
         them up), unless comparing a sample is costly (KEEP_BOUNDS_MIN_WORK).
         """
         if self.track_bounds and self.bounded_assignments >= 3 and self.sample_work < self.KEEP_BOUNDS_MIN_WORK:
-            computed = self.block_computed.sum() / self.block_starts[-1]
+            computed = self.block_computed.sum() / (self.block_starts[-1] * self.n_clusters)
             if computed > 1.0 - self.USEFUL_SKIP_FRACTION:
                 self.track_bounds = False
 
@@ -480,6 +581,9 @@ class LloydWorkspace:
         if self.track_bounds:
             self.group_of = group_centers(centers, self.n_groups)
             self.group_drift = np.zeros((max_assignments + 1, self.n_groups))
+            if self.group_filter:
+                self.slot_centers, self.first_block = group_layout(self.group_of, self.n_groups)
+                self.group_blocks, self.slot_sqnorms = fill_group_layout(centers, center_sqnorms(centers), self.slot_centers)
 
     def assign(self, X, sample_weight, centers, labels, update, with_inertia=True):
         """Assign every sample to its closest centre.
@@ -503,7 +607,7 @@ class LloydWorkspace:
                 self.block_starts, update, with_inertia, labels,
                 self.block_sums, self.block_weights, self.block_inertia, self.block_changed,
             )  # fmt: skip
-            self.block_computed[:] = np.diff(self.block_starts)
+            self.block_computed[:] = np.diff(self.block_starts) * centers.shape[0]
         else:
             global_moves, global_mover = np.zeros(2), 0
             if self.track_bounds:
@@ -516,6 +620,8 @@ class LloydWorkspace:
                 self.group_drift[self.step] = self.group_drift[self.step - 1] + group_max
             self.bounded_assignments += self.track_bounds
             center_norm_max = float(np.sqrt(sqnorms.astype(np.float64).max()))
+            if self.track_bounds and self.group_filter:
+                fill_group_layout(centers, sqnorms, self.slot_centers, self.group_blocks, self.slot_sqnorms)
             assign_dense(
                 X, self.offset, sample_weight, centers, sqnorms,
                 self.block_starts, update, with_inertia, self.direct_capable and not self.track_bounds, self.packed,
@@ -523,11 +629,12 @@ class LloydWorkspace:
                 self.moves, global_moves, global_mover, self.group_of, self.group_drift, self.step,
                 self.x_sqnorms, self.err_coef, center_norm_max,
                 labels, self.upper, self.lower_min, self.lower, self.stamp,
+                self.group_blocks, self.slot_sqnorms, self.slot_centers, self.first_block,
                 self.block_sums, self.block_weights, self.block_inertia, self.block_changed, self.block_computed,
             )  # fmt: skip
             # The bounds now refer to ``centers``.
             self.moves[:] = 0.0
-        self.n_distances += int(self.block_computed.sum()) * centers.shape[0]
+        self.n_distances += int(self.block_computed.sum())
         if update:
             threads_for(self.block_sums.size)
             reduce_blocks(self.block_sums, self.block_weights, self.sums, self.weights)

@@ -28,7 +28,8 @@ _state = threading.local()
 
 
 @lru_cache(maxsize=1)
-def _controller():
+def blas_controller():
+    """threadpoolctl's controller of the native thread pools (BLAS), made once (it inspects the loaded libraries)."""
     return ThreadpoolController()
 
 
@@ -65,7 +66,7 @@ def kernel_threads(n_threads):
     _state.ceiling = n_threads
     numba.set_num_threads(n_threads)
     try:
-        with _controller().limit(limits=1, user_api="blas"):
+        with blas_controller().limit(limits=1, user_api="blas"):
             yield
     finally:
         numba.set_num_threads(previous)

@@ -14,7 +14,7 @@ import scipy.sparse as sp
 
 from . import KMeans, KMedoids, MiniBatchKMeans, kmeans_plusplus
 from ._init import PARALLEL_SEEDING_MIN_WORK, greedy_kmeans_plusplus
-from ._lloyd import PARALLEL_RUN_MIN_WORK
+from ._lloyd import GROUP_FILTER_MIN_GROUP_SIZE, PARALLEL_RUN_MIN_WORK
 from .metrics import silhouette_samples, simplified_silhouette_samples
 from .recipes import quantize
 
@@ -51,6 +51,8 @@ def _exercise(X):
         KMeans(_N_CLUSTERS, init=init, n_init=1, random_state=0).fit(X)
     for algorithm in _options("algorithm"):
         KMeans(_N_CLUSTERS, n_init=1, random_state=0, algorithm=algorithm).fit(X).score(X)
+    if not sp.issparse(X):  # groups of several centres: Yinyang's group filter checks its kernel
+        KMeans(GROUP_FILTER_MIN_GROUP_SIZE * 2, n_init=1, random_state=0, algorithm="yinyang").fit(X)
     if not sp.issparse(X):  # a Lloyd run with enough work for the parallel build of its kernel
         n_clusters = X.shape[0]
         copies = -(-PARALLEL_RUN_MIN_WORK // (X.size * n_clusters))

@@ -5,7 +5,9 @@ plus the accumulation part of the M-step.  Dense data can carry triangle-inequal
 bounds (one upper bound per sample, one lower bound per group of centres: Hamerly
 with one group, Yinyang with a few, Elkan with one per centre): a sample whose
 label provably cannot change skips the distance computation; the others are
-gathered and compared with every centre through GEMM.  The rows are split into fixed blocks
+gathered and compared with every centre through GEMM, or, with Yinyang's group
+filter, with the centres of the groups their bounds do not rule out (chains of
+fused multiply-adds that give GEMM's bits where the driver checked they do).  The rows are split into fixed blocks
 (chosen from the shape only, never from the thread count); every block writes its
 own partial sums, and :func:`reduce_blocks` adds the blocks in order.  The result
 is therefore the same whatever the number of threads.
@@ -25,8 +27,13 @@ from numba import njit, prange, types
 from numba.np.linalg import ensure_blas
 
 from ._config import CHUNK, FASTMATH, _padded_width, renamed_copy
-from ._intrinsics import _gemm_order_dot, _load_rows_t
+from ._intrinsics import CHAINS, LANES, _gemm_order_dot, _load_rows_t, cast_like, fma, gemm_order_lanes
 from .packing import PACKED_ROWS
+
+# A sample its bounds cannot settle goes through the group filter when the
+# groups they do not rule out hold at most this fraction of the centres (in
+# whole blocks of LANES slots); beyond, GEMM with every centre costs less.
+GROUP_FILTER_MAX_FRACTION = 0.5
 
 ensure_blas()
 # numba's C helper that calls the Fortran GEMM of scipy's BLAS with the
@@ -68,11 +75,15 @@ def assign_dense(
     lower_min,  # IN/OUT (n,) float64 lower bound of the distance to every other centre
     lower,  # IN/OUT (n, G) float64 lower bound per group, as of step stamp[i]
     stamp,  # IN/OUT (n,) int64 step at which lower[i] was last brought up to date
+    group_blocks,  # IN (n_lane_blocks, d, LANES) dtype of X: the centres by group (group_layout); (0, d, LANES): GEMM only
+    slot_sqnorms,  # IN (n_slots,) dtype of X: centres_sqnorm by slot, inf for padding
+    slot_centers,  # IN (n_slots,) int64: the centre in each slot, k for padding
+    group_first_block,  # IN (G + 1,) int64: the lane blocks of group g are group_first_block[g]:[g + 1]
     block_sums,  # OUT (n_blocks, k, d) float64, written when update
     block_weights,  # OUT (n_blocks, k) float64, written when update
     block_inertia,  # OUT (n_blocks,) float64
     block_changed,  # OUT (n_blocks,) int64: labels that changed
-    block_computed,  # OUT (n_blocks,) int64: samples compared with every centre
+    block_computed,  # OUT (n_blocks,) int64: sample-centre distances computed
 ):
     for b in prange(block_starts.shape[0] - 1):
         # int64 whichever type prange gives its index: one compiled block function.
@@ -80,6 +91,7 @@ def assign_dense(
             np.int64(b), X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, with_inertia,
             direct, packed, track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift,
             step, x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
+            group_blocks, slot_sqnorms, slot_centers, group_first_block,
             block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip
 
@@ -89,9 +101,17 @@ def _assign_block(
     b, X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, with_inertia, direct, packed,
     track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift, step,
     x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
+    group_blocks, slot_sqnorms, slot_centers, group_first_block,
     block_sums, block_weights, block_inertia, block_changed, block_computed,
 ):  # fmt: skip
-    """Block ``b`` of :func:`assign_dense` (its arguments); the one-call run calls it too."""
+    """Block ``b`` of :func:`assign_dense` (its arguments); the one-call run calls it too.
+
+    A sample the bounds cannot settle is compared with every centre through GEMM,
+    gathered with others; with ``group_blocks`` (Yinyang's group filter), only
+    with the centres of the groups its bounds do not rule out, by
+    :func:`_label_by_groups`, when those are at most GROUP_FILTER_MAX_FRACTION
+    of the centres.
+    """
     n_clusters, n_features = centers.shape
     first_row, stop_row = block_starts[b], block_starts[b + 1]
     if update:
@@ -102,11 +122,21 @@ def _assign_block(
             X, offset, packed, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, labels,
             block_sums[b], block_weights[b],
         )  # fmt: skip
-        computed = stop_row - first_row
+        computed = (stop_row - first_row) * n_clusters
     else:
         rows = np.empty((CHUNK, n_features), dtype=X.dtype)
         dots = np.empty((CHUNK, n_clusters), dtype=X.dtype)
         gathered = np.empty(CHUNK, dtype=np.int64)
+        # Scratch of the group filter: the row, the values by slot, the groups and blocks to compute.
+        n_groups = group_first_block.shape[0] - 1
+        row_x = np.empty(n_features if group_blocks.shape[0] > 0 else 0, dtype=X.dtype)
+        n_list = group_blocks.shape[0] + CHAINS
+        values = np.empty(n_list * LANES, dtype=X.dtype)
+        value_centers = np.empty(n_list * LANES, dtype=np.int64)
+        failing = np.empty(n_groups, dtype=np.int64)
+        failing_end = np.empty(n_groups, dtype=np.int64)
+        block_list = np.empty(n_list, dtype=np.int64)
+        max_filtered_slots = GROUP_FILTER_MAX_FRACTION * n_clusters
         n_gathered = 0
         changed = 0
         computed = 0
@@ -115,18 +145,52 @@ def _assign_block(
                 X, offset, row, centers, labels, use_groups, center_moves, global_moves, global_mover,
                 group_drift, step, x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp,
             )  # fmt: skip
-            if not certain:
+            # Settled: the bounds kept the label, or the group filter found it.
+            settled = certain
+            if not certain and track_bounds and row_x.shape[0] > 0 and labels[row] >= 0:
+                n_failing, n_lane_blocks = _failing_groups(
+                    row, lower, upper, x_sqnorms, err_coef, center_norm_max, group_first_block, failing, failing_end,
+                    block_list,
+                )  # fmt: skip
+                if n_lane_blocks * LANES <= max_filtered_slots:
+                    n_computed, relabelled = _label_by_groups(
+                        X, offset, row, centers, centers_sqnorm, group_of, group_blocks, slot_sqnorms, slot_centers,
+                        failing, failing_end, n_failing, block_list, n_lane_blocks, x_sqnorms, err_coef,
+                        center_norm_max, labels, upper, lower_min, lower, row_x, values, value_centers,
+                    )  # fmt: skip
+                    computed += n_computed
+                    changed += relabelled
+                    settled = True
+            if not settled:
                 for f in range(n_features):
                     rows[n_gathered, f] = X[row, f] - offset[f]
                 gathered[n_gathered] = row
                 n_gathered += 1
             if n_gathered == CHUNK or (row == stop_row - 1 and n_gathered > 0):
-                changed += _assign_gathered(
-                    rows, dots, gathered, n_gathered, centers, centers_sqnorm, track_bounds,
-                    use_groups, group_of, step, x_sqnorms, err_coef, center_norm_max, X, offset,
-                    labels, upper, lower_min, lower, stamp,
-                )  # fmt: skip
-                computed += n_gathered
+                if n_gathered < CHUNK and track_bounds and row_x.shape[0] > 0 and labels[gathered[0]] >= 0:
+                    # GEMM on a few rows may round otherwise than on scikit-learn's
+                    # chunks (OpenBLAS's small-matrix kernels); the chains do not.
+                    n_all = group_first_block[-1]
+                    for g in range(n_groups):
+                        failing[g] = g
+                        failing_end[g] = group_first_block[g + 1]
+                    for i in range(n_gathered):
+                        for block in range(n_all):
+                            block_list[block] = block
+                        n_computed, relabelled = _label_by_groups(
+                            X, offset, gathered[i], centers, centers_sqnorm, group_of, group_blocks, slot_sqnorms,
+                            slot_centers, failing, failing_end, n_groups, block_list, n_all, x_sqnorms, err_coef,
+                            center_norm_max, labels, upper, lower_min, lower, row_x, values, value_centers,
+                        )  # fmt: skip
+                        computed += n_computed
+                        changed += relabelled
+                else:
+                    changed += _assign_gathered(
+                        rows, dots, gathered, n_gathered, centers, centers_sqnorm, track_bounds,
+                        use_groups, group_of, step, x_sqnorms, err_coef, center_norm_max, X, offset,
+                        labels, upper, lower_min, lower, stamp,
+                    )  # fmt: skip
+                    computed += n_gathered * n_clusters
                 n_gathered = 0
     block_changed[b] = changed
     block_computed[b] = computed
@@ -237,6 +301,38 @@ def direct_formula_values(
         # With one centre, the values are the smallest ones.
         _nearest(rows_t, m, padded[j : j + 1], centers_sqnorm[j : j + 1], values, nearest)
         out[:, j] = values
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def group_formula_values(
+    rows,  # IN (m, d) float32/float64
+    centers,  # IN (k, d) dtype of rows
+    centers_sqnorm,  # IN (k,) dtype of rows
+    group_blocks,  # IN (n_lane_blocks, d, LANES) dtype of rows: the centres by slot (kmlab._lloyd.group_layout)
+    slot_sqnorms,  # IN (n_slots,) dtype of rows
+    slot_centers,  # IN (n_slots,) int64
+    out,  # OUT (m, k) dtype of rows
+):
+    """The values :func:`_label_by_groups` compares, for the driver's check against GEMM.
+
+    Each centre's value from its lane (:func:`~kmlab._kernels._intrinsics.gemm_order_lanes`);
+    where the lone chain of :func:`_gemm_order_formula` gives another value, NaN, so
+    that the check fails.
+    """
+    n_clusters = centers.shape[0]
+    n_blocks = group_blocks.shape[0]
+    values = np.empty(CHAINS * LANES, dtype=rows.dtype)
+    block_list = np.empty(CHAINS, dtype=np.int64)
+    for i in range(rows.shape[0]):
+        row_x = rows[i]
+        for block in range(n_blocks):
+            block_list[:] = block
+            gemm_order_lanes(row_x, group_blocks, slot_sqnorms, block_list, 0, values)
+            for lane in range(LANES):
+                j = slot_centers[block * LANES + lane]
+                if j < n_clusters:
+                    same = values[lane] == _gemm_order_formula(row_x, centers, centers_sqnorm, j)
+                    out[i, j] = values[lane] if same else np.nan
 
 
 @njit(inline="always", cache=True)
@@ -408,6 +504,107 @@ def _assign_gathered(
                     lower[row, g] = _distance_from_formula(lower[row, g], x_sqnorms[row], error)
                 stamp[row] = step
     return changed
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _failing_groups(
+    row, lower, upper, x_sqnorms, err_coef, center_norm_max, group_first_block, failing, failing_end, block_list
+):  # fmt: skip
+    """The groups whose bound does not rule out beating the label of ``row``, and their lane blocks.
+
+    Fills ``failing``, ``block_list`` (the groups' blocks one group after the
+    other) and ``failing_end`` (where each failing group's blocks end in that
+    list); returns how many groups and blocks.  The group bounds must be up to
+    date (:func:`_label_is_certain` made them so, and the upper bound exact).
+    """
+    up = upper[row]
+    margin = 2.0 * _formula_error(err_coef, center_norm_max, x_sqnorms[row])
+    bounds = lower[row]
+    # Listed without branches: which groups fail is hard to predict.
+    n_failing = 0
+    for g in range(bounds.shape[0]):
+        failing[n_failing] = g
+        n_failing += not _separated(bounds[g], up, margin)
+    n_lane_blocks = 0
+    for q in range(n_failing):
+        g = failing[q]
+        for block in range(group_first_block[g], group_first_block[g + 1]):
+            block_list[n_lane_blocks] = block
+            n_lane_blocks += 1
+        failing_end[q] = n_lane_blocks
+    return n_failing, n_lane_blocks
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _label_by_groups(
+    X, offset, row, centers, centers_sqnorm, group_of, group_blocks, slot_sqnorms, slot_centers, failing,
+    failing_end, n_failing, block_list, n_lane_blocks, x_sqnorms, err_coef, center_norm_max, labels, upper,
+    lower_min, lower, row_x, values, value_centers,
+):  # fmt: skip
+    """Label ``row`` from its current centre and the centres of its ``failing`` groups; reset its bounds.
+
+    Yinyang's group filter.  Every other centre is farther than the current
+    one by more than the formula's rounding error (its group's bound says so),
+    so scikit-learn's argmin over all k formula values is the argmin over these
+    (ties to the lowest index).  The values are scikit-learn's bits: chains of
+    fused multiply-adds in feature order (:func:`~kmlab._kernels._intrinsics.gemm_order_lanes`,
+    and :func:`_gemm_order_formula` for the current centre), used only where
+    :func:`kmlab._lloyd.group_filter_supported` found them equal to its GEMM's.
+    The computed groups' bounds are set from their values without the new
+    label; the others stay valid, and the old label's group takes its centre.
+    Returns the distances computed and whether the label changed.
+    """
+    n_clusters = centers.shape[0]
+    for f in range(X.shape[1]):
+        row_x[f] = X[row, f] - offset[f]
+    # Whole groups of CHAINS blocks: repeat the last one (block_list has room).
+    for q in range(n_lane_blocks, -(-n_lane_blocks // CHAINS) * CHAINS):
+        block_list[q] = block_list[n_lane_blocks - 1]
+    for q in range(0, n_lane_blocks, CHAINS):
+        gemm_order_lanes(row_x, group_blocks, slot_sqnorms, block_list, q, values)
+    n_values = n_lane_blocks * LANES
+    for q in range(n_lane_blocks):
+        first_slot = block_list[q] * LANES
+        for lane in range(LANES):
+            value_centers[q * LANES + lane] = slot_centers[first_slot + lane]
+    # The smallest value, then the lowest centre holding it (padding: inf, centre k).
+    best_value = values[_first_argmin(values[:n_values])]
+    best = n_clusters
+    n_computed = 0
+    for p in range(n_values):
+        best = min(best, value_centers[p] if values[p] == best_value else n_clusters)
+        n_computed += value_centers[p] < n_clusters
+    label = labels[row]
+    label_value = _gemm_order_formula(row_x, centers, centers_sqnorm, label)
+    if label_value < best_value or (label_value == best_value and label < best):
+        best, best_value = label, label_value
+    labels[row] = best
+    upper[row] = np.sqrt(_sq_dist_for_bound(X, offset, row, centers, best))
+    x_sqnorm = x_sqnorms[row]
+    error = _formula_error(err_coef, center_norm_max, x_sqnorm)
+    bounds = lower[row]
+    start = 0
+    for q in range(n_failing):
+        stop = failing_end[q] * LANES
+        smallest = np.inf
+        for p in range(start, stop):
+            smallest = min(smallest, np.float64(values[p]) if value_centers[p] != best else np.inf)
+        bounds[failing[q]] = _distance_from_formula(smallest, x_sqnorm, error)
+        start = stop
+    if best != label:
+        old_group = group_of[label]
+        bounds[old_group] = min(bounds[old_group], _distance_from_formula(np.float64(label_value), x_sqnorm, error))
+    lower_min[row] = bounds[_first_argmin(bounds)]
+    return n_computed, best != label
+
+
+@njit(inline="always", cache=True)
+def _gemm_order_formula(row_x, centers, centers_sqnorm, j):
+    """``||c_j||^2 - 2 x.c_j`` with the dot product of :func:`~kmlab._kernels._intrinsics.gemm_order_lanes`."""
+    dot = cast_like(0.0, row_x[0])
+    for f in range(row_x.shape[0]):
+        dot = fma(row_x[f], centers[j, f], dot)
+    return centers_sqnorm[j] - (dot + dot)
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
@@ -991,10 +1188,15 @@ def _assign_blocks(
     no_bound = np.empty(1)
     no_bounds = np.empty((1, 1))
     no_stamp = np.zeros(1, dtype=np.int64)
+    no_group_blocks = np.empty((0, centers.shape[1], LANES), dtype=X.dtype)
+    no_slot_sqnorms = np.empty(0, dtype=X.dtype)
+    no_slots = np.empty(0, dtype=np.int64)
+    no_first_block = np.zeros(1, dtype=np.int64)
     for b in prange(block_starts.shape[0] - 1):
         _assign_block(
             np.int64(b), X, offset, sample_weight, centers, sqnorms, block_starts, update, off, direct, packed,
             off, off, moves, no_moves, zero, no_groups, no_drift, zero, no_bound, 0.0, 0.0, labels, no_bound,
-            no_bound, no_bounds, no_stamp, block_sums, block_weights, block_inertia, block_changed, block_computed,
+            no_bound, no_bounds, no_stamp, no_group_blocks, no_slot_sqnorms, no_slots, no_first_block,
+            block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip
     return block_changed.sum()
