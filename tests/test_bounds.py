@@ -275,3 +275,22 @@ def test_yinyang_group_filter_keeps_plain_lloyds_iterates(seed, dtype, monkeypat
         theirs = sklearn.cluster.KMeans(120, random_state=seed, max_iter=40).fit(X, sample_weight=weights)
         assert_array_equal(filtered.labels_, theirs.labels_)
         assert filtered.n_iter_ == theirs.n_iter_
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_yinyang_group_filter_with_exact_ties_and_duplicates(dtype, monkeypatch):
+    # Points on an integer grid, each three times, and centres halfway between
+    # grid points: many samples are exactly as far from several centres, and
+    # the filter's ties must go to the lowest index as in plain Lloyd.
+    grid = np.array([[x, y, z] for x in range(10) for y in range(10) for z in range(4)], dtype=dtype)
+    X = np.repeat(grid, 3, axis=0)
+    init = grid[::6][:60] + 0.5
+    plain = KMeans(60, init=init, algorithm="lloyd", max_iter=30).fit(X)
+    filtered = KMeans(60, init=init, algorithm="yinyang", max_iter=30).fit(X)
+    assert_identical(filtered, plain)
+    assert_identical(KMeans(60, init=init, algorithm="yinyang", max_iter=30, n_threads=1).fit(X), plain)
+    monkeypatch.setattr(kmlab._lloyd, "GROUP_FILTER_MIN_GROUP_SIZE", 10**9)
+    gemm_only = KMeans(60, init=init, algorithm="yinyang", max_iter=30).fit(X)
+    assert_identical(gemm_only, plain)
+    if group_filter_supported(dtype, 3, 60, X.shape[0]):
+        assert filtered.n_distances_ < gemm_only.n_distances_
