@@ -27,7 +27,7 @@ from numba import njit, prange, types
 from numba.np.linalg import ensure_blas
 
 from ._config import CHUNK, FASTMATH, _padded_width, renamed_copy
-from ._intrinsics import CHAINS, LANES, _gemm_order_dot, _load_rows_t, cast_like, fma, gemm_order_lanes
+from ._intrinsics import CHAINS, LANES, _gemm_order_dot, _load_rows_t, gemm_order_lanes
 from .packing import PACKED_ROWS
 
 # A sample its bounds cannot settle goes through the group filter when the
@@ -174,9 +174,10 @@ def _assign_block(
                     for g in range(n_groups):
                         failing[g] = g
                         failing_end[g] = group_first_block[g + 1]
+                    # _label_by_groups pads the list beyond n_all only: one fill serves every row.
+                    for block in range(n_all):
+                        block_list[block] = block
                     for i in range(n_gathered):
-                        for block in range(n_all):
-                            block_list[block] = block
                         n_computed, relabelled = _label_by_groups(
                             X, offset, gathered[i], centers, centers_sqnorm, group_of, group_blocks, slot_sqnorms,
                             slot_centers, failing, failing_end, n_groups, block_list, n_all, x_sqnorms, err_coef,
@@ -609,10 +610,10 @@ def _label_by_groups(
 
 @njit(inline="always", cache=True)
 def _gemm_order_formula(row_x, centers, centers_sqnorm, j):
-    """``||c_j||^2 - 2 x.c_j`` with the dot product of :func:`~kmlab._kernels._intrinsics.gemm_order_lanes`."""
-    dot = cast_like(0.0, row_x[0])
-    for f in range(row_x.shape[0]):
-        dot = fma(row_x[f], centers[j, f], dot)
+    """``||c_j||^2 - 2 x.c_j`` with the dot product of :func:`~kmlab._kernels._intrinsics._gemm_order_dot`
+    (the row as a one-column matrix), which the lanes of :func:`~kmlab._kernels._intrinsics.gemm_order_lanes` give."""
+    n_features = row_x.shape[0]
+    dot = _gemm_order_dot(row_x.reshape((n_features, 1)), 0, centers, j, n_features)
     return centers_sqnorm[j] - (dot + dot)
 
 
