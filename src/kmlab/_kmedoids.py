@@ -38,16 +38,12 @@ from ._kernels.pam import (
 )
 from ._lloyd import block_starts
 from ._threads import kernel_threads, resolve_n_threads, threads_for
-from ._validation import FLOAT_DTYPES, _convert, validate_estimator_data
+from ._validation import EUCLIDEAN_METRICS, FLOAT_DTYPES, _convert, validate_estimator_data
 from .io import ModelFileMixin
 
 # Largest n clustered on one dense n x n matrix by default: 10,000**2 distances
 # take 800 MB in float64, 400 MB in float32.
 MAX_SAMPLES = 10_000
-
-# Metrics computed by kmlab's own kernel on dense data (exact differences, an
-# exactly symmetric matrix); the others and sparse data go through scikit-learn.
-EUCLIDEAN = ("euclidean", "l2")
 
 # Memory for one chunk of distances computed at a time beyond the dense matrix
 # (rows x n_clusters for labels, rows x n for scikit-learn's metrics).
@@ -147,7 +143,7 @@ def dissimilarity_matrix(X, metric):
     """
     n = X.shape[0]
     D = np.empty((n, n), dtype=X.dtype)
-    if metric in EUCLIDEAN and not sp.issparse(X):
+    if metric in EUCLIDEAN_METRICS and not sp.issparse(X):
         threads_for(n * n * X.shape[1] // 2)
         euclidean_matrix(X, np.ascontiguousarray(X.T), D)
         return D
@@ -162,7 +158,7 @@ def dissimilarity_matrix(X, metric):
 
 def distances_to(X, points, metric, rows=slice(None)):
     """Distances from ``X[rows]`` to each of a few ``points``, shape (rows, len(points)), X's dtype."""
-    if metric in EUCLIDEAN and not sp.issparse(X):
+    if metric in EUCLIDEAN_METRICS and not sp.issparse(X):
         part = X[rows]
         out = np.empty((part.shape[0], points.shape[0]), dtype=X.dtype)
         threads_for(out.size * X.shape[1])

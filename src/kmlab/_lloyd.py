@@ -239,6 +239,12 @@ def group_layout(group_of, n_groups):
     return slot_centers, first_block
 
 
+def empty_group_layout(slot_centers, n_features, dtype):
+    """Unfilled arrays for :func:`fill_group_layout`: ``(group_blocks, slot_sqnorms)``."""
+    n_slots = slot_centers.shape[0]
+    return np.empty((n_slots // LANES, n_features, LANES), dtype=dtype), np.empty(n_slots, dtype=dtype)
+
+
 def fill_group_layout(centers, sqnorms, slot_centers, group_blocks=None, slot_sqnorms=None):
     """The centres and their squared norms by slot (:func:`group_layout`): zeros and inf in padding.
 
@@ -249,8 +255,7 @@ def fill_group_layout(centers, sqnorms, slot_centers, group_blocks=None, slot_sq
     n_clusters, n_features = centers.shape
     n_slots = slot_centers.shape[0]
     if group_blocks is None:
-        group_blocks = np.empty((n_slots // LANES, n_features, LANES), dtype=centers.dtype)
-        slot_sqnorms = np.empty(n_slots, dtype=centers.dtype)
+        group_blocks, slot_sqnorms = empty_group_layout(slot_centers, n_features, centers.dtype)
     by_slot = np.zeros((n_slots, n_features), dtype=centers.dtype)
     used = slot_centers < n_clusters
     by_slot[used] = centers[slot_centers[used]]
@@ -583,7 +588,10 @@ class LloydWorkspace:
             self.group_drift = np.zeros((max_assignments + 1, self.n_groups))
             if self.group_filter:
                 self.slot_centers, self.first_block = group_layout(self.group_of, self.n_groups)
-                self.group_blocks, self.slot_sqnorms = fill_group_layout(centers, center_sqnorms(centers), self.slot_centers)
+                # Filled by each assignment, with the centres it compares.
+                self.group_blocks, self.slot_sqnorms = empty_group_layout(
+                    self.slot_centers, centers.shape[1], centers.dtype
+                )
 
     def assign(self, X, sample_weight, centers, labels, update, with_inertia=True):
         """Assign every sample to its closest centre.

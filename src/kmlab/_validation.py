@@ -11,6 +11,9 @@ from sklearn.utils.validation import _check_sample_weight, check_array, validate
 
 FLOAT_DTYPES = [np.float64, np.float32]
 
+# The names scikit-learn accepts for the Euclidean metric.
+EUCLIDEAN_METRICS = ("euclidean", "l2")
+
 
 def _reject_non_numeric(X, name):
     """Raise a clear error for strings, bytes and complex numbers in ``X``."""

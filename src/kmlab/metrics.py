@@ -39,7 +39,7 @@ from ._kernels.silhouette import (
 )
 from ._lloyd import block_starts
 from ._threads import kernel_threads, resolve_n_threads, threads_for
-from ._validation import check_data
+from ._validation import EUCLIDEAN_METRICS, check_data
 
 __all__ = [
     "calinski_harabasz_score",
@@ -50,9 +50,6 @@ __all__ = [
     "simplified_silhouette_score",
 ]
 
-# The Euclidean metric's names; kmlab's kernels compute it, and "cosine" (on unit
-# rows); any other metric goes to scikit-learn.
-_EUCLIDEAN = ("euclidean", "l2")
 
 # Up to this many clusters the exact silhouette keeps an (n_samples, n_clusters)
 # array of distance sums and computes each pair of samples once; the array is
@@ -181,7 +178,7 @@ def _silhouette_values(X, labels, metric, n_threads, kwds):
     """Silhouette of every sample of checked ``X`` and ``labels``; float64 on kmlab's path."""
     codes, counts = _encode_labels(labels)
     on_kernels = isinstance(metric, str) and not kwds
-    if on_kernels and metric in _EUCLIDEAN:
+    if on_kernels and metric in EUCLIDEAN_METRICS:
         with kernel_threads(resolve_n_threads(n_threads)):
             return _kernel_silhouette(X, codes, counts)
     if on_kernels and metric == "cosine":

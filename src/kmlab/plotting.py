@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._optional import import_optional
-from ._validation import check_data
+from ._validation import EUCLIDEAN_METRICS, check_data
 
 __all__ = ["ClusterDisplay", "ElbowDisplay", "SilhouetteDisplay", "animate_fit", "cluster_colors"]
 
@@ -296,7 +296,7 @@ class ElbowDisplay:
             (self.silhouette_line_,) = self.silhouette_ax_.plot(
                 self.k_values, self.silhouette, marker="s", linestyle=":", color="tab:blue", label="mean silhouette"
             )
-            metric = "" if self.silhouette_metric in ("euclidean", "l2") else f", {self.silhouette_metric}"
+            metric = "" if self.silhouette_metric in EUCLIDEAN_METRICS else f", {self.silhouette_metric}"
             self.silhouette_ax_.set_ylabel(f"mean silhouette{metric} (higher is better)")
             # On its full scale: a zoomed axis makes noise between 0.38 and 0.40 look like a peak.
             self.silhouette_ax_.set_ylim(min(0.0, np.nanmin(self.silhouette) - 0.05), 1.0)

@@ -718,6 +718,22 @@ def _sparse_center_dots(data, indices, lo, hi, centers, centers_t, feature_major
                 dots[j] += data[p] * centers[j, indices[p]]
 
 
+@njit(inline="always", cache=True)
+def _sparse_nearest_center(data, indices, lo, hi, centers, centers_t, feature_major, centers_sqnorm, dots):
+    """The label scikit-learn's sparse assignment gives CSR row data[lo:hi]: the first
+    centre j with the lowest ``||c_j||^2 - 2 x.c_j`` (dots from :func:`_sparse_center_dots`,
+    written to ``dots``)."""
+    _sparse_center_dots(data, indices, lo, hi, centers, centers_t, feature_major, dots)
+    best_label = 0
+    best_dist = centers_sqnorm[0] - (dots[0] + dots[0])
+    for j in range(1, dots.shape[0]):
+        dist = centers_sqnorm[j] - (dots[j] + dots[j])
+        if dist < best_dist:
+            best_dist = dist
+            best_label = j
+    return best_label
+
+
 @njit(parallel=True, cache=True, fastmath=FASTMATH)
 def assign_sparse(
     data,  # IN (nnz,) CSR values, float32/float64
@@ -749,14 +765,9 @@ def assign_sparse(
         for row in range(block_starts[b], block_starts[b + 1]):
             lo = indptr[row]
             hi = indptr[row + 1]
-            _sparse_center_dots(data, indices, lo, hi, centers, centers_t, feature_major, dots)
-            best_label = 0
-            best_dist = centers_sqnorm[0]
-            for j in range(n_clusters):
-                dist = centers_sqnorm[j] - (dots[j] + dots[j])
-                if j == 0 or dist < best_dist:
-                    best_dist = dist
-                    best_label = j
+            best_label = _sparse_nearest_center(
+                data, indices, lo, hi, centers, centers_t, feature_major, centers_sqnorm, dots
+            )
             if labels[row] != best_label:
                 changed += 1
                 labels[row] = best_label

@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CHUNK
-from .lloyd import _feature_major_copy, _sparse_center_dots
+from .lloyd import _feature_major_copy, _sparse_nearest_center
 
 
 @njit(inline="always", cache=True)
@@ -202,14 +202,9 @@ def minibatch_step_sparse(
             row = batch[i]
             lo = indptr[row]
             hi = indptr[row + 1]
-            _sparse_center_dots(data, indices, lo, hi, centers_old, centers_t, feature_major, dots)
-            best_label = 0
-            best_dist = centers_sqnorm[0]
-            for j in range(n_clusters):
-                dist = centers_sqnorm[j] - (dots[j] + dots[j])
-                if j == 0 or dist < best_dist:
-                    best_dist = dist
-                    best_label = j
+            best_label = _sparse_nearest_center(
+                data, indices, lo, hi, centers_old, centers_t, feature_major, centers_sqnorm, dots
+            )
             labels[i] = best_label
             _weighted_sq_dist_sparse(
                 data, indices, lo, hi, centers_old, centers_sqnorm, best_label, batch_weight[i], sample_inertia, i
