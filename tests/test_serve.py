@@ -17,6 +17,7 @@ import pytest
 from numpy.testing import assert_array_equal
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import RobustScaler, StandardScaler
+from subprocesses import default_sigint
 
 from kmlab import KMeans
 from kmlab.cli import main
@@ -278,7 +279,9 @@ def test_serve_command_errors(tmp_path, capsys, served):
 def test_kmlab_serve_in_its_own_process(served):
     _, model, path = served
     command = [sys.executable, "-m", "kmlab", "serve", str(path), "--port", "0", "--log-level", "warning"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+    ) as process:
         try:
             line = process.stdout.readline()
             url = re.search(r"on (http://127\.0\.0\.1:\d+) \(API docs: \1/docs\)", line)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 from sklearn.metrics import silhouette_score
+from subprocesses import default_sigint
 
 from kmlab import KMeans
 from kmlab.studio import api, compute, data
@@ -463,7 +464,9 @@ def test_studio_command_serves_and_stops_on_ctrl_c():
 
     command = [sys.executable, "-m", "kmlab", "studio", "--no-browser", "--port", "0"]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=default_sigint
+    ) as process:
         try:
             line = process.stdout.readline()
             assert line.startswith("kmlab studio: open http://127.0.0.1:"), line + process.stderr.read()
