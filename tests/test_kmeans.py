@@ -591,6 +591,42 @@ def test_empty_cluster_relocation_matches_sklearn(seed, n_far, weighted, contain
     assert_same_fit(ours, theirs)
 
 
+@pytest.mark.parametrize("algorithm", ["lloyd", "elkan", "hamerly", "yinyang"])
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_centres_bit_for_bit_on_one_chunk(seed, weighted, container, algorithm):
+    """Up to 256 samples scikit-learn adds each cluster's weighted samples in one sequence,
+    each product rounded before it is added, as kmlab does: the same centres to the last bit."""
+    X = blobs(seed, n_samples=240, n_features=4, centers=5)
+    data = sparsify(X, seed) if container == "sparse" else X
+    weights = positive_weights(240, seed) if weighted else None
+    ours = KMeans(5, random_state=seed, algorithm=algorithm, n_init=1).fit(data, sample_weight=weights)
+    # Hamerly and Yinyang are plain Lloyd's iterates (scikit-learn has neither).
+    theirs_algorithm = "elkan" if algorithm == "elkan" else "lloyd"
+    theirs = sklearn.cluster.KMeans(5, random_state=seed, algorithm=theirs_algorithm, n_init=1)
+    theirs.fit(data, sample_weight=weights)
+    assert_array_equal(ours.labels_, theirs.labels_)
+    assert_array_equal(ours.cluster_centers_, theirs.cluster_centers_)
+    assert ours.n_iter_ == theirs.n_iter_
+
+
+@pytest.mark.parametrize("container", ["dense", "sparse"])
+def test_relocation_among_equally_far_samples_matches_sklearn(seed, container):
+    """More clusters than distinct points, weights: each fit relocates empty clusters to the
+    samples farthest from their centres, which are duplicates a rounding error away from
+    them; only scikit-learn's own distances, to the last bit, pick the same ones."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 4, (250, 3)).astype(np.float64) * 37.3 - 51.7
+    data = sp.csr_matrix(X) if container == "sparse" else X
+    weights = rng.uniform(0.1, 3.0, 250)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours, theirs = fit_both(data, weights, n_clusters=100, random_state=seed, n_init=1)
+    assert_array_equal(ours.labels_, theirs.labels_)
+    assert_array_equal(ours.cluster_centers_, theirs.cluster_centers_)
+    assert ours.n_iter_ == theirs.n_iter_
+
+
 def test_one_feature_matches_sklearn(seed):
     X = blobs(seed, n_features=1, centers=3)
     assert_same_fit(*fit_both(X, n_clusters=3, random_state=seed))

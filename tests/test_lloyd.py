@@ -19,8 +19,6 @@ from kmlab._kernels.lloyd import (
     numpy_row_sqnorms,
     numpy_sum,
     reduce_blocks,
-    sq_dist_to_own_center_dense,
-    sq_dist_to_own_center_sparse,
 )
 from kmlab._lloyd import (
     DIRECT_MAX_FEATURES,
@@ -268,17 +266,44 @@ def test_reduce_blocks_adds_blocks_in_order():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_features", [1, 3, 9, 130])
 @pytest.mark.parametrize("container", ["dense", "sparse"])
-def test_sq_dist_to_own_center_kernels(container, dtype):
-    X, _, centers = make_input(5, (90, 3, 4), dtype=dtype, container=container)
-    labels = np.random.RandomState(5).randint(0, 4, size=90).astype(np.int32)
-    out = np.empty(90)
+def test_relocation_distances_are_sklearns_bits(container, n_features, dtype):
+    """The distances that pick the samples for empty clusters, as scikit-learn computes them:
+    ``((X - C[labels]) ** 2).sum(axis=1)`` on the centred rows (dense), its sparse-dense
+    formula (sparse), in X's dtype, to the last bit; several chunks of rows."""
+    from sklearn.cluster._k_means_common import _euclidean_sparse_dense_wrapper
+    from sklearn.utils.extmath import row_norms
+
+    rng = np.random.default_rng(n_features)
+    n_samples = 700
+    X = (rng.standard_normal((n_samples, n_features)) * 10.0 ** rng.uniform(-2, 2, n_features) + 40.0).astype(dtype)
+    centers = rng.standard_normal((6, n_features)).astype(dtype)
+    labels = rng.integers(0, 6, n_samples).astype(np.int32)
+    chunk_bytes = 100 * X.itemsize * n_features  # 100 rows a chunk
     if container == "sparse":
-        sq_dist_to_own_center_sparse(X.data, X.indices, X.indptr, centers, labels, out)
+        X = sp.csr_matrix(np.where(rng.random(X.shape) < 0.5, X, 0), dtype=dtype)
+        ws = LloydWorkspace(X, 6)
+        sqnorms = row_norms(centers, squared=True)
+        expected = np.array(
+            [
+                _euclidean_sparse_dense_wrapper(
+                    X.data[X.indptr[i] : X.indptr[i + 1]], X.indices[X.indptr[i] : X.indptr[i + 1]],
+                    centers[labels[i]], sqnorms[labels[i]], True,
+                )  # fmt: skip
+                for i in range(n_samples)
+            ],
+            dtype=dtype,
+        )
     else:
-        sq_dist_to_own_center_dense(X, np.zeros(X.shape[1], dtype=X.dtype), centers, labels, out)
-    expected = naive.sq_distances(X, centers)[np.arange(90), labels]
-    assert_allclose(out, expected, rtol=1e-12)
+        offset = X.mean(axis=0)
+        ws = LloydWorkspace(X, 6, offset=offset)
+        expected = (((X - offset) - centers[labels]) ** 2).sum(axis=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(kmlab._lloyd, "RELOCATION_CHUNK_BYTES", chunk_bytes)
+        distances = ws.relocation_sq_distances(X, centers, labels)
+    assert distances.dtype == dtype
+    assert_array_equal(distances, expected)
 
 
 # --- the run in one kernel call (serial and parallel builds) against the general loop ---

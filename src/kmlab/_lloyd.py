@@ -40,8 +40,7 @@ from ._kernels.lloyd import (
     numpy_row_sqnorms,
     numpy_sum,
     reduce_blocks,
-    sq_dist_to_own_center_dense,
-    sq_dist_to_own_center_sparse,
+    relocation_sq_distances_sparse,
 )
 from ._kernels.packing import PACKED_ROWS, pack_rows_dense
 from ._threads import MIN_WORK_PER_THREAD, blas_controller, threads_for
@@ -56,6 +55,8 @@ BOUNDS_BYTES = 64 * 2**20
 # Bound on the packed copy of the rows (packed_rows).  Beyond it nothing is packed:
 # the direct assignment transposes a step of rows at a time, k-means++ screens.
 PACKED_BYTES = 2**30
+# Bound on the temporary arrays of the relocation's distances (numpy, a few rows at a time).
+RELOCATION_CHUNK_BYTES = 8 * 2**20
 
 # Exact variants, by the number of lower bounds each sample keeps.
 ALGORITHMS = ("lloyd", "hamerly", "yinyang", "elkan")
@@ -660,6 +661,29 @@ class LloydWorkspace:
             inertia_dense(X, self.offset, sample_weight, centers, labels, self.block_starts, self.block_inertia)
         return float(self.block_inertia.sum())
 
+    def relocation_sq_distances(self, X, centers_old, labels):
+        """Each sample's squared distance to its own centre, scikit-learn's bits (X's dtype).
+
+        Which samples are the farthest decides the relocation, and duplicates
+        or points on a grid tie: the distances must be scikit-learn's to the
+        last bit for ``argpartition`` to pick the same ones.  Dense: its numpy
+        expression ``((X - C[labels]) ** 2).sum(axis=1)`` on the centred rows,
+        a few rows at a time (a row's sum does not depend on the others);
+        sparse: its sparse-dense formula (:func:`~kmlab._kernels.lloyd.relocation_sq_distances_sparse`).
+        """
+        distances = np.empty(X.shape[0], dtype=X.dtype)
+        if self.sparse:
+            threads_for(X.nnz)
+            relocation_sq_distances_sparse(
+                X.data, X.indices, X.indptr, centers_old, center_sqnorms(centers_old), labels, distances
+            )
+            return distances
+        step = max(1, RELOCATION_CHUNK_BYTES // (X.itemsize * X.shape[1]))
+        for start in range(0, X.shape[0], step):
+            rows = slice(start, start + step)
+            distances[rows] = (((X[rows] - self.offset) - centers_old[labels[rows]]) ** 2).sum(axis=1)
+        return distances
+
     def update_centers(self, X, sample_weight, centers_old, labels, centers_new):
         """Turn the sums of the last :meth:`assign` into new centres.
 
@@ -677,12 +701,7 @@ class LloydWorkspace:
 
     def _relocate_empty_clusters(self, X, sample_weight, centers_old, labels):
         empty = np.flatnonzero(self.weights == 0)
-        distances = np.empty(X.shape[0])
-        threads_for(self.row_work)
-        if self.sparse:
-            sq_dist_to_own_center_sparse(X.data, X.indices, X.indptr, centers_old, labels, distances)
-        else:
-            sq_dist_to_own_center_dense(X, self.offset, centers_old, labels, distances)
+        distances = self.relocation_sq_distances(X, centers_old, labels)
         if distances.max() == 0:
             # More clusters than distinct samples: relocating cannot help.
             return

@@ -10,6 +10,11 @@ from numba import njit
 # a fixed order, so that results do not depend on the vector width or thread count).
 FASTMATH = {"contract", "nsz"}
 
+# Kernels that reproduce code built for x86-64's baseline, which has no FMA
+# (numpy's einsum, scipy's sparse products, scikit-learn's Cython) round every
+# product before adding it: fusing would change the last bits of their sums.
+SEPARATE_ROUNDING = FASTMATH - {"contract"}
+
 # Rows handled together by one GEMM call; the scratch buffer is CHUNK x n_clusters.
 CHUNK = 256
 

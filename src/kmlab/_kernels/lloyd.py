@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit, prange, types
 from numba.np.linalg import ensure_blas
 
-from ._config import CHUNK, FASTMATH, _padded_width, renamed_copy
+from ._config import CHUNK, FASTMATH, SEPARATE_ROUNDING, _padded_width, renamed_copy
 from ._intrinsics import CHAINS, LANES, _gemm_order_dot, _load_rows_t, gemm_order_lanes
 from .packing import PACKED_ROWS
 
@@ -209,7 +209,7 @@ def _assign_block(
             if accumulate:
                 block_weights[b, label] += weight
                 for f in range(n_features):
-                    block_sums[b, label, f] += np.float64(X[row, f] - offset[f]) * weight
+                    block_sums[b, label, f] += _weighted(np.float64(X[row, f] - offset[f]), weight)
     block_inertia[b] = inertia
 
 
@@ -278,7 +278,7 @@ def _direct_rows(
                 weight = np.float64(sample_weight[start + i])
                 weights[nearest[i]] += weight
                 for f in range(width):
-                    padded_sums[nearest[i], f] += np.float64(rows_t[f, i]) * weight
+                    padded_sums[nearest[i], f] += _weighted(np.float64(rows_t[f, i]), weight)
     if update:
         sums[:, :] = padded_sums[:, : sums.shape[1]]
     return changed
@@ -734,7 +734,8 @@ def _sparse_nearest_center(data, indices, lo, hi, centers, centers_t, feature_ma
     return best_label
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
+# scikit-learn's sparse step rounds each product of a dot product before adding it.
+@njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
 def assign_sparse(
     data,  # IN (nnz,) CSR values, float32/float64
     indices,  # IN (nnz,) CSR column indices
@@ -777,9 +778,17 @@ def assign_sparse(
             if update:
                 block_weights[b, best_label] += weight
                 for p in range(lo, hi):
-                    block_sums[b, best_label, indices[p]] += np.float64(data[p]) * weight
+                    block_sums[b, best_label, indices[p]] += _weighted(np.float64(data[p]), weight)
         block_inertia[b] = inertia
         block_changed[b] = changed
+
+
+@njit(cache=True, fastmath=SEPARATE_ROUNDING)
+def _weighted(value, weight):
+    """``value * weight`` rounded before the caller adds it to a cluster's sum, as in
+    scikit-learn's sums (a fused multiply-add would round once: other bits with float64
+    weights).  Not inlined by numba, so that the callers' fastmath flags stay off it."""
+    return value * weight
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
@@ -950,35 +959,31 @@ def average_centers(
     return shift
 
 
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
-def sq_dist_to_own_center_dense(
-    X,  # IN (n, d)
-    offset,  # IN (d,) dtype of X: rows are fl(x - offset)
-    centers,  # IN (k, d)
-    labels,  # IN (n,) int32
-    out,  # OUT (n,) float64: ||x_i - c_{labels_i}||^2
-):
-    for i in prange(X.shape[0]):
-        out[i] = _dense_sq_dist(X, offset, i, centers, labels[i])
-
-
-@njit(parallel=True, cache=True, fastmath=FASTMATH)
-def sq_dist_to_own_center_sparse(
-    data,  # IN (nnz,)
+@njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
+def relocation_sq_distances_sparse(
+    data,  # IN (nnz,) float32/float64
     indices,  # IN (nnz,)
     indptr,  # IN (n + 1,)
-    centers,  # IN (k, d)
+    centers,  # IN (k, d) dtype of data
+    centers_sqnorm,  # IN (k,) dtype of data: scikit-learn's row_norms(centers, squared=True)
     labels,  # IN (n,) int32
-    out,  # OUT (n,) float64
+    out,  # OUT (n,) dtype of data
 ):
-    center_sq64 = _center_sqnorms64(centers)
+    """Squared distance of each CSR row to its own centre, as scikit-learn's relocation of
+    empty clusters computes it (``_euclidean_sparse_dense``): in the data's dtype, from 0,
+    ``(x_f - c_f)^2 - c_f^2`` for each stored entry in order, each product rounded on its
+    own (no fused multiply-add: scikit-learn's build has none), then ``+ ||c||^2``,
+    clipped at 0.  The same bits, so that the same samples are the farthest."""
+    zero = np.zeros(1, dtype=out.dtype)[0]
     for i in prange(indptr.shape[0] - 1):
-        out[i] = _sparse_sq_dist(data, indices, indptr[i], indptr[i + 1], centers, labels[i], center_sq64)
-
-
-# numpy's einsum rounds every product before adding it (its x86-64 baseline has
-# no FMA): fusing would change the centres' squared norms in the last bit.
-SEPARATE_ROUNDING = FASTMATH - {"contract"}
+        label = labels[i]
+        result = zero
+        for p in range(indptr[i], indptr[i + 1]):
+            center_value = centers[label, indices[p]]
+            diff = data[p] - center_value
+            result += diff * diff - center_value * center_value
+        result += centers_sqnorm[label]
+        out[i] = zero if result < zero else result
 
 
 @njit(cache=True, fastmath=SEPARATE_ROUNDING)

@@ -33,16 +33,10 @@ such care: they give a seeding of their own, from distances in X's dtype.
 import numpy as np
 from numba import njit, prange
 
-from ._config import CHUNK, FASTMATH, _padded_width, renamed_copy
+from ._config import CHUNK, FASTMATH, SEPARATE_ROUNDING, _padded_width, renamed_copy
 from ._intrinsics import _gemm_order_dot, as_float64
 from .lloyd import _einsum_row_sqnorm, _feature_major_copy, _sparse_center_dots
 from .packing import PACKED_ROWS
-
-# scipy's sparse products and scikit-learn's csr_row_norms round every product
-# before adding it (their x86-64 builds use no FMA); fusing here would change
-# the last bits of float64 sums.
-SEPARATE_ROUNDING = FASTMATH - {"contract"}
-
 
 @njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
 def row_sqnorms_sparse(
