@@ -99,9 +99,10 @@ def column_moments(X, with_var=False):
 
     One or two passes of :func:`kmlab._kernels.lloyd.numpy_column_moments`
     where it rounds as numpy here (:func:`column_moments_supported`), numpy itself
-    otherwise.
+    otherwise, and for a single feature: numpy then sums the one contiguous
+    column pairwise, not row after row.
     """
-    if not column_moments_supported(X.dtype) or not X.flags.c_contiguous:
+    if not column_moments_supported(X.dtype) or not X.flags.c_contiguous or X.shape[1] == 1:
         return X.mean(axis=0), (np.var(X, axis=0) if with_var else None)
     mean = np.empty(X.shape[1], dtype=X.dtype)
     var = np.empty(X.shape[1] if with_var else 0, dtype=X.dtype)

@@ -1043,7 +1043,8 @@ def numpy_column_moments(
 ):
     """``X.mean(axis=0)`` and ``np.var(X, axis=0)`` bit for bit, in one or two passes over X.
 
-    numpy reduces a C-ordered array over axis 0 row after row, in X's dtype;
+    numpy reduces a C-ordered array of two columns or more over axis 0 row
+    after row, in X's dtype (a single column pairwise: the driver leaves that to numpy);
     it divides in float64 (the count is a numpy integer) and stores in X's
     dtype; the variance squares ``x - mean`` in X's dtype, then adds and divides
     the same way.  scikit-learn's tolerance rule and the centring offset are
