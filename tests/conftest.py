@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-# With --import-mode=importlib the tests folder is not on sys.path; the tests
-# import their helpers as ``naive`` and ``testdata``.
+# With --import-mode=importlib neither the tests folder nor the repository root is
+# on sys.path; the tests import their helpers as ``naive`` and ``testdata``, and
+# the random-case comparison from ``benchmarks``.
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(1, str(Path(__file__).parents[1]))
 
 DEFAULT_SEEDS = (0, 1, 42)
 

@@ -327,7 +327,10 @@ def greedy_kmeans_plusplus(
     (:func:`~kmlab._kernels.seeding.draw_candidates`), and the candidates'
     potentials are the same numpy product on the same arrays.  Exact equality
     assumes scikit-learn's BLAS accumulates each GEMM entry in order, as OpenBLAS
-    does on x86-64 up to a few hundred features.  With one candidate (the first
+    does on x86-64 up to a few hundred features, but for small products (6
+    candidates x 112 samples x 32 features, say), which its small-matrix kernels
+    add up otherwise: a distance can then differ in its last bit, which changes
+    a pick only where samples tie exactly (duplicates, grids).  With one candidate (the first
     centre) scikit-learn's float64 product is a GEMV whose last bit depends on
     its BLAS thread count; kmlab gives its one-thread result whatever
     ``n_threads``.
