@@ -1,5 +1,6 @@
 """Seedings: kmlab.kmeans_plusplus, kmlab._init (greedy k-means++, k-means||, AFK-MC²)."""
 
+import warnings
 from collections import Counter
 
 import naive
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics.pairwise import _euclidean_distances
 from sklearn.utils.extmath import row_norms
 from testdata import blobs, positive_weights, sparsify
@@ -243,6 +245,33 @@ def test_matches_sklearn_with_duplicates(seed, dtype, container, n_features, n_c
     X = X[rng.permutation(X.shape[0])]
     weights = positive_weights(X.shape[0], seed)
     sklearn_equal(sparsify(X, seed) if container == "sparse" else X, n_clusters, seed, weights)
+
+
+@pytest.mark.parametrize("shape", [(112, 32), (60, 80), (300, 24)], ids=str)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_matches_sklearn_on_small_grid_data(seed, dtype, shape):
+    """Small products, which OpenBLAS adds up in its small-matrix kernels (otherwise
+    than in order, for some shapes), on data full of exact ties (a grid, scaled
+    and shifted so that rounding shows): the last bit of a distance decides."""
+    rng = np.random.default_rng(seed)
+    X = (rng.integers(0, 5, shape) * 37.3 - 51.7).astype(dtype)
+    sklearn_equal(X, 40, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = kmlab.KMeans(40, n_init=1, random_state=seed).fit(X)
+        theirs = sklearn.cluster.KMeans(40, n_init=1, random_state=seed).fit(X)
+    assert_array_equal(ours.labels_, theirs.labels_)
+    assert ours.n_iter_ == theirs.n_iter_
+
+
+def test_chains_add_as_blas_finds_small_matrix_kernels(monkeypatch):
+    """The check compares the kernels' sums with numpy's GEMM: a difference sends the
+    shape to scikit-learn's own computation; large data is not checked."""
+    kmlab._init.chains_add_as_blas.cache_clear()
+    monkeypatch.setattr(kmlab._init, "chained_products", lambda candidates, rows: candidates @ rows.T + 1.0)
+    assert not kmlab._init.chains_add_as_blas(np.float64, 100, 8, 3)
+    assert kmlab._init.chains_add_as_blas(np.float64, 10**6, 64, 8)  # beyond CHECKED_PRODUCT_MAX_WORK
+    kmlab._init.chains_add_as_blas.cache_clear()
 
 
 @pytest.mark.parametrize("n_features", [3, 9])
@@ -479,6 +508,9 @@ def seed_both_ways(monkeypatch, X, n_clusters, seed, weights=None, n_local_trial
         pytest.skip("numba's BLAS rounds otherwise than numpy's here: k-means++ keeps to the general rounds")
     weights = np.ones(X.shape[0], dtype=X.dtype) if weights is None else weights.astype(X.dtype)
     x_sqnorms = row_sqnorms64(X, offset)
+    # Both ways on the kernels' arithmetic, even where small products send
+    # k-means++ to scikit-learn's own computation.
+    monkeypatch.setattr(kmlab._init, "chains_add_as_blas", lambda *shape: True)
     calls = Counter()
     for name in ("greedy_kmeans_plusplus_dense", "greedy_kmeans_plusplus_dense_parallel"):
         kernel = getattr(kmlab._init, name)

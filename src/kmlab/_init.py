@@ -15,10 +15,12 @@ from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.extmath import row_norms
 
 from ._kernels.seeding import (
     blas_products,
     centred_sqnorms64,
+    chained_products,
     closest_sq_distances_dense,
     closest_sq_distances_sparse,
     draw_candidates,
@@ -61,6 +63,12 @@ PARALLEL_SEEDING_MIN_WORK = 2 * MIN_WORK_PER_THREAD
 
 # k-means|| compares the samples with at most this many candidates per pass.
 _CANDIDATE_BLOCK = 512
+
+# k-means++ on data whose rounds cost up to this many multiply-adds (n_local_trials
+# x n_samples x n_features) checks scikit-learn's candidate products against the
+# kernels' chains (chains_add_as_blas); OpenBLAS sends only much smaller products
+# to its small-matrix kernels.
+CHECKED_PRODUCT_MAX_WORK = 2**22
 
 
 def _shift(X, offset):
@@ -188,6 +196,50 @@ def _screens(X):
     return X.shape[1] >= SCREEN_MIN_FEATURES or not packs_rows(X)
 
 
+def _product_widths(dtype, n_samples, n_features, n_candidates):
+    """The widths of scikit-learn's candidate GEMMs, ``(n_candidates x d) @ (d x width)``.
+
+    float64: one product over every sample.  float32: the chunks of rows of its
+    ``_euclidean_distances_upcast`` (their size from its memory rule).
+    """
+    if np.dtype(dtype) != np.float32:
+        return {n_samples}
+    max_memory = max(((n_candidates + n_samples) * n_features + n_candidates * n_samples) / 10, 10 * 2**17)
+    batch = max(int((-2 * n_features + math.sqrt((2 * n_features) ** 2 + 4 * max_memory)) / 2), 1)
+    return {min(batch, n_samples), n_samples % batch} - {0}
+
+
+@lru_cache(maxsize=None)
+def chains_add_as_blas(dtype, n_samples, n_features, n_candidates):
+    """Whether the k-means++ kernels' dot products (chains of fused multiply-adds in
+    feature order) are the bits of scikit-learn's candidate GEMMs for this shape here.
+
+    OpenBLAS sends small products to small-matrix kernels that add up otherwise
+    (6 candidates x 112 samples x 32 features, say).  Checked once per shape on
+    random numbers, on data whose rounds cost up to CHECKED_PRODUCT_MAX_WORK
+    multiply-adds; larger data goes to its regular kernels, which add in order
+    (but for a small last chunk of float32 rows, which is not checked).
+    """
+    if n_candidates == 1 or n_candidates * n_samples * n_features > CHECKED_PRODUCT_MAX_WORK:
+        # One candidate: the kernels make numpy's GEMV call (kernel_rounds_supported).
+        return True
+    rng = np.random.default_rng(0)
+    for width in _product_widths(dtype, n_samples, n_features, n_candidates):
+        candidates = rng.standard_normal((n_candidates, n_features))
+        rows = rng.standard_normal((width, n_features))
+        if not np.array_equal(candidates @ rows.T, chained_products(candidates, rows)):
+            return False
+    return True
+
+
+def _euclidean_distances(candidates, rows, rows_sqnorms):
+    """The squared distances scikit-learn's k-means++ computes: its own (private) function,
+    called as it calls it (``rows_sqnorms`` in the rows' dtype, as its ``row_norms``)."""
+    from sklearn.metrics.pairwise import _euclidean_distances as sklearn_euclidean_distances
+
+    return sklearn_euclidean_distances(candidates, rows, Y_norm_squared=rows_sqnorms, squared=True)
+
+
 def _packed_rows(X, shift, packed=None):
     """The dense rows as the k-means++ kernels read them when they compute every entry.
 
@@ -218,8 +270,16 @@ class _CandidateDistances:
     ``s`` the formula's slack (the norms' and the exact formula's rounding).
     """
 
-    def __init__(self, X, shift, x_sqnorms64, packed=None):
+    def __init__(self, X, shift, x_sqnorms64, packed=None, blas=False):
         self.X, self.shift, self.x_sqnorms64 = X, shift, x_sqnorms64
+        self.n_centers = 0
+        # Dense data whose products the chains do not add up as BLAS does
+        # (chains_add_as_blas; small data only): scikit-learn's own computation.
+        self.blas = blas
+        if blas:
+            self.centred = X - shift
+            self.centred_sqnorms = row_norms(self.centred, squared=True)
+            return
         self.blocks = block_starts(X.shape[0])
         dense = not sp.issparse(X)
         self.screen = dense and _screens(X)
@@ -227,10 +287,13 @@ class _CandidateDistances:
             self.formula_slack, self.screen_a, self.screen_b, self.shift64 = _prune_constants(X, shift)
         self.x_norms = np.sqrt(x_sqnorms64) if self.screen else x_sqnorms64[:0]
         self.packed = _packed_rows(X, shift, packed) if dense else None
-        self.n_centers = 0
 
     def __call__(self, ids, closest, out):
         X, shift, x_sqnorms64 = self.X, self.shift, self.x_sqnorms64
+        if self.blas:
+            distances = _euclidean_distances(self.centred[ids], self.centred, self.centred_sqnorms)
+            np.minimum(closest, distances, out=out)
+            return
         n_candidates, n_features = len(ids), X.shape[1]
         if sp.issparse(X) or n_candidates == 1:
             candidates = _rows(X, ids, shift, np.float64)
@@ -325,12 +388,15 @@ def greedy_kmeans_plusplus(
     float value (see :mod:`kmlab._kernels.seeding`), the cumulative sum adds the
     same rounded products in the same order as numpy's ``cumsum``
     (:func:`~kmlab._kernels.seeding.draw_candidates`), and the candidates'
-    potentials are the same numpy product on the same arrays.  Exact equality
-    assumes scikit-learn's BLAS accumulates each GEMM entry in order, as OpenBLAS
-    does on x86-64 up to a few hundred features, but for small products (6
-    candidates x 112 samples x 32 features, say), which its small-matrix kernels
-    add up otherwise: a distance can then differ in its last bit, which changes
-    a pick only where samples tie exactly (duplicates, grids).  With one candidate (the first
+    potentials are the same numpy product on the same arrays.  The kernels add
+    each dot product in order, as OpenBLAS's GEMM kernels do on x86-64 up to a
+    few hundred features; small products (6 candidates x 112 samples x 32
+    features, say) go to its small-matrix kernels, which add up otherwise, and
+    a distance one bit off would change a pick among exactly tied samples
+    (duplicates, grids): those shapes are found by a check and take
+    scikit-learn's own computation (:func:`chains_add_as_blas`; not a small last
+    chunk of large float32 data, whose products scikit-learn makes chunk by
+    chunk).  With one candidate (the first
     centre) scikit-learn's float64 product is a GEMV whose last bit depends on
     its BLAS thread count; kmlab gives its one-thread result whatever
     ``n_threads``.
@@ -338,7 +404,9 @@ def greedy_kmeans_plusplus(
     Dense data (:func:`rounds_in_kernel`) runs its rounds in kernel calls,
     :func:`kmlab._kernels.seeding.greedy_kmeans_plusplus_dense`, on the same
     values and with the same draws: the same centres, without the Python
-    overhead of a round.
+    overhead of a round.  Small dense data whose products OpenBLAS adds up
+    otherwise than the kernels (:func:`chains_add_as_blas`) takes scikit-learn's
+    own distance computation instead, round by round.
 
     Parameters
     ----------
@@ -364,7 +432,8 @@ def greedy_kmeans_plusplus(
     kernel_rounds : bool, default=None
         Dense data only: run the rounds in kernel calls (True) or one by one
         from Python (False, the general rounds: the same centres).  None:
-        :func:`rounds_in_kernel` decides.
+        :func:`rounds_in_kernel` decides.  Shapes that need scikit-learn's own
+        distances (:func:`chains_add_as_blas`) take the general rounds.
 
     Returns
     -------
@@ -395,8 +464,10 @@ def greedy_kmeans_plusplus(
     if n_local_trials is None:
         n_local_trials = 2 + int(np.log(n_clusters))
     total_weight = sample_weight.sum()
+    blas = not sp.issparse(X) and not chains_add_as_blas(X.dtype, n_samples, X.shape[1], n_local_trials)
     if kernel_rounds is None:
         kernel_rounds = rounds_in_kernel(X)
+    kernel_rounds = kernel_rounds and not blas
     # An overflowing total makes RandomState.choice raise: the general rounds let it.
     if kernel_rounds and math.isfinite(total_weight):
         return _kernel_rounds(
@@ -408,7 +479,7 @@ def greedy_kmeans_plusplus(
         indices[0] = legacy_weighted_choice(sample_weight / total_weight, random_state.random_sample())
     else:
         indices[0] = random_state.choice(n_samples, p=sample_weight / total_weight)  # its error
-    sq_distances = _CandidateDistances(X, shift, x_sqnorms64, packed)
+    sq_distances = _CandidateDistances(X, shift, x_sqnorms64, packed, blas=blas)
     closest = np.full(n_samples, np.inf, dtype=X.dtype)
     first = np.empty((1, n_samples), dtype=X.dtype)
     sq_distances(indices[:1], closest, first)

@@ -428,6 +428,22 @@ def _one_candidate_sq_distances(rows64, candidate, cand_sqnorm, x_sqnorms, close
 
 
 @njit(cache=True)
+def chained_products(
+    candidates,  # IN (t, d) float64
+    rows,  # IN (m, d) float64
+):
+    """``candidates @ rows.T``, each entry added up as the k-means++ kernels add a dot
+    product (:func:`~kmlab._kernels._intrinsics._gemm_order_dot`), for the driver's
+    comparison with numpy's (:func:`kmlab._init.chains_add_as_blas`)."""
+    rows_t = np.ascontiguousarray(rows.T)
+    out = np.empty((candidates.shape[0], rows.shape[0]))
+    for c in range(candidates.shape[0]):
+        for i in range(rows.shape[0]):
+            out[c, i] = _gemm_order_dot(rows_t, i, candidates, c, candidates.shape[1])
+    return out
+
+
+@njit(cache=True)
 def blas_products(
     matrix,  # IN (m, n) float32/float64, C-contiguous
     vector,  # IN (n,) dtype of matrix
