@@ -10,9 +10,10 @@ all of them, since its own answer may change with its thread count.  A case is
 
 - *identical*: kmlab's labels and ``n_iter_`` (``n_steps_``) equal those of one
   of scikit-learn's runs (of its Lloyd: every kmlab variant gives Lloyd's
-  iterates, while scikit-learn's Elkan breaks exact ties its own way), and its centres too, to 1e-9 of the data's scale in
-  float64 (1e-5 in float32, whose sums scikit-learn keeps in float32); for
-  ``kmeans_plusplus``, the same samples and centres bit for bit;
+  iterates, while scikit-learn's Elkan breaks exact ties its own way), and its
+  centres too, to 1e-9 of the data's scale in float64 (1e-5 in float32, whose
+  sums scikit-learn keeps in float32); for ``kmeans_plusplus``, the same
+  samples and centres bit for bit;
 - *scikit-learn's noise*: kmlab matches neither run, whose answers differ from
   each other as well;
 - *different*: scikit-learn's two runs agree and kmlab's answer is another; the

@@ -27,7 +27,7 @@ from numba import njit, prange, types
 from numba.np.linalg import ensure_blas
 
 from ._config import CHUNK, FASTMATH, SEPARATE_ROUNDING, _padded_width, renamed_copy
-from ._intrinsics import CHAINS, LANES, _gemm_order_dot, _load_rows_t, gemm_order_lanes
+from ._intrinsics import CHAINS, LANES, _gemm_order_dot, _load_rows_t, cast_like, gemm_order_lanes
 from .packing import PACKED_ROWS
 
 # A sample its bounds cannot settle goes through the group filter when the
@@ -970,20 +970,30 @@ def relocation_sq_distances_sparse(
     out,  # OUT (n,) dtype of data
 ):
     """Squared distance of each CSR row to its own centre, as scikit-learn's relocation of
-    empty clusters computes it (``_euclidean_sparse_dense``): in the data's dtype, from 0,
-    ``(x_f - c_f)^2 - c_f^2`` for each stored entry in order, each product rounded on its
-    own (no fused multiply-add: scikit-learn's build has none), then ``+ ||c||^2``,
-    clipped at 0.  The same bits, so that the same samples are the farthest."""
-    zero = np.zeros(1, dtype=out.dtype)[0]
+    empty clusters computes it (:func:`_sklearn_sparse_dense_sq_distance`, each product
+    rounded on its own): the same bits, so that the same samples are the farthest."""
     for i in prange(indptr.shape[0] - 1):
-        label = labels[i]
-        result = zero
-        for p in range(indptr[i], indptr[i + 1]):
-            center_value = centers[label, indices[p]]
-            diff = data[p] - center_value
-            result += diff * diff - center_value * center_value
-        result += centers_sqnorm[label]
-        out[i] = zero if result < zero else result
+        out[i] = _sklearn_sparse_dense_sq_distance(
+            data, indices, indptr[i], indptr[i + 1], centers, centers_sqnorm, labels[i]
+        )
+
+
+@njit(inline="always", cache=True)
+def _sklearn_sparse_dense_sq_distance(data, indices, lo, hi, centers, centers_sqnorm, label):
+    """scikit-learn's ``_euclidean_sparse_dense`` (squared) of CSR row data[lo:hi] and centre
+    ``label``: in the data's dtype, from 0, ``(x_f - c_f)^2 - c_f^2`` for each stored entry
+    in order, then ``+ ||c||^2`` (``centers_sqnorm``, its ``row_norms``), clipped at 0.
+    Inlined, it rounds as the caller's fastmath flags say: callers that reproduce
+    scikit-learn's bits leave contraction off (its build has no fused multiply-add)."""
+    result = cast_like(0.0, centers_sqnorm[label])
+    for p in range(lo, hi):
+        center_value = centers[label, indices[p]]
+        diff = data[p] - center_value
+        result += diff * diff - center_value * center_value
+    result += centers_sqnorm[label]
+    if result < 0:
+        result = cast_like(0.0, result)
+    return result
 
 
 @njit(cache=True, fastmath=SEPARATE_ROUNDING)

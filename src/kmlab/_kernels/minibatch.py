@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CHUNK
-from .lloyd import _feature_major_copy, _sparse_nearest_center
+from .lloyd import _feature_major_copy, _sklearn_sparse_dense_sq_distance, _sparse_nearest_center
 
 
 @njit(inline="always", cache=True)
@@ -64,15 +64,7 @@ def _weighted_sq_dist_dense(X, row, centers, label, weight, out, i):
 @njit(inline="always", cache=True)
 def _weighted_sq_dist_sparse(data, indices, lo, hi, centers, centers_sqnorm, label, weight, out, i):
     """``out[i]``: scikit-learn's ``_euclidean_sparse_dense`` for CSR row data[lo:hi], times the weight."""
-    out[i] = 0
-    for p in range(lo, hi):
-        c = centers[label, indices[p]]
-        diff = data[p] - c
-        out[i] += diff * diff - c * c
-    out[i] += centers_sqnorm[label]
-    if out[i] < 0:
-        out[i] = 0
-    out[i] *= weight
+    out[i] = _sklearn_sparse_dense_sq_distance(data, indices, lo, hi, centers, centers_sqnorm, label) * weight
 
 
 @njit(inline="always", cache=True)

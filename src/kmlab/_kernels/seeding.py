@@ -38,6 +38,7 @@ from ._intrinsics import _gemm_order_dot, as_float64
 from .lloyd import _einsum_row_sqnorm, _feature_major_copy, _sparse_center_dots
 from .packing import PACKED_ROWS
 
+
 @njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
 def row_sqnorms_sparse(
     data,  # IN (nnz,)
