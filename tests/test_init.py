@@ -197,13 +197,19 @@ def test_candidate_distances_are_sklearns_bits(seed, monkeypatch, dtype, contain
 
 
 # Up to 16 features every distance is computed, with dot products padded to 4
-# (2, 3 features), 8 (6) or 16 (9, 16); from 17 on, the GEMM screen skips most.
+# (2, 3 features), 8 (6) or 16 (9, 16); from 17 on, every one with the candidates
+# as vector lanes (small data), or the GEMM screen skips most (large data).
 @pytest.mark.parametrize("n_features", [2, 3, 6, 9, 16, 17, 40])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_matches_sklearn_on_several_blocks(seed, dtype, n_features):
+def test_matches_sklearn_on_several_blocks(seed, monkeypatch, dtype, n_features):
     # Enough samples for every block of rows to hold several steps.
     X = make_data(seed, dtype=dtype, n_samples=12_000, n_features=n_features)
-    sklearn_equal(X, 30, seed, weights=positive_weights(X.shape[0], seed))
+    weights = positive_weights(X.shape[0], seed)
+    sklearn_equal(X, 30, seed, weights=weights)
+    if n_features > kmlab._init.DIRECT_MAX_FEATURES:
+        monkeypatch.setattr(kmlab._init, "UNSCREENED_MAX_BYTES", 0)
+        assert kmlab._init._screens(X)
+        sklearn_equal(X, 30, seed, weights=weights)
 
 
 @pytest.mark.parametrize("n_features", [3, 12])
@@ -297,8 +303,10 @@ def test_matches_sklearn_with_one_local_trial(seed, dtype, n_features):
 def test_screened_and_direct_distances_both_give_sklearns_result(seed, monkeypatch, dtype, n_features):
     X = make_data(seed, dtype=dtype, n_samples=5000, n_features=n_features)
     expected = sklearn.cluster.kmeans_plusplus(X, 25, random_state=seed)
-    for min_features in (1, 10**6):  # every width screened, or none
+    # Every width screened, or none (padded dot products up to 16 features, lanes beyond).
+    for min_features, unscreened_max_bytes in [(1, 0), (10**6, 0), (1, 10**12)]:
         monkeypatch.setattr(kmlab._init, "SCREEN_MIN_FEATURES", min_features)
+        monkeypatch.setattr(kmlab._init, "UNSCREENED_MAX_BYTES", unscreened_max_bytes)
         centers, indices = kmlab.kmeans_plusplus(X, 25, random_state=seed)
         assert_array_equal(indices, expected[1])
         assert_array_equal(centers, expected[0])
@@ -540,11 +548,15 @@ def seed_both_ways(monkeypatch, X, n_clusters, seed, weights=None, n_local_trial
         assert kernel_next_draw == next_draw
 
 
-# 1 to 9 features: every distance computed; 40: the GEMM screen.
-@pytest.mark.parametrize("n_features", [1, 3, 9, 40])
+# 1 to 9 features: every distance computed, vectorised over the rows; 40: every
+# one with the candidates as lanes (up to 4 candidates, up to 8, more), or the GEMM screen.
+@pytest.mark.parametrize("n_features, screened", [(1, False), (3, False), (9, False), (40, False), (40, True)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_kernel_kmeans_plusplus_is_the_general_one(monkeypatch, seed, dtype, n_features):
+def test_kernel_kmeans_plusplus_is_the_general_one(monkeypatch, seed, dtype, n_features, screened):
+    if screened:
+        monkeypatch.setattr(kmlab._init, "UNSCREENED_MAX_BYTES", 0)
     X = make_data(seed, dtype=dtype, n_samples=400, n_features=n_features)
+    assert kmlab._init._screens(X) == screened
     offset = X.mean(axis=0)
     weights = positive_weights(400, seed)
     for n_clusters, n_local_trials in [(1, None), (5, None), (17, None), (8, 1), (8, 10)]:

@@ -49,6 +49,15 @@ _SCRATCH_BYTES = 32 * 2**20
 # the screen / without: blobs 100k x 8, k=32: 54 / 23 ms; 100k x 16: 67 / 50;
 # china.jpg (3 features), k=16: 58 / 36; 100k x 24: 94 / 186.
 SCREEN_MIN_FEATURES = DIRECT_MAX_FEATURES + 1
+# ... and on data of more than this many bytes: smaller data computes every entry
+# with the candidates as vector lanes, from a packed copy of its rows (of this
+# size at most), which costs as much as the screen or less.  Measured on 2 cores
+# (AVX2; three runs each, alternating), whole k-means++ with the screen / without:
+# digits (1,797 x 64, float64), k=10: 3.0-4.1 / 1.6-1.7 ms; Gaussian float32
+# 20k x 64, k=100: 132-151 / 112-147 ms; 50k x 64, k=300: 1.06-1.17 / 0.90-1.17 s;
+# 20k x 24, k=30: 98-104 / 98-104 ms; blobs 100k x 64, k=32: 231-258 / 214-278 ms;
+# Gaussian float64 20k x 128, k=10: 41-53 / 44-49 ms.
+UNSCREENED_MAX_BYTES = 32 * 2**20
 
 # Dense k-means++ runs its rounds in kernel calls (no return to Python per
 # round: about 0.15 ms each, as much as a round's distances on 100k x 16), as
@@ -190,10 +199,13 @@ def _prune_constants(X, shift):
 def _screens(X):
     """Whether k-means++ on dense ``X`` prunes by the GEMM screen rather than computing every entry.
 
-    From SCREEN_MIN_FEATURES features on, and where the packed rows that every
+    From SCREEN_MIN_FEATURES features on, on data of more than
+    UNSCREENED_MAX_BYTES; with fewer features, where the packed rows that every
     entry is computed from would exceed kmlab._lloyd.PACKED_BYTES.
     """
-    return X.shape[1] >= SCREEN_MIN_FEATURES or not packs_rows(X)
+    if X.shape[1] >= SCREEN_MIN_FEATURES:
+        return X.nbytes > UNSCREENED_MAX_BYTES
+    return not packs_rows(X)
 
 
 def _product_widths(dtype, n_samples, n_features, n_candidates):
@@ -256,8 +268,8 @@ class _CandidateDistances:
 
     One object serves one k-means++ run: ``self(ids, closest, out)`` fills
     ``out[j] = min(closest, ||x - X[ids[j]]||^2)`` and :meth:`add_center` makes
-    a candidate a centre.  Dense data with ``SCREEN_MIN_FEATURES`` features or
-    more (or too many rows to pack, :func:`_screens`) skips the exact dot
+    a candidate a centre.  Large dense data with ``SCREEN_MIN_FEATURES``
+    features or more (or too many rows to pack, :func:`_screens`) skips the exact dot
     product of the pairs whose entry is provably ``closest`` (see
     :mod:`kmlab._kernels.seeding`), by a GEMM screen: ``g = x.c``
     on the raw rows, in X's dtype (unit roundoff u, gamma = d u / (1 - d u)).

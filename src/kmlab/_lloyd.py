@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels._config import CHUNK, _padded_width
+from ._kernels._config import CHUNK, PADDED_MAX_WIDTH, _padded_width
 from ._kernels._intrinsics import LANES
 from ._kernels.lloyd import (
     assign_dense,
@@ -133,7 +133,7 @@ def column_moments_supported(dtype):
 # writes its output for a scalar argmin to read.  Measured on 2 cores, per
 # iteration on 100,000 blobs: 1.5 (16 features, 64 centres) to 4.5 times (3
 # features, 1024 centres) faster than GEMM; china.jpg, k=256: 9.6 ms vs 41.
-DIRECT_MAX_FEATURES = 16
+DIRECT_MAX_FEATURES = PADDED_MAX_WIDTH
 
 
 def direct_supported(dtype, n_features, n_clusters, n_samples=CHUNK):

@@ -19,11 +19,15 @@ SEPARATE_ROUNDING = FASTMATH - {"contract"}
 CHUNK = 256
 
 
+# The widest padded dot product (see _padded_width).
+PADDED_MAX_WIDTH = 16
+
+
 @njit(cache=True)
 def _padded_width(n_features):
     """Terms per dot product when features are padded with zeros for the compiler: 4, 8 or 16
     up to 16 features (a zero term changes no sum; a constant count is unrolled), else all of them."""
-    for width in (4, 8, 16):
+    for width in (4, 8, PADDED_MAX_WIDTH):
         if n_features <= width:
             return width
     return n_features

@@ -97,6 +97,54 @@ def _load_rows_t(X, offset, start, m, rows_t, width):
                 rows_t[f, i] = X[start + i, f] - offset[f]
 
 
+def _listed(context, builder, list_type, list_arr, first, count):
+    """The ``count`` entries ``list[first:first + count]`` of an int64 array, as LLVM values."""
+    return [
+        builder.load(
+            cgutils.get_item_pointer(
+                context, builder, list_type, list_arr, [builder.add(first, ir.Constant(cgutils.intp_t, c))]
+            )
+        )
+        for c in range(count)
+    ]
+
+
+def _fma_chains(
+    context, builder, x_dtype, dtype, n_lanes, n_features, x_starts, x_feature_bytes, lane_starts, lane_feature_bytes
+):  # fmt: skip
+    """Independent chains of vector fused multiply-adds in feature order, from zero.
+
+    Chain p adds ``x_p[f] * lanes_p[f, :]`` for f in order, where ``x_p`` is
+    read from the address ``x_starts[p]`` (one scalar per feature, broadcast to
+    the ``n_lanes`` lanes, in ``x_dtype``, converted exactly to ``dtype``) and
+    ``lanes_p`` from ``lane_starts[p]`` (``n_lanes`` contiguous values per
+    feature, in ``dtype``).  Interleaved, so that the vector
+    unit does not wait on each multiply-add's latency.  Returns the vector
+    type and the chains' sums (pointers to them).
+    """
+    element, x_element = context.get_data_type(dtype), context.get_data_type(x_dtype)
+    vector = ir.VectorType(element, n_lanes)
+    suffix = "f32" if dtype == types.float32 else "f64"
+    fma_vector = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(vector, [vector] * 3), f"llvm.fma.v{n_lanes}{suffix}"
+    )
+    sums = [cgutils.alloca_once_value(builder, ir.Constant(vector, None)) for _ in lane_starts]
+    undefined = ir.Constant(vector, ir.Undefined)
+    splat = ir.Constant(ir.VectorType(ir.IntType(32), n_lanes), [0] * n_lanes)
+    with cgutils.for_range(builder, n_features) as loop:
+        f = loop.index
+        x_offset, lane_offset = builder.mul(f, x_feature_bytes), builder.mul(f, lane_feature_bytes)
+        for total, x_start, lane_start in zip(sums, x_starts, lane_starts):
+            x_f = builder.load(builder.inttoptr(builder.add(x_start, x_offset), x_element.as_pointer()))
+            x_f = context.cast(builder, x_f, x_dtype, dtype)
+            x_splat = builder.shuffle_vector(
+                builder.insert_element(undefined, x_f, ir.Constant(ir.IntType(32), 0)), undefined, splat
+            )
+            lanes_f = builder.load(builder.inttoptr(builder.add(lane_start, lane_offset), vector.as_pointer()), align=1)
+            builder.store(builder.call(fma_vector, [x_splat, lanes_f, builder.load(total)]), total)
+    return vector, sums
+
+
 @intrinsic
 def gemm_order_lanes(typingctx, x, blocks, sqnorms, block_list, first, out):
     """``sqnorms[s] - 2 x.c_s`` for the ``LANES`` slots s of each block ``block_list[first:first + CHAINS]``.
@@ -130,42 +178,18 @@ def gemm_order_lanes(typingctx, x, blocks, sqnorms, block_list, first, out):
             context.make_array(t)(context, builder, a) for t, a in zip(signature.args[:4], args[:4])
         )
         out_arr = context.make_array(signature.args[5])(context, builder, args[5])
-        element = context.get_data_type(signature.args[0].dtype)
-        vector = ir.VectorType(element, LANES)
-        suffix = "f32" if signature.args[0].dtype == types.float32 else "f64"
-        fma_vector = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vector, [vector] * 3), f"llvm.fma.v{LANES}{suffix}"
-        )
-        n_features = builder.extract_value(x_arr.shape, 0)
-        x_stride = builder.extract_value(x_arr.strides, 0)
-        block_bytes = builder.extract_value(blocks_arr.strides, 0)
-        feature_bytes = builder.extract_value(blocks_arr.strides, 1)
-        base = builder.ptrtoint(blocks_arr.data, cgutils.intp_t)
-        x_base = builder.ptrtoint(x_arr.data, cgutils.intp_t)
         first = context.cast(builder, args[4], signature.args[4], types.intp)
-        block_ids = [
-            builder.load(
-                cgutils.get_item_pointer(
-                    context, builder, signature.args[3], list_arr, [builder.add(first, ir.Constant(cgutils.intp_t, c))]
-                )
-            )
-            for c in range(CHAINS)
-        ]
+        block_ids = _listed(context, builder, signature.args[3], list_arr, first, CHAINS)
+        block_bytes = builder.extract_value(blocks_arr.strides, 0)
+        base = builder.ptrtoint(blocks_arr.data, cgutils.intp_t)
         block_starts = [builder.add(base, builder.mul(block, block_bytes)) for block in block_ids]
-        sums = [cgutils.alloca_once_value(builder, ir.Constant(vector, None)) for _ in block_ids]
-        undefined = ir.Constant(vector, ir.Undefined)
-        splat = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [0] * LANES)
-        with cgutils.for_range(builder, n_features) as loop:
-            f = loop.index
-            x_f = builder.load(builder.inttoptr(builder.add(x_base, builder.mul(f, x_stride)), element.as_pointer()))
-            x_splat = builder.shuffle_vector(
-                builder.insert_element(undefined, x_f, ir.Constant(ir.IntType(32), 0)), undefined, splat
-            )
-            feature_offset = builder.mul(f, feature_bytes)
-            for total, start in zip(sums, block_starts):
-                address = builder.add(start, feature_offset)
-                centres_f = builder.load(builder.inttoptr(address, vector.as_pointer()), align=1)
-                builder.store(builder.call(fma_vector, [x_splat, centres_f, builder.load(total)]), total)
+        x_start = builder.ptrtoint(x_arr.data, cgutils.intp_t)
+        vector, sums = _fma_chains(
+            context, builder, signature.args[0].dtype, signature.args[0].dtype, LANES,
+            builder.extract_value(x_arr.shape, 0),
+            [x_start] * CHAINS, builder.extract_value(x_arr.strides, 0),
+            block_starts, builder.extract_value(blocks_arr.strides, 1),
+        )  # fmt: skip
         lanes = ir.Constant(cgutils.intp_t, LANES)
         for c, (total, block) in enumerate(zip(sums, block_ids)):
             first_slot = builder.mul(block, lanes)
@@ -178,3 +202,71 @@ def gemm_order_lanes(typingctx, x, blocks, sqnorms, block_list, first, out):
         return context.get_dummy_value()
 
     return types.void(x, blocks, sqnorms, block_list, first, out), codegen
+
+
+def _candidate_dots(n_lanes, n_rows):
+    """An intrinsic ``(packed, first, lanes, out, out_first)``: ``out[out_first + p, l] = row . lanes[:, l]``
+    for the ``n_lanes`` lanes l and the ``n_rows`` rows ``first + p``, in float64.
+
+    Row r is ``packed[r // T, :, r % T]`` (T = ``packed.shape[2]``): rows stored
+    feature-major by steps of T (:func:`kmlab._lloyd.packed_rows`), so that one
+    address and constant displacements reach every row of a call (``first`` a
+    multiple of ``n_rows``, which divides T); float32 rows are converted
+    exactly.  ``lanes`` (d, >= n_lanes) and ``out`` hold float64 (k-means++'s
+    candidates in ``lanes``, feature-major, zero-padded).  Each dot product is
+    a chain of fused multiply-adds in feature order from zero: the values
+    :func:`_gemm_order_dot` gives (but for the sign of a zero, which
+    scikit-learn's ``(-2 dot + ||c||^2) + ||x||^2`` does not see), one vector
+    of candidates per row and ``n_rows`` rows at a time (8 AVX2 registers of
+    sums), so that the vector unit does not wait on each multiply-add's latency.
+    """
+
+    def typer(typingctx, packed, first, lanes, out, out_first):
+        if not (isinstance(packed, types.Array) and isinstance(packed.dtype, types.Float) and packed.ndim == 3):
+            return None
+        if not all(isinstance(a, types.Array) and a.dtype == types.float64 and a.ndim == 2 for a in (lanes, out)):
+            return None
+        if packed.layout != "C" or lanes.layout != "C" or out.layout != "C":
+            return None
+        if not (isinstance(first, types.Integer) and isinstance(out_first, types.Integer)):
+            return None
+        return types.void(packed, first, lanes, out, out_first), codegen
+
+    def codegen(context, builder, signature, args):
+        packed_type, first_type, lanes_type, out_type, out_first_type = signature.args
+        packed_arr = context.make_array(packed_type)(context, builder, args[0])
+        lanes_arr = context.make_array(lanes_type)(context, builder, args[2])
+        out_arr = context.make_array(out_type)(context, builder, args[3])
+        first = context.cast(builder, args[1], first_type, types.intp)
+        out_first = context.cast(builder, args[4], out_first_type, types.intp)
+        step_rows = builder.extract_value(packed_arr.shape, 2)
+        step, slot = builder.sdiv(first, step_rows), builder.srem(first, step_rows)
+        row_bytes = builder.extract_value(packed_arr.strides, 2)
+        slot_start = builder.add(
+            builder.ptrtoint(packed_arr.data, cgutils.intp_t),
+            builder.add(builder.mul(step, builder.extract_value(packed_arr.strides, 0)), builder.mul(slot, row_bytes)),
+        )
+        x_starts = [builder.add(slot_start, builder.mul(ir.Constant(cgutils.intp_t, p), row_bytes)) for p in range(n_rows)]
+        lanes_start = builder.ptrtoint(lanes_arr.data, cgutils.intp_t)
+        vector, sums = _fma_chains(
+            context, builder, packed_type.dtype, types.float64, n_lanes, builder.extract_value(packed_arr.shape, 1),
+            x_starts, builder.extract_value(packed_arr.strides, 1), [lanes_start] * n_rows,
+            builder.extract_value(lanes_arr.strides, 0),
+        )  # fmt: skip
+        for p, total in enumerate(sums):
+            position = builder.add(out_first, ir.Constant(cgutils.intp_t, p))
+            out_ptr = cgutils.get_item_pointer(
+                context, builder, out_type, out_arr, [position, ir.Constant(cgutils.intp_t, 0)]
+            )
+            builder.store(builder.load(total), builder.bitcast(out_ptr, vector.as_pointer()), align=1)
+        return context.get_dummy_value()
+
+    typer.__name__ = typer.__qualname__ = f"candidate_dots_{n_lanes}"
+    return intrinsic(typer)
+
+
+# Candidates per vector of the k-means++ intrinsics, and rows per call: four candidates
+# (one AVX2 vector of float64) for eight rows, or eight (two vectors) for four rows.
+CANDIDATE_ROWS_4, CANDIDATE_ROWS_8 = 8, 4
+candidate_dots_4 = _candidate_dots(4, CANDIDATE_ROWS_4)
+candidate_dots_8 = _candidate_dots(8, CANDIDATE_ROWS_8)

@@ -15,13 +15,17 @@ to the last bit, which is what makes k-means++ pick the same centres: in float64
 Every kernel also takes the minimum with the current closest squared distance
 (scikit-learn's ``np.minimum``).  Up to 16 features the dense kernel computes
 every entry, vectorised over the rows with each dot product held in registers.
-With more features it skips work: an entry whose exact distance provably
-cannot go below the closest one is the closest one, whatever the exact value.
-Such pairs are found by a GEMM *screen* (a fast dot product with a rigorous
-error bound; the driver, :class:`kmlab._init._CandidateDistances`, derives the
-bound, with margins for every rounding).  Each entry is thus either computed
-exactly or provably equal to the exact computation's result, so the output
-does not depend on the screen, the blocks or the thread count.
+With more features, on small data, it computes every entry with the
+candidates as vector lanes, several rows at a time
+(:func:`~kmlab._kernels._intrinsics.candidate_dots_4`, ``_8``); on large data
+it skips work: an entry whose exact distance provably cannot go below the
+closest one is the closest one, whatever the exact value.  Such pairs are
+found by a GEMM *screen* (a fast dot product with a rigorous error bound; the
+driver, :class:`kmlab._init._CandidateDistances`, derives the bound, with
+margins for every rounding), and the rows it leaves go through the lanes.
+Each entry is thus either computed exactly or provably equal to the exact
+computation's result, so the output does not depend on the screen, the blocks
+or the thread count.
 
 :func:`draw_candidates` is the rest of a k-means++ round;
 :func:`greedy_kmeans_plusplus_dense` (and its parallel build) runs the rounds
@@ -33,8 +37,16 @@ such care: they give a seeding of their own, from distances in X's dtype.
 import numpy as np
 from numba import njit, prange
 
-from ._config import CHUNK, FASTMATH, SEPARATE_ROUNDING, _padded_width, renamed_copy
-from ._intrinsics import _gemm_order_dot, as_float64
+from ._config import CHUNK, FASTMATH, PADDED_MAX_WIDTH, SEPARATE_ROUNDING, _padded_width, renamed_copy
+from ._intrinsics import (
+    CANDIDATE_ROWS_4,
+    CANDIDATE_ROWS_8,
+    LANES,
+    _gemm_order_dot,
+    as_float64,
+    candidate_dots_4,
+    candidate_dots_8,
+)
 from .lloyd import _einsum_row_sqnorm, _feature_major_copy, _sparse_center_dots
 from .packing import PACKED_ROWS
 
@@ -85,26 +97,15 @@ def _sq_distance(dot, cand_sqnorm, x_sqnorm):
 STEP_ROWS = PACKED_ROWS
 
 
-@njit(cache=True, fastmath=FASTMATH)
-def _screened_step(
-    rows,  # IN (m, d) raw rows of X
-    offset,  # IN (d,)
-    sqnorms,  # IN (m,) float64 their centred squared norms
-    norms,  # IN (m,) float64 their square roots
-    near,  # IN (m,) dtype of X: their closest squared distances
-    candidates_t,  # IN (d, t) float64
-    cand_sqnorms,  # IN (t,) float64
-    screen_c,  # IN (t, d) dtype of X: the candidates for the GEMM
-    screen_terms,  # IN (t,) float64
-    screen_coefs,  # IN (t,) float64
-    formula_slack,  # IN float64
-    dots,  # SCRATCH (>= t * m,) dtype of X
-    row_terms,  # SCRATCH (>= m,) float64
-    kept,  # SCRATCH (>= m,) int64
-    out,  # OUT (t, m) min(near, squared distance to each candidate)
-):
-    n_candidates = cand_sqnorms.shape[0]
-    m, n_features = rows.shape
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _screen(
+    rows, sqnorms, norms, near, screen_c, screen_terms, screen_coefs, formula_slack, dots, row_terms, undecided, kept,
+    out,
+):  # fmt: skip
+    """The GEMM screen of :func:`_screened_step` (its arguments): writes ``near`` to every
+    entry of ``out``, lists in ``kept`` the rows that some candidate leaves undecided
+    and returns their number."""
+    n_candidates, m = screen_c.shape[0], rows.shape[0]
     # The entries the screen leaves are the closest distances: write them first.
     for c in range(n_candidates):
         out[c, :] = near
@@ -113,26 +114,84 @@ def _screened_step(
     np.dot(screen_c, rows.T, g)
     for i in range(m):
         row_terms[i] = (1.0 - formula_slack) * sqnorms[i] - near[i]
+        undecided[i] = 0
+    # A lower bound of ||x - c||^2 - near: where it is >= 0, the exact value is >= near.
+    # Candidate by candidate (contiguous, vectorised), then the rows listed without
+    # branches (a branch per row would often be mispredicted).
     for c in range(n_candidates):
         term, coef = screen_terms[c], screen_coefs[c]
-        # A lower bound of ||x - c||^2 - near: where it is >= 0, the exact value is >= near.
-        undecided = 0
         for i in range(m):
-            undecided += row_terms[i] + term - coef * norms[i] < 2.0 * g[c, i]
-        if undecided == 0:
-            continue
-        # List the undecided rows without branches (a branch per row would often
-        # be mispredicted), then compute them in a tight loop.
-        n_kept = 0
-        for i in range(m):
-            kept[n_kept] = i
-            n_kept += row_terms[i] + term - coef * norms[i] < 2.0 * g[c, i]
-        for k in range(n_kept):
-            i = kept[k]
-            dot = 0.0
-            for f in range(n_features):
-                dot += np.float64(rows[i, f] - offset[f]) * candidates_t[f, c]
-            dist = _sq_distance(dot, cand_sqnorms[c], sqnorms[i])
+            undecided[i] |= row_terms[i] + term - coef * norms[i] < 2.0 * g[c, i]
+    n_kept = 0
+    for i in range(m):
+        kept[n_kept] = i
+        n_kept += undecided[i]
+    return n_kept
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _screened_step(
+    rows,  # IN (m, d) raw rows of X
+    offset,  # IN (d,)
+    sqnorms,  # IN (m,) float64 their centred squared norms
+    norms,  # IN (m,) float64 their square roots
+    near,  # IN (m,) dtype of X: their closest squared distances
+    candidate_lanes,  # IN (ceil(t / LANES), d, LANES) float64 the candidates, feature-major, zero-padded
+    cand_sqnorms,  # IN (t,) float64
+    screen_c,  # IN (t, d) dtype of X: the candidates for the GEMM
+    screen_terms,  # IN (t,) float64
+    screen_coefs,  # IN (t,) float64
+    formula_slack,  # IN float64
+    dots,  # SCRATCH (>= t * m,) dtype of X
+    row_terms,  # SCRATCH (>= m,) float64
+    undecided,  # SCRATCH (>= m,) int64
+    kept,  # SCRATCH (>= m,) int64
+    kept_rows,  # SCRATCH (1, d, >= m) dtype of X: the rows the screen leaves, packed
+    lane_dots,  # SCRATCH (>= m, LANES) float64
+    out,  # OUT (t, m) min(near, squared distance to each candidate)
+):
+    n_features = rows.shape[1]
+    n_kept = _screen(
+        rows, sqnorms, norms, near, screen_c, screen_terms, screen_coefs, formula_slack, dots, row_terms, undecided,
+        kept, out,
+    )  # fmt: skip
+    if n_kept == 0:
+        return
+    # Their exact distances to every candidate: where the screen had decided, the
+    # exact value is >= near, so the min writes near again.
+    for k in range(n_kept):
+        for f in range(n_features):
+            kept_rows[0, f, k] = rows[kept[k], f] - offset[f]
+    _packed_distances(kept_rows, 0, kept, n_kept, candidate_lanes, cand_sqnorms, sqnorms, near, lane_dots, out)
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _packed_distances(packed, first, positions, n_rows, candidate_lanes, cand_sqnorms, sqnorms, near, lane_dots, out):
+    """``out[c, positions[k]] = min(near, squared distance)`` for the packed rows ``first + k``, k < ``n_rows``.
+
+    The candidates' dot products by their lanes (:func:`~kmlab._kernels._intrinsics.candidate_dots_4`,
+    ``_8``), into ``lane_dots``; a call's rows past ``n_rows`` are computed and not read.
+    """
+    n_candidates = cand_sqnorms.shape[0]
+    if n_candidates <= 4:
+        for q in range(0, n_rows, CANDIDATE_ROWS_4):
+            candidate_dots_4(packed, first + q, candidate_lanes[0], lane_dots, q)
+        _lane_distances(positions, n_rows, lane_dots, 0, n_candidates, cand_sqnorms, sqnorms, near, out)
+    else:
+        for b in range(candidate_lanes.shape[0]):
+            for q in range(0, n_rows, CANDIDATE_ROWS_8):
+                candidate_dots_8(packed, first + q, candidate_lanes[b], lane_dots, q)
+            stop = min(n_candidates, (b + 1) * LANES)
+            _lane_distances(positions, n_rows, lane_dots, b * LANES, stop, cand_sqnorms, sqnorms, near, out)
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _lane_distances(positions, n_rows, lane_dots, first, stop, cand_sqnorms, sqnorms, near, out):
+    """``out[c, positions[k]] = min(near, distance)`` from ``lane_dots[k, c - first]``, candidates ``first:stop``."""
+    for k in range(n_rows):
+        i = positions[k]
+        for c in range(first, stop):
+            dist = _sq_distance(lane_dots[k, c - first], cand_sqnorms[c], sqnorms[i])
             # min before the cast to X's dtype: rounding is monotone and near is
             # representable, so this is np.minimum after the cast.
             out[c, i] = min(dist, np.float64(near[i]))
@@ -197,6 +256,7 @@ def closest_sq_distances_dense(
     screen_coefs,  # IN (t,) float64 screen coefficient of ||x - offset|| for each candidate
     formula_slack,  # IN float64 bound on the formula's error per unit of ||x||^2 + ||c||^2
     packed,  # IN (ceil(n / STEP_ROWS), width, STEP_ROWS) dtype of X: packing.pack_rows_dense's rows; (0, 1, 1): screen
+    # (width: the features padded to 4, 8 or 16; more features are read unpadded, through the lanes)
     block_starts,  # IN (n_blocks + 1,) int64 row offsets, multiples of STEP_ROWS but the last
     out,  # OUT (t, n) dtype of X: min(closest, squared distance to each candidate)
 ):
@@ -228,26 +288,41 @@ def _closest_in_rows(
     """Rows ``first_row:stop_row`` of :func:`closest_sq_distances_dense` (its arguments)."""
     n_features, n_candidates = candidates_t.shape
     screen = screen_c.shape[0] > 0
+    # Up to PADDED_MAX_WIDTH features, every entry vectorised over the packed rows
+    # (_direct_step); more, the candidates' lanes, on every packed row or on the
+    # rows the screen leaves (_screened_step).
+    direct = not screen and n_features <= PADDED_MAX_WIDTH
     screen_rows = STEP_ROWS if screen else 0
     dots = np.empty(screen_rows * n_candidates, dtype=X.dtype)
     row_terms = np.empty(screen_rows)
-    kept = np.empty(screen_rows, dtype=np.int64)
-    padded = np.zeros((n_candidates, _padded_width(n_features)))
-    padded[:, :n_features] = candidates_t.T
+    undecided = np.empty(screen_rows, dtype=np.int64)
+    kept = np.arange(0 if direct else STEP_ROWS)  # without the screen: every row of a step
+    kept_rows = np.zeros((1, n_features, screen_rows), dtype=X.dtype)
+    lane_dots = np.empty((0 if direct else STEP_ROWS, LANES))
+    candidate_lanes = np.zeros((0 if direct else -(-n_candidates // LANES), n_features, LANES))
+    for c in range(0 if direct else n_candidates):
+        candidate_lanes[c // LANES, :, c % LANES] = candidates_t[:, c]
+    padded = np.zeros((n_candidates if direct else 0, _padded_width(n_features)))
+    padded[:, :n_features] = candidates_t.T[: padded.shape[0]]
     # float32 rows are converted once per step, not once per candidate (the dots
     # are float64); float64 rows are read in place (as_float64), so no scratch.
-    rows64 = np.empty((packed.shape[1], STEP_ROWS if packed.itemsize < 8 else 0))
+    rows64 = np.empty((packed.shape[1], STEP_ROWS if direct and packed.itemsize < 8 else 0))
     for start in range(first_row, stop_row, STEP_ROWS):
         stop = min(start + STEP_ROWS, stop_row)
         if screen:
             _screened_step(
                 X[start:stop], offset, x_sqnorms[start:stop], x_norms[start:stop], closest[start:stop],
-                candidates_t, cand_sqnorms, screen_c, screen_terms, screen_coefs, formula_slack, dots,
-                row_terms, kept, out[:, start:stop],
+                candidate_lanes, cand_sqnorms, screen_c, screen_terms, screen_coefs, formula_slack, dots,
+                row_terms, undecided, kept, kept_rows, lane_dots, out[:, start:stop],
             )  # fmt: skip
-        else:
+        elif direct:
             rows_t = as_float64(packed[start // STEP_ROWS], rows64)
             _direct_step(rows_t, start, stop - start, x_sqnorms, closest, padded, cand_sqnorms, out)
+        else:
+            _packed_distances(
+                packed, start, kept, stop - start, candidate_lanes, cand_sqnorms, x_sqnorms[start:stop],
+                closest[start:stop], lane_dots, out[:, start:stop],
+            )  # fmt: skip
 
 
 @njit(inline="always", cache=True)
