@@ -270,3 +270,55 @@ def _candidate_dots(n_lanes, n_rows):
 CANDIDATE_ROWS_4, CANDIDATE_ROWS_8 = 8, 4
 candidate_dots_4 = _candidate_dots(4, CANDIDATE_ROWS_4)
 candidate_dots_8 = _candidate_dots(8, CANDIDATE_ROWS_8)
+
+
+# Row vectors per call of row_lane_dots: eight chains in flight.
+ROW_VECTORS = 8
+ROW_LANES = 4
+
+
+@intrinsic
+def row_lane_dots(typingctx, rows_t, first, vectors, j, out):
+    """``out[j, first + i] = rows_t[:, first + i] . vectors[j]`` for ROW_VECTORS x ROW_LANES rows i.
+
+    ``rows_t`` (width, m) holds rows feature-major (C order), ``vectors`` (t,
+    width) the vectors (k-means++'s candidates, padded with zero features),
+    ``out`` (t, >= m); all float64, and the caller leaves room for whole calls
+    (``first + ROW_VECTORS * ROW_LANES <= m``).  Each dot product is a chain of
+    fused multiply-adds in feature order from zero, the values
+    :func:`_gemm_order_dot` gives (but for the sign of a zero, which
+    scikit-learn's ``(-2 dot + ||c||^2) + ||x||^2`` does not see): the rows as
+    vector lanes and ROW_VECTORS chains in flight, where a loop vectorised by
+    the compiler keeps one (AVX2 has too few registers for it to interleave
+    chains of 16 terms).
+    """
+    arrays = (rows_t, vectors, out)
+    if not all(isinstance(a, types.Array) and a.dtype == types.float64 and a.ndim == 2 for a in arrays):
+        return None
+    if any(a.layout != "C" for a in arrays) or not (isinstance(first, types.Integer) and isinstance(j, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        rows_type, first_type, vectors_type, j_type, out_type = signature.args
+        rows_arr = context.make_array(rows_type)(context, builder, args[0])
+        vectors_arr = context.make_array(vectors_type)(context, builder, args[2])
+        out_arr = context.make_array(out_type)(context, builder, args[4])
+        first = context.cast(builder, args[1], first_type, types.intp)
+        j = context.cast(builder, args[3], j_type, types.intp)
+        item = ir.Constant(cgutils.intp_t, 8)
+        rows_start = builder.add(builder.ptrtoint(rows_arr.data, cgutils.intp_t), builder.mul(first, item))
+        lane_starts = [builder.add(rows_start, ir.Constant(cgutils.intp_t, 8 * ROW_LANES * v)) for v in range(ROW_VECTORS)]
+        vector_start = builder.add(
+            builder.ptrtoint(vectors_arr.data, cgutils.intp_t), builder.mul(j, builder.extract_value(vectors_arr.strides, 0))
+        )
+        vector, sums = _fma_chains(
+            context, builder, types.float64, types.float64, ROW_LANES, builder.extract_value(rows_arr.shape, 0),
+            [vector_start] * ROW_VECTORS, item, lane_starts, builder.extract_value(rows_arr.strides, 0),
+        )  # fmt: skip
+        for v, total in enumerate(sums):
+            position = builder.add(first, ir.Constant(cgutils.intp_t, ROW_LANES * v))
+            out_ptr = cgutils.get_item_pointer(context, builder, out_type, out_arr, [j, position])
+            builder.store(builder.load(total), builder.bitcast(out_ptr, vector.as_pointer()), align=1)
+        return context.get_dummy_value()
+
+    return types.void(rows_t, first, vectors, j, out), codegen

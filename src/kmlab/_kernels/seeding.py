@@ -42,10 +42,13 @@ from ._intrinsics import (
     CANDIDATE_ROWS_4,
     CANDIDATE_ROWS_8,
     LANES,
+    ROW_LANES,
+    ROW_VECTORS,
     _gemm_order_dot,
     as_float64,
     candidate_dots_4,
     candidate_dots_8,
+    row_lane_dots,
 )
 from .lloyd import _einsum_row_sqnorm, _feature_major_copy, _sparse_center_dots
 from .packing import PACKED_ROWS
@@ -206,37 +209,24 @@ def _direct_step(
     closest,  # IN (n,) dtype of X: their closest squared distances
     padded,  # IN (t, width) float64 the candidates, zero from column d on
     cand_sqnorms,  # IN (t,) float64
+    step_dots,  # SCRATCH (t, STEP_ROWS) float64
     out,  # OUT (t, n) min(closest, squared distance to each candidate) in the step's columns
 ):
-    """Every entry of a step, exactly, vectorised over the rows.
+    """Every entry of a step, exactly, with the rows as vector lanes.
 
     Each candidate's dot products are chains of fused multiply-adds in feature
-    order (:func:`~kmlab._kernels._intrinsics._gemm_order_dot`) over ``width``
-    = 4, 8 or 16 terms (zeros pad them, and a zero term changes no sum), so
-    that each stays in registers.
-    """
-    width = rows_t.shape[0]
-    if width == 4:
-        _padded_distances(rows_t, start, m, x_sqnorms, closest, padded, 4, cand_sqnorms, out)
-    elif width == 8:
-        _padded_distances(rows_t, start, m, x_sqnorms, closest, padded, 8, cand_sqnorms, out)
-    elif width == 16:
-        _padded_distances(rows_t, start, m, x_sqnorms, closest, padded, 16, cand_sqnorms, out)
-    else:
-        _padded_distances(rows_t, start, m, x_sqnorms, closest, padded, width, cand_sqnorms, out)
-
-
-@njit(inline="always", cache=True, fastmath=FASTMATH)
-def _padded_distances(rows_t, start, m, x_sqnorms, closest, padded, width, cand_sqnorms, out):
-    """:func:`_direct_step` with ``width`` (a literal) terms per dot product.
-
-    The distances go through one-dimensional slices: contiguous, hence vectorised.
+    order over ``width`` = 4, 8 or 16 terms (zeros pad them, and a zero term
+    changes no sum), several rows' chains in flight
+    (:func:`~kmlab._kernels._intrinsics.row_lane_dots`); the distances then go
+    through one-dimensional slices: contiguous, hence vectorised.
     """
     sqnorms, near = x_sqnorms[start : start + m], closest[start : start + m]
     for c in range(padded.shape[0]):
-        cand_sqnorm, row = cand_sqnorms[c], out[c, start : start + m]
+        for q in range(0, STEP_ROWS, ROW_VECTORS * ROW_LANES):
+            row_lane_dots(rows_t, q, padded, c, step_dots)
+        cand_sqnorm, dots, row = cand_sqnorms[c], step_dots[c], out[c, start : start + m]
         for i in range(m):
-            dist = _sq_distance(_gemm_order_dot(rows_t, i, padded, c, width), cand_sqnorm, sqnorms[i])
+            dist = _sq_distance(dots[i], cand_sqnorm, sqnorms[i])
             # min before the cast to X's dtype: rounding is monotone and near is
             # representable, so this is np.minimum after the cast.
             row[i] = min(dist, np.float64(near[i]))
@@ -303,6 +293,7 @@ def _closest_in_rows(
     for c in range(0 if direct else n_candidates):
         candidate_lanes[c // LANES, :, c % LANES] = candidates_t[:, c]
     padded = np.zeros((n_candidates if direct else 0, _padded_width(n_features)))
+    step_dots = np.empty((padded.shape[0], STEP_ROWS))
     padded[:, :n_features] = candidates_t.T[: padded.shape[0]]
     # float32 rows are converted once per step, not once per candidate (the dots
     # are float64); float64 rows are read in place (as_float64), so no scratch.
@@ -317,7 +308,7 @@ def _closest_in_rows(
             )  # fmt: skip
         elif direct:
             rows_t = as_float64(packed[start // STEP_ROWS], rows64)
-            _direct_step(rows_t, start, stop - start, x_sqnorms, closest, padded, cand_sqnorms, out)
+            _direct_step(rows_t, start, stop - start, x_sqnorms, closest, padded, cand_sqnorms, step_dots, out)
         else:
             _packed_distances(
                 packed, start, kept, stop - start, candidate_lanes, cand_sqnorms, x_sqnorms[start:stop],
