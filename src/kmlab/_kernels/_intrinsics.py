@@ -97,6 +97,14 @@ def _load_rows_t(X, offset, start, m, rows_t, width):
                 rows_t[f, i] = X[start + i, f] - offset[f]
 
 
+def _operands(context, builder, signature, args):
+    """An intrinsic's arguments as its code reads them: array structures, and integers as intp."""
+    return [
+        context.make_array(t)(context, builder, a) if isinstance(t, types.Array) else context.cast(builder, a, t, types.intp)
+        for t, a in zip(signature.args, args)
+    ]
+
+
 def _listed(context, builder, list_type, list_arr, first, count):
     """The ``count`` entries ``list[first:first + count]`` of an int64 array, as LLVM values."""
     return [
@@ -233,12 +241,8 @@ def _candidate_dots(n_lanes, n_rows):
         return types.void(packed, first, lanes, out, out_first), codegen
 
     def codegen(context, builder, signature, args):
-        packed_type, first_type, lanes_type, out_type, out_first_type = signature.args
-        packed_arr = context.make_array(packed_type)(context, builder, args[0])
-        lanes_arr = context.make_array(lanes_type)(context, builder, args[2])
-        out_arr = context.make_array(out_type)(context, builder, args[3])
-        first = context.cast(builder, args[1], first_type, types.intp)
-        out_first = context.cast(builder, args[4], out_first_type, types.intp)
+        packed_arr, first, lanes_arr, out_arr, out_first = _operands(context, builder, signature, args)
+        packed_type, out_type = signature.args[0], signature.args[3]
         step_rows = builder.extract_value(packed_arr.shape, 2)
         step, slot = builder.sdiv(first, step_rows), builder.srem(first, step_rows)
         row_bytes = builder.extract_value(packed_arr.strides, 2)
@@ -299,12 +303,8 @@ def row_lane_dots(typingctx, rows_t, first, vectors, j, out):
         return None
 
     def codegen(context, builder, signature, args):
-        rows_type, first_type, vectors_type, j_type, out_type = signature.args
-        rows_arr = context.make_array(rows_type)(context, builder, args[0])
-        vectors_arr = context.make_array(vectors_type)(context, builder, args[2])
-        out_arr = context.make_array(out_type)(context, builder, args[4])
-        first = context.cast(builder, args[1], first_type, types.intp)
-        j = context.cast(builder, args[3], j_type, types.intp)
+        rows_arr, first, vectors_arr, j, out_arr = _operands(context, builder, signature, args)
+        out_type = signature.args[4]
         item = ir.Constant(cgutils.intp_t, 8)
         rows_start = builder.add(builder.ptrtoint(rows_arr.data, cgutils.intp_t), builder.mul(first, item))
         lane_starts = [builder.add(rows_start, ir.Constant(cgutils.intp_t, 8 * ROW_LANES * v)) for v in range(ROW_VECTORS)]

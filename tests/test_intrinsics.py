@@ -1,0 +1,74 @@
+"""The k-means++ dot-product intrinsics give the chains' values (seeding.chained_products)."""
+
+import numpy as np
+import pytest
+from numba import njit
+from numpy.testing import assert_array_equal
+
+from kmlab._kernels._intrinsics import (
+    CANDIDATE_ROWS_4,
+    CANDIDATE_ROWS_8,
+    LANES,
+    ROW_LANES,
+    ROW_VECTORS,
+    candidate_dots_4,
+    candidate_dots_8,
+    row_lane_dots,
+)
+from kmlab._kernels.seeding import chained_products
+from kmlab._lloyd import packed_rows
+
+
+@njit
+def _all_candidate_dots(packed, n_rows, candidate_lanes, out):
+    """Every row's dot products with up to 4 candidates (one lane block) or more (blocks of 8)."""
+    if candidate_lanes.shape[2] == 4:
+        for q in range(0, n_rows, CANDIDATE_ROWS_4):
+            candidate_dots_4(packed, q, candidate_lanes[0], out[0], q)
+    else:
+        for b in range(candidate_lanes.shape[0]):
+            for q in range(0, n_rows, CANDIDATE_ROWS_8):
+                candidate_dots_8(packed, q, candidate_lanes[b], out[b], q)
+
+
+@njit
+def _all_row_lane_dots(rows_t, vectors, out):
+    for j in range(vectors.shape[0]):
+        for q in range(0, rows_t.shape[1], ROW_VECTORS * ROW_LANES):
+            row_lane_dots(rows_t, q, vectors, j, out)
+
+
+def _operands(seed, dtype, n_rows, n_features, n_candidates):
+    """Rows whose magnitudes vary over four orders, some exact zeros, and candidates."""
+    rng = np.random.default_rng(seed)
+    rows = rng.standard_normal((n_rows, n_features)) * 10.0 ** rng.uniform(-2, 2, (n_rows, 1))
+    rows[rng.uniform(size=rows.shape) < 0.1] = 0.0
+    candidates = rng.standard_normal((n_candidates, n_features))
+    return rows.astype(dtype), candidates
+
+
+@pytest.mark.parametrize("n_candidates", [1, 3, 4, 5, 8, 9, 17])
+@pytest.mark.parametrize("n_features", [1, 3, 17, 64])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_candidate_dots_are_the_chains(seed, dtype, n_features, n_candidates):
+    # 300 rows: three packed steps, the last one partial (its padding rows computed, unread).
+    rows, candidates = _operands(seed, dtype, 300, n_features, n_candidates)
+    packed = packed_rows(rows, np.zeros(n_features, dtype=dtype))
+    lanes = 4 if n_candidates <= 4 else LANES
+    n_blocks = -(-n_candidates // lanes)
+    candidate_lanes = np.zeros((n_blocks, packed.shape[1], lanes))
+    for c in range(n_candidates):
+        candidate_lanes[c // lanes, :n_features, c % lanes] = candidates[c]
+    out = np.full((n_blocks, packed.shape[0] * packed.shape[2], LANES), np.nan)
+    _all_candidate_dots(packed, 300, candidate_lanes, out)
+    values = np.concatenate([block[:300, :lanes] for block in out], axis=1)[:, :n_candidates]
+    assert_array_equal(values, chained_products(candidates, rows.astype(np.float64)).T)
+
+
+@pytest.mark.parametrize("width", [4, 8, 16, 40])
+def test_row_lane_dots_are_the_chains(seed, width):
+    rows, candidates = _operands(seed, np.float64, 128, width, 5)
+    rows_t = np.ascontiguousarray(rows.T)
+    out = np.full((5, 128), np.nan)
+    _all_row_lane_dots(rows_t, candidates, out)
+    assert_array_equal(out, chained_products(candidates, rows))
