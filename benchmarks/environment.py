@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 
+import llvmlite.binding as llvm
 import numba
 from threadpoolctl import threadpool_info
 
@@ -80,14 +81,21 @@ def add_threads_option(parser):
 
 
 def _cpu_model():
+    """The CPU's model name, with the core LLVM compiles kmlab's kernels for and its widest
+    vector extension (kernels' speed depends on both: AVX2 machines run them slower)."""
+    model, flags = None, set()
     try:
         with open("/proc/cpuinfo") as cpuinfo:
             for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                if line.startswith("model name") and model is None:
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags") and not flags:
+                    flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    vector = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else None
+    details = ", ".join(part for part in (llvm.get_host_cpu_name(), vector) if part)
+    return f"{model or platform.processor() or platform.machine()} ({details})"
 
 
 def machine():
