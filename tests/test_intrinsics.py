@@ -1,4 +1,4 @@
-"""The k-means++ dot-product intrinsics give the chains' values (seeding.chained_products)."""
+"""The dot-product intrinsics give the chains' values (_gemm_order_dot, seeding.chained_products)."""
 
 import numpy as np
 import pytest
@@ -9,11 +9,11 @@ from kmlab._kernels._intrinsics import (
     CANDIDATE_ROWS_4,
     CANDIDATE_ROWS_8,
     LANES,
-    ROW_LANES,
-    ROW_VECTORS,
+    _gemm_order_dot,
     candidate_dots_4,
     candidate_dots_8,
     row_lane_dots,
+    rows_per_lane_call,
 )
 from kmlab._kernels.seeding import chained_products
 from kmlab._lloyd import packed_rows
@@ -34,8 +34,8 @@ def _all_candidate_dots(packed, n_rows, candidate_lanes, out):
 @njit
 def _all_row_lane_dots(rows_t, vectors, out):
     for j in range(vectors.shape[0]):
-        for q in range(0, rows_t.shape[1], ROW_VECTORS * ROW_LANES):
-            row_lane_dots(rows_t, q, vectors, j, out)
+        for q in range(0, rows_t.shape[1], rows_per_lane_call(rows_t)):
+            row_lane_dots(rows_t, q, vectors, j, out[j])
 
 
 def _operands(seed, dtype, n_rows, n_features, n_candidates):
@@ -66,9 +66,24 @@ def test_candidate_dots_are_the_chains(seed, dtype, n_features, n_candidates):
 
 
 @pytest.mark.parametrize("width", [4, 8, 16, 40])
-def test_row_lane_dots_are_the_chains(seed, width):
-    rows, candidates = _operands(seed, np.float64, 128, width, 5)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_row_lane_dots_are_the_chains(seed, dtype, width):
+    rows, vectors = _operands(seed, dtype, 128, width, 5)
+    vectors = vectors.astype(dtype)
     rows_t = np.ascontiguousarray(rows.T)
-    out = np.full((5, 128), np.nan)
-    _all_row_lane_dots(rows_t, candidates, out)
-    assert_array_equal(out, chained_products(candidates, rows))
+    out = np.full((5, 128), np.nan, dtype=dtype)
+    _all_row_lane_dots(rows_t, vectors, out)
+    # float32 chains: the lone chain of the Lloyd kernels, in float32.
+    expected = _chains(rows_t, vectors)
+    assert_array_equal(out, expected)
+    if dtype == np.float64:
+        assert_array_equal(out, chained_products(vectors, rows))
+
+
+@njit
+def _chains(rows_t, vectors):
+    out = np.empty((vectors.shape[0], rows_t.shape[1]), dtype=rows_t.dtype)
+    for j in range(vectors.shape[0]):
+        for i in range(rows_t.shape[1]):
+            out[j, i] = _gemm_order_dot(rows_t, i, vectors, j, vectors.shape[1])
+    return out

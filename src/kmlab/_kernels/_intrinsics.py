@@ -278,47 +278,62 @@ candidate_dots_8 = _candidate_dots(8, CANDIDATE_ROWS_8)
 
 # Row vectors per call of row_lane_dots: eight chains in flight.
 ROW_VECTORS = 8
-ROW_LANES = 4
+# Bytes per vector of rows: an AVX2 register (4 float64 or 8 float32 rows).
+ROW_VECTOR_BYTES = 32
 
 
 @intrinsic
 def row_lane_dots(typingctx, rows_t, first, vectors, j, out):
-    """``out[j, first + i] = rows_t[:, first + i] . vectors[j]`` for ROW_VECTORS x ROW_LANES rows i.
+    """``out[first + i] = rows_t[:, first + i] . vectors[j]`` for the ROW_VECTORS x lanes rows i of a call.
 
     ``rows_t`` (width, m) holds rows feature-major (C order), ``vectors`` (t,
-    width) the vectors (k-means++'s candidates, padded with zero features),
-    ``out`` (t, >= m); all float64, and the caller leaves room for whole calls
-    (``first + ROW_VECTORS * ROW_LANES <= m``).  Each dot product is a chain of
-    fused multiply-adds in feature order from zero, the values
-    :func:`_gemm_order_dot` gives (but for the sign of a zero, which
-    scikit-learn's ``(-2 dot + ||c||^2) + ||x||^2`` does not see): the rows as
-    vector lanes and ROW_VECTORS chains in flight, where a loop vectorised by
-    the compiler keeps one (AVX2 has too few registers for it to interleave
-    chains of 16 terms).
+    width) the vectors (k-means++'s candidates or Lloyd's centres, padded with
+    zero features), ``out`` (>= m,); all of one float dtype, whose
+    ROW_VECTOR_BYTES make a vector of rows (4 float64, 8 float32): a call
+    computes ``ROW_VECTORS * ROW_VECTOR_BYTES // itemsize`` rows from
+    ``first``, and the caller leaves room for whole calls.  Each dot product is
+    a chain of fused multiply-adds in feature order from zero, the values
+    :func:`_gemm_order_dot` gives (but for the sign of a zero, which neither
+    scikit-learn's ``||c||^2 - 2 x.c`` nor ``(-2 dot + ||c||^2) + ||x||^2``
+    sees): the rows as vector lanes and ROW_VECTORS chains in flight, where a
+    loop vectorised by the compiler keeps one (AVX2 has too few registers for
+    it to interleave chains of 16 terms).
     """
     arrays = (rows_t, vectors, out)
-    if not all(isinstance(a, types.Array) and a.dtype == types.float64 and a.ndim == 2 for a in arrays):
+    if not (isinstance(rows_t, types.Array) and isinstance(rows_t.dtype, types.Float)):
         return None
-    if any(a.layout != "C" for a in arrays) or not (isinstance(first, types.Integer) and isinstance(j, types.Integer)):
+    if not all(isinstance(a, types.Array) and a.dtype == rows_t.dtype for a in arrays):
+        return None
+    if (rows_t.ndim, vectors.ndim, out.ndim) != (2, 2, 1) or any(a.layout != "C" for a in arrays):
+        return None
+    if not (isinstance(first, types.Integer) and isinstance(j, types.Integer)):
         return None
 
     def codegen(context, builder, signature, args):
         rows_arr, first, vectors_arr, j, out_arr = _operands(context, builder, signature, args)
-        out_type = signature.args[4]
-        item = ir.Constant(cgutils.intp_t, 8)
+        dtype = signature.args[0].dtype
+        itemsize = context.get_abi_sizeof(context.get_data_type(dtype))
+        lanes = ROW_VECTOR_BYTES // itemsize
+        item = ir.Constant(cgutils.intp_t, itemsize)
         rows_start = builder.add(builder.ptrtoint(rows_arr.data, cgutils.intp_t), builder.mul(first, item))
-        lane_starts = [builder.add(rows_start, ir.Constant(cgutils.intp_t, 8 * ROW_LANES * v)) for v in range(ROW_VECTORS)]
+        lane_starts = [builder.add(rows_start, ir.Constant(cgutils.intp_t, ROW_VECTOR_BYTES * v)) for v in range(ROW_VECTORS)]
         vector_start = builder.add(
             builder.ptrtoint(vectors_arr.data, cgutils.intp_t), builder.mul(j, builder.extract_value(vectors_arr.strides, 0))
         )
         vector, sums = _fma_chains(
-            context, builder, types.float64, types.float64, ROW_LANES, builder.extract_value(rows_arr.shape, 0),
+            context, builder, dtype, dtype, lanes, builder.extract_value(rows_arr.shape, 0),
             [vector_start] * ROW_VECTORS, item, lane_starts, builder.extract_value(rows_arr.strides, 0),
         )  # fmt: skip
+        out_start = builder.add(builder.ptrtoint(out_arr.data, cgutils.intp_t), builder.mul(first, item))
         for v, total in enumerate(sums):
-            position = builder.add(first, ir.Constant(cgutils.intp_t, ROW_LANES * v))
-            out_ptr = cgutils.get_item_pointer(context, builder, out_type, out_arr, [j, position])
-            builder.store(builder.load(total), builder.bitcast(out_ptr, vector.as_pointer()), align=1)
+            address = builder.add(out_start, ir.Constant(cgutils.intp_t, ROW_VECTOR_BYTES * v))
+            builder.store(builder.load(total), builder.inttoptr(address, vector.as_pointer()), align=1)
         return context.get_dummy_value()
 
     return types.void(rows_t, first, vectors, j, out), codegen
+
+
+@njit(inline="always", cache=True)
+def rows_per_lane_call(rows_t):
+    """Rows one :func:`row_lane_dots` call computes for ``rows_t``'s dtype."""
+    return ROW_VECTORS * (ROW_VECTOR_BYTES // rows_t.itemsize)

@@ -27,7 +27,18 @@ from numba import njit, prange, types
 from numba.np.linalg import ensure_blas
 
 from ._config import CHUNK, FASTMATH, SEPARATE_ROUNDING, _padded_width, renamed_copy
-from ._intrinsics import CHAINS, LANES, _gemm_order_dot, _load_rows_t, cast_like, gemm_order_lanes
+from ._intrinsics import (
+    CHAINS,
+    LANES,
+    ROW_VECTOR_BYTES,
+    ROW_VECTORS,
+    _gemm_order_dot,
+    _load_rows_t,
+    cast_like,
+    gemm_order_lanes,
+    row_lane_dots,
+    rows_per_lane_call,
+)
 from .packing import PACKED_ROWS
 
 # A sample its bounds cannot settle goes through the group filter when the
@@ -294,8 +305,10 @@ def direct_formula_values(
     """The values :func:`_assign_direct` compares, for the driver's check against GEMM."""
     m, n_features = rows.shape
     padded = _padded_centers(centers, _padded_width(n_features))
-    rows_t = np.zeros((padded.shape[1], m), dtype=rows.dtype)
-    rows_t[:n_features, :] = rows.T
+    # Whole calls of row_lane_dots (at most ROW_VECTORS x 8 float32 rows), on zero rows past m.
+    most_rows = ROW_VECTORS * ROW_VECTOR_BYTES // 4
+    rows_t = np.zeros((padded.shape[1], -(-m // most_rows) * most_rows), dtype=rows.dtype)
+    rows_t[:n_features, :m] = rows.T
     values = np.empty(m, dtype=rows.dtype)
     nearest = np.empty(m, dtype=np.int32)
     for j in range(centers.shape[0]):
@@ -385,7 +398,10 @@ def _nearest_padded(rows_t, m, centers, centers_sqnorm, width, best, nearest):
     or 2 centres (in order, the same comparisons), so that a row's best value
     is read and written once per group: china.jpg on one thread, k=256 10.1-10.4
     ms instead of 11.2-13.0, k=16 0.63-0.65 instead of 0.70-0.85; with 16 features the
-    longer chains leave no room for it (4 centres ran 6 times slower).
+    longer chains leave no room for it (4 centres ran 6 times slower): there a
+    centre's chains run for several rows at a time
+    (:func:`~kmlab._kernels._intrinsics.row_lane_dots`; ``rows_t`` has room for
+    its whole calls), where the compiler's loop kept one in flight on AVX2.
     """
     n_clusters = centers.shape[0]
     group = 4 if width == 4 else 2 if width == 8 else 1
@@ -398,6 +414,17 @@ def _nearest_padded(rows_t, m, centers, centers_sqnorm, width, best, nearest):
                 dot = _gemm_order_dot(rows_t, i, centers, j, width)
                 value, label = _nearer(centers_sqnorm[j] - (dot + dot), j, value, label)
             best[i], nearest[i] = value, label
+    if group == 1:
+        # 16 features: the chains of several rows in flight (row_lane_dots), then the comparisons.
+        dots = np.empty(rows_t.shape[1], dtype=rows_t.dtype)
+        for j in range(n_clusters):
+            for q in range(0, m, rows_per_lane_call(rows_t)):
+                row_lane_dots(rows_t, q, centers, j, dots)
+            sqnorm = centers_sqnorm[j]
+            for i in range(m):
+                dot = dots[i]
+                best[i], nearest[i] = _nearer(sqnorm - (dot + dot), j, best[i], nearest[i])
+        return
     for j in range(grouped, n_clusters):
         sqnorm = centers_sqnorm[j]
         for i in range(m):
