@@ -10,10 +10,10 @@ from kmlab._kernels._intrinsics import (
     CANDIDATE_ROWS_8,
     LANES,
     _gemm_order_dot,
+    _rows_per_lane_call,
     candidate_dots_4,
     candidate_dots_8,
     row_lane_dots,
-    rows_per_lane_call,
 )
 from kmlab._kernels.seeding import chained_products
 from kmlab._lloyd import packed_rows
@@ -34,7 +34,7 @@ def _all_candidate_dots(packed, n_rows, candidate_lanes, out):
 @njit
 def _all_row_lane_dots(rows_t, vectors, out):
     for j in range(vectors.shape[0]):
-        for q in range(0, rows_t.shape[1], rows_per_lane_call(rows_t)):
+        for q in range(0, rows_t.shape[1], _rows_per_lane_call(rows_t)):
             row_lane_dots(rows_t, q, vectors, j, out[j])
 
 

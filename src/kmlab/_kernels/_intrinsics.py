@@ -334,6 +334,6 @@ def row_lane_dots(typingctx, rows_t, first, vectors, j, out):
 
 
 @njit(inline="always", cache=True)
-def rows_per_lane_call(rows_t):
+def _rows_per_lane_call(rows_t):
     """Rows one :func:`row_lane_dots` call computes for ``rows_t``'s dtype."""
     return ROW_VECTORS * (ROW_VECTOR_BYTES // rows_t.itemsize)

@@ -34,10 +34,10 @@ from ._intrinsics import (
     ROW_VECTORS,
     _gemm_order_dot,
     _load_rows_t,
+    _rows_per_lane_call,
     cast_like,
     gemm_order_lanes,
     row_lane_dots,
-    rows_per_lane_call,
 )
 from .packing import PACKED_ROWS
 
@@ -418,7 +418,7 @@ def _nearest_padded(rows_t, m, centers, centers_sqnorm, width, best, nearest):
         # 16 features: the chains of several rows in flight (row_lane_dots), then the comparisons.
         dots = np.empty(rows_t.shape[1], dtype=rows_t.dtype)
         for j in range(n_clusters):
-            for q in range(0, m, rows_per_lane_call(rows_t)):
+            for q in range(0, m, _rows_per_lane_call(rows_t)):
                 row_lane_dots(rows_t, q, centers, j, dots)
             sqnorm = centers_sqnorm[j]
             for i in range(m):

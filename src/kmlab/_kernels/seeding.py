@@ -43,11 +43,11 @@ from ._intrinsics import (
     CANDIDATE_ROWS_8,
     LANES,
     _gemm_order_dot,
+    _rows_per_lane_call,
     as_float64,
     candidate_dots_4,
     candidate_dots_8,
     row_lane_dots,
-    rows_per_lane_call,
 )
 from .lloyd import _einsum_row_sqnorm, _feature_major_copy, _sparse_center_dots
 from .packing import PACKED_ROWS
@@ -221,7 +221,7 @@ def _direct_step(
     """
     sqnorms, near = x_sqnorms[start : start + m], closest[start : start + m]
     for c in range(padded.shape[0]):
-        for q in range(0, STEP_ROWS, rows_per_lane_call(rows_t)):
+        for q in range(0, STEP_ROWS, _rows_per_lane_call(rows_t)):
             row_lane_dots(rows_t, q, padded, c, step_dots[c])
         cand_sqnorm, dots, row = cand_sqnorms[c], step_dots[c], out[c, start : start + m]
         for i in range(m):
