@@ -1,4 +1,5 @@
-"""The dot-product intrinsics give the chains' values (_gemm_order_dot, seeding.chained_products)."""
+"""The dot-product intrinsics give the chains' values (_gemm_order_dot, seeding.chained_products);
+first_argmin finds numpy's argmin."""
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from kmlab._kernels._intrinsics import (
     _rows_per_lane_call,
     candidate_dots_4,
     candidate_dots_8,
+    first_argmin,
     row_lane_dots,
 )
 from kmlab._kernels.seeding import chained_products
@@ -87,3 +89,36 @@ def _chains(rows_t, vectors):
         for i in range(rows_t.shape[1]):
             out[j, i] = _gemm_order_dot(rows_t, i, vectors, j, vectors.shape[1])
     return out
+
+
+@njit
+def _first_argmins(values):
+    """first_argmin of each row of ``values`` (2-D, C order)."""
+    out = np.empty(values.shape[0], dtype=np.int64)
+    for i in range(values.shape[0]):
+        out[i] = first_argmin(values[i])
+    return out
+
+
+# Across the lengths where its passes change: one vector (4 float64 or 8 float32),
+# four (its running minima), one word of compare masks (64 values), and beyond.
+@pytest.mark.parametrize("n_values", [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 1000])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_first_argmin_is_numpys(seed, dtype, n_values):
+    rng = np.random.default_rng(seed)
+    # Few distinct values (ties everywhere), distinct ones, zeros of both signs, infinities.
+    ties = rng.integers(-2, 3, (200, n_values)).astype(dtype)
+    distinct = rng.standard_normal((200, n_values)).astype(dtype)
+    signed_zeros = np.where(rng.uniform(size=(200, n_values)) < 0.5, -0.0, 0.0).astype(dtype)
+    signed_zeros[::3] += rng.integers(0, 2, (len(signed_zeros[::3]), n_values)).astype(dtype)
+    infinite = np.where(rng.uniform(size=(200, n_values)) < 0.7, np.inf, distinct).astype(dtype)
+    infinite[::4] = np.inf
+    for values in (ties, distinct, signed_zeros, infinite):
+        assert_array_equal(_first_argmins(values), np.argmin(values, axis=1))
+    # The minimum in every position, once and repeated after it.
+    single = np.ones((n_values, n_values), dtype=dtype)
+    single[np.arange(n_values), np.arange(n_values)] = -1.0
+    assert_array_equal(_first_argmins(single), np.arange(n_values))
+    columns = np.arange(n_values)
+    repeated = np.where(columns[None, :] >= columns[:, None], -1.0, 1.0).astype(dtype)
+    assert_array_equal(_first_argmins(repeated), columns)

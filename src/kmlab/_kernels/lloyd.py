@@ -30,12 +30,11 @@ from ._config import CHUNK, FASTMATH, SEPARATE_ROUNDING, _padded_width, renamed_
 from ._intrinsics import (
     CHAINS,
     LANES,
-    ROW_VECTOR_BYTES,
-    ROW_VECTORS,
     _gemm_order_dot,
     _load_rows_t,
     _rows_per_lane_call,
     cast_like,
+    first_argmin,
     gemm_order_lanes,
     row_lane_dots,
 )
@@ -305,9 +304,9 @@ def direct_formula_values(
     """The values :func:`_assign_direct` compares, for the driver's check against GEMM."""
     m, n_features = rows.shape
     padded = _padded_centers(centers, _padded_width(n_features))
-    # Whole calls of row_lane_dots (at most ROW_VECTORS x 8 float32 rows), on zero rows past m.
-    most_rows = ROW_VECTORS * ROW_VECTOR_BYTES // 4
-    rows_t = np.zeros((padded.shape[1], -(-m // most_rows) * most_rows), dtype=rows.dtype)
+    # Whole calls of row_lane_dots, on zero rows past m.
+    per_call = _rows_per_lane_call(rows)
+    rows_t = np.zeros((padded.shape[1], -(-m // per_call) * per_call), dtype=rows.dtype)
     rows_t[:n_features, :m] = rows.T
     values = np.empty(m, dtype=rows.dtype)
     nearest = np.empty(m, dtype=np.int32)
@@ -491,9 +490,8 @@ def _label_is_certain(
         # Differences of cumulative sums round: give them a little room.
         drift = (group_drift[step, g] - group_drift[since, g]) * (1.0 + 1e-12) + 1e-15 * group_drift[step, g]
         bounds[g] -= drift
-    # The smallest by index (a minimum is the same whichever is found first), so
-    # that both loops vectorise: a running float minimum would not.
-    tightest = bounds[_first_argmin(bounds)]
+    # By index, in vectors (first_argmin): a running float minimum would stay scalar.
+    tightest = bounds[first_argmin(bounds)]
     stamp[row] = step
     if tightest > low:
         low = tightest
@@ -517,7 +515,7 @@ def _assign_gathered(
     changed = 0
     for i in range(n_gathered):
         row = gathered[i]
-        best_label = _first_argmin(dots[i])
+        best_label = first_argmin(dots[i])
         if labels[row] != best_label:
             changed += 1
             labels[row] = best_label
@@ -605,7 +603,7 @@ def _label_by_groups(
         for lane in range(LANES):
             value_centers[q * LANES + lane] = slot_centers[first_slot + lane]
     # The smallest value, then the lowest centre holding it (padding: inf, centre k).
-    best_value = values[_first_argmin(values[:n_values])]
+    best_value = values[first_argmin(values[:n_values])]
     best = n_clusters
     n_computed = 0
     for p in range(n_values):
@@ -631,7 +629,7 @@ def _label_by_groups(
     if best != label:
         old_group = group_of[label]
         bounds[old_group] = min(bounds[old_group], _distance_from_formula(np.float64(label_value), x_sqnorm, error))
-    lower_min[row] = bounds[_first_argmin(bounds)]
+    lower_min[row] = bounds[first_argmin(bounds)]
     return n_computed, best != label
 
 
@@ -642,44 +640,6 @@ def _gemm_order_formula(row_x, centers, centers_sqnorm, j):
     n_features = row_x.shape[0]
     dot = _gemm_order_dot(row_x.reshape((n_features, 1)), 0, centers, j, n_features)
     return centers_sqnorm[j] - (dot + dot)
-
-
-@njit(inline="always", cache=True, fastmath=FASTMATH)
-def _first_argmin(values):
-    """Index of the first smallest of ``values`` (1-D, contiguous, no NaN), as scikit-learn's scan finds it.
-
-    With many values, on integer keys that order as the floats do (flip the
-    magnitude bits of negatives): the smallest key, then the first index holding
-    it, two integer reductions the compiler vectorises where a float argmin
-    stays scalar.  Keys are equal only for equal floats, but for -0.0 and 0.0;
-    ``||c||^2 - 2 x.c`` is never -0.0 (a sum is -0.0 only when both terms are).
-    """
-    n = values.shape[0]
-    if n < 32:
-        best = 0
-        for j in range(1, n):
-            if values[j] < values[best]:
-                best = j
-        return best
-    if values.itemsize == 4:
-        return _first_smallest_key(values.view(np.int32), np.int32(0x7FFFFFFF))
-    return _first_smallest_key(values.view(np.int64), np.int64(0x7FFFFFFFFFFFFFFF))
-
-
-@njit(inline="always", cache=True)
-def _first_smallest_key(bits, magnitude):
-    """:func:`_first_argmin` on the floats' bit patterns ``bits``."""
-    n = bits.shape[0]
-    sign_shift = bits.itemsize * 8 - 1
-    smallest = magnitude
-    for j in range(n):
-        key = bits[j] ^ ((bits[j] >> sign_shift) & magnitude)
-        smallest = min(smallest, key)
-    first = n
-    for j in range(n):
-        key = bits[j] ^ ((bits[j] >> sign_shift) & magnitude)
-        first = min(first, j if key == smallest else n)
-    return first
 
 
 @njit(inline="always", cache=True)
