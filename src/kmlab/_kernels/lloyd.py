@@ -26,7 +26,7 @@ import numpy as np
 from numba import njit, prange, types
 from numba.np.linalg import ensure_blas
 
-from ._config import CHUNK, FASTMATH, SEPARATE_ROUNDING, _padded_width, renamed_copy
+from ._config import CHUNK, FASTMATH, SEPARATE_ROUNDING, _copy_into, _padded_width, renamed_copy
 from ._intrinsics import (
     CHAINS,
     LANES,
@@ -133,6 +133,9 @@ def _assign_block(
             block_sums[b], block_weights[b],
         )  # fmt: skip
         computed = (stop_row - first_row) * n_clusters
+    elif not track_bounds:
+        changed = _assign_by_gemm(X, offset, centers, centers_sqnorm, first_row, stop_row, labels)
+        computed = (stop_row - first_row) * n_clusters
     else:
         rows = np.empty((CHUNK, n_features), dtype=X.dtype)
         dots = np.empty((CHUNK, n_clusters), dtype=X.dtype)
@@ -221,6 +224,30 @@ def _assign_block(
                 for f in range(n_features):
                     block_sums[b, label, f] += _weighted(np.float64(X[row, f] - offset[f]), weight)
     block_inertia[b] = inertia
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def _assign_by_gemm(X, offset, centers, centers_sqnorm, first_row, stop_row, labels):
+    """Label rows ``first_row:stop_row`` from all k values, a chunk of rows per GEMM call; returns the labels changed.
+
+    Plain Lloyd: every row goes through GEMM, in order, without the bounds'
+    tests and lists of :func:`_assign_block`'s loop.
+    """
+    n_clusters, n_features = centers.shape
+    rows = np.empty((CHUNK, n_features), dtype=X.dtype)
+    dots = np.empty((CHUNK, n_clusters), dtype=X.dtype)
+    changed = 0
+    for start in range(first_row, stop_row, CHUNK):
+        m = min(CHUNK, stop_row - start)
+        for i in range(m):
+            for f in range(n_features):
+                rows[i, f] = X[start + i, f] - offset[f]
+        _formula_by_gemm(rows, m, centers, centers_sqnorm, dots)
+        for i in range(m):
+            label = first_argmin(dots[i])
+            changed += labels[start + i] != label
+            labels[start + i] = label
+    return changed
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -654,7 +681,7 @@ def _formula_by_gemm(rows, n_rows, centers, centers_sqnorm, out):
     """
     n_clusters, n_features = centers.shape
     for i in range(n_rows):
-        out[i, :] = centers_sqnorm
+        _copy_into(out[i], centers_sqnorm)
     scalars = np.array([-2.0, 1.0], dtype=rows.dtype)
     kind = 115 if rows.itemsize == 4 else 100  # 's' or 'd'
     _fortran_gemm(

@@ -37,7 +37,7 @@ such care: they give a seeding of their own, from distances in X's dtype.
 import numpy as np
 from numba import njit, prange
 
-from ._config import CHUNK, FASTMATH, PADDED_MAX_WIDTH, SEPARATE_ROUNDING, _padded_width, renamed_copy
+from ._config import CHUNK, FASTMATH, PADDED_MAX_WIDTH, SEPARATE_ROUNDING, _copy_into, _padded_width, renamed_copy
 from ._intrinsics import (
     CANDIDATE_ROWS_4,
     CANDIDATE_ROWS_8,
@@ -110,7 +110,7 @@ def _screen(
     n_candidates, m = screen_c.shape[0], rows.shape[0]
     # The entries the screen leaves are the closest distances: write them first.
     for c in range(n_candidates):
-        out[c, :] = near
+        _copy_into(out[c], near)
     # Raw x.c by GEMM, in any order: only a bound on its error matters (see the driver).
     g = dots[: n_candidates * m].reshape((n_candidates, m))
     np.dot(screen_c, rows.T, g)
@@ -620,7 +620,7 @@ def greedy_kmeans_plusplus_dense(
             best = np.argmin(potentials)
         potential = np.float64(potentials[best])
         indices[c] = ids[best]
-        closest[:] = distances[best]
+        _copy_into(closest, distances[best])
         for f in range(n_features):
             centers_out[c, f] = X[indices[c], f] - offset[f]
     return potential
