@@ -513,6 +513,7 @@ def test_packed_rows_are_the_centred_rows_transposed_by_steps(dtype, n_samples, 
     unpacked = packed.transpose(0, 2, 1).reshape(-1, width)
     assert_array_equal(unpacked[:n_samples, :n_features], X - offset)  # centred in X's dtype
     assert not unpacked[:, n_features:].any()  # zero features pad the dot products
+    assert not unpacked[n_samples:].any()  # and zero rows the last step
 
 
 def test_rows_too_many_to_pack_are_transposed_as_they_go(monkeypatch):

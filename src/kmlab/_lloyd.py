@@ -296,7 +296,7 @@ def packed_rows(X, offset):
     A copy in X's dtype of ``width`` = 4, 8 or 16 values a row (the features
     padded with zeros; more features: unpadded), made once per fit.
     """
-    packed = np.zeros(_packed_shape(X), dtype=X.dtype)
+    packed = np.empty(_packed_shape(X), dtype=X.dtype)
     threads_for(X.size)
     pack_rows_dense(X, offset, packed)
     return packed

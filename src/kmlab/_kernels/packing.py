@@ -20,10 +20,15 @@ PACKED_ROWS = 128
 def pack_rows_dense(
     X,  # IN (n, d) float32/float64, raw rows
     offset,  # IN (d,) dtype of X
-    out,  # OUT (ceil(n / PACKED_ROWS), width, PACKED_ROWS) dtype of X, zero from feature d on
+    out,  # OUT (ceil(n / PACKED_ROWS), width, PACKED_ROWS) dtype of X, zero from feature d and row n on
 ):
-    """``out[s, f, i] = fl(X[s * PACKED_ROWS + i, f] - offset[f])``, in X's dtype."""
-    n_samples = X.shape[0]
+    """``out[s, f, i] = fl(X[s * PACKED_ROWS + i, f] - offset[f])``, in X's dtype, and zero in the
+    padding (``out`` may come from ``np.empty``: each value is written once)."""
+    n_samples, n_features = X.shape
     for s in prange(out.shape[0]):
         start = s * PACKED_ROWS
-        _load_rows_t(X, offset, start, min(PACKED_ROWS, n_samples - start), out[s], out.shape[1])
+        m = min(PACKED_ROWS, n_samples - start)
+        _load_rows_t(X, offset, start, m, out[s], out.shape[1])
+        for f in range(out.shape[1]):
+            for i in range(0 if f >= n_features else m, PACKED_ROWS):
+                out[s, f, i] = 0.0
