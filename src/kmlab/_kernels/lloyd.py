@@ -116,6 +116,8 @@ def _assign_block(
 ):  # fmt: skip
     """Block ``b`` of :func:`assign_dense` (its arguments); the one-call run calls it too.
 
+    Without bounds, every sample is compared with every centre: by the direct
+    kernel (:func:`_assign_direct`) or through GEMM (:func:`_assign_by_gemm`).
     A sample the bounds cannot settle is compared with every centre through GEMM,
     gathered with others; with ``group_blocks`` (Yinyang's group filter), only
     with the centres of the groups its bounds do not rule out, by
