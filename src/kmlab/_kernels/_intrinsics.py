@@ -11,6 +11,9 @@ LANES = 8
 # ... and blocks per call: independent chains of multiply-adds in flight (latency 4
 # cycles, two per cycle on 256-bit units: 8 keep them busy).
 CHAINS = 8
+# Bytes per vector of row_lane_dots and first_argmin: an AVX2 register (4 float64 or
+# 8 float32 values; LLVM splits such vectors on narrower units).
+VECTOR_BYTES = 32
 
 
 @intrinsic
@@ -105,6 +108,14 @@ def _operands(context, builder, signature, args):
     ]
 
 
+def _splat(builder, vector, value):
+    """``value`` in every lane of an LLVM ``vector`` type."""
+    undefined = ir.Constant(vector, ir.Undefined)
+    first_lane = builder.insert_element(undefined, value, ir.Constant(ir.IntType(32), 0))
+    lane_zero = ir.Constant(ir.VectorType(ir.IntType(32), vector.count), [0] * vector.count)
+    return builder.shuffle_vector(first_lane, undefined, lane_zero)
+
+
 def _listed(context, builder, list_type, list_arr, first, count):
     """The ``count`` entries ``list[first:first + count]`` of an int64 array, as LLVM values."""
     return [
@@ -137,17 +148,13 @@ def _fma_chains(
         builder.module, ir.FunctionType(vector, [vector] * 3), f"llvm.fma.v{n_lanes}{suffix}"
     )
     sums = [cgutils.alloca_once_value(builder, ir.Constant(vector, None)) for _ in lane_starts]
-    undefined = ir.Constant(vector, ir.Undefined)
-    splat = ir.Constant(ir.VectorType(ir.IntType(32), n_lanes), [0] * n_lanes)
     with cgutils.for_range(builder, n_features) as loop:
         f = loop.index
         x_offset, lane_offset = builder.mul(f, x_feature_bytes), builder.mul(f, lane_feature_bytes)
         for total, x_start, lane_start in zip(sums, x_starts, lane_starts):
             x_f = builder.load(builder.inttoptr(builder.add(x_start, x_offset), x_element.as_pointer()))
             x_f = context.cast(builder, x_f, x_dtype, dtype)
-            x_splat = builder.shuffle_vector(
-                builder.insert_element(undefined, x_f, ir.Constant(ir.IntType(32), 0)), undefined, splat
-            )
+            x_splat = _splat(builder, vector, x_f)
             lanes_f = builder.load(builder.inttoptr(builder.add(lane_start, lane_offset), vector.as_pointer()), align=1)
             builder.store(builder.call(fma_vector, [x_splat, lanes_f, builder.load(total)]), total)
     return vector, sums
@@ -274,8 +281,6 @@ candidate_dots_8 = _candidate_dots(8, CANDIDATE_ROWS_8)
 
 # Row vectors per call of row_lane_dots: eight chains in flight.
 ROW_VECTORS = 8
-# Bytes per vector of rows: an AVX2 register (4 float64 or 8 float32 rows).
-ROW_VECTOR_BYTES = 32
 
 
 @intrinsic
@@ -285,8 +290,8 @@ def row_lane_dots(typingctx, rows_t, first, vectors, j, out):
     ``rows_t`` (width, m) holds rows feature-major (C order), ``vectors`` (t,
     width) the vectors (k-means++'s candidates or Lloyd's centres, padded with
     zero features), ``out`` (>= m,); all of one float dtype, whose
-    ROW_VECTOR_BYTES make a vector of rows (4 float64, 8 float32): a call
-    computes ``ROW_VECTORS * ROW_VECTOR_BYTES // itemsize`` rows from
+    VECTOR_BYTES make a vector of rows (4 float64, 8 float32): a call
+    computes ``ROW_VECTORS * VECTOR_BYTES // itemsize`` rows from
     ``first``, and the caller leaves room for whole calls.  Each dot product is
     a chain of fused multiply-adds in feature order from zero, the values
     :func:`_gemm_order_dot` gives (but for the sign of a zero, which neither
@@ -309,10 +314,10 @@ def row_lane_dots(typingctx, rows_t, first, vectors, j, out):
         rows_arr, first, vectors_arr, j, out_arr = _operands(context, builder, signature, args)
         dtype = signature.args[0].dtype
         itemsize = context.get_abi_sizeof(context.get_data_type(dtype))
-        lanes = ROW_VECTOR_BYTES // itemsize
+        lanes = VECTOR_BYTES // itemsize
         item = ir.Constant(cgutils.intp_t, itemsize)
         rows_start = builder.add(builder.ptrtoint(rows_arr.data, cgutils.intp_t), builder.mul(first, item))
-        lane_starts = [builder.add(rows_start, ir.Constant(cgutils.intp_t, ROW_VECTOR_BYTES * v)) for v in range(ROW_VECTORS)]
+        lane_starts = [builder.add(rows_start, ir.Constant(cgutils.intp_t, VECTOR_BYTES * v)) for v in range(ROW_VECTORS)]
         vector_start = builder.add(
             builder.ptrtoint(vectors_arr.data, cgutils.intp_t), builder.mul(j, builder.extract_value(vectors_arr.strides, 0))
         )
@@ -322,7 +327,7 @@ def row_lane_dots(typingctx, rows_t, first, vectors, j, out):
         )  # fmt: skip
         out_start = builder.add(builder.ptrtoint(out_arr.data, cgutils.intp_t), builder.mul(first, item))
         for v, total in enumerate(sums):
-            address = builder.add(out_start, ir.Constant(cgutils.intp_t, ROW_VECTOR_BYTES * v))
+            address = builder.add(out_start, ir.Constant(cgutils.intp_t, VECTOR_BYTES * v))
             builder.store(builder.load(total), builder.inttoptr(address, vector.as_pointer()), align=1)
         return context.get_dummy_value()
 
@@ -332,13 +337,11 @@ def row_lane_dots(typingctx, rows_t, first, vectors, j, out):
 @njit(inline="always", cache=True)
 def _rows_per_lane_call(rows_t):
     """Rows one :func:`row_lane_dots` call computes for ``rows_t``'s dtype."""
-    return ROW_VECTORS * (ROW_VECTOR_BYTES // rows_t.itemsize)
+    return ROW_VECTORS * (VECTOR_BYTES // rows_t.itemsize)
 
 
-# Bytes per vector of first_argmin (AVX2; LLVM splits it on narrower units) and
-# running minima in its first pass (vminps has a latency of 3 cycles and a
-# throughput of 2 per cycle: 4 keep it from waiting on itself).
-ARGMIN_VECTOR_BYTES = 32
+# Running minima in first_argmin's first pass (vminps has a latency of 3 cycles
+# and a throughput of 2 per cycle: 4 keep it from waiting on itself).
 ARGMIN_ACCUMULATORS = 4
 
 
@@ -365,7 +368,7 @@ def first_argmin(typingctx, values):
         (array,) = _operands(context, builder, signature, args)
         element = context.get_data_type(signature.args[0].dtype)
         itemsize = context.get_abi_sizeof(element)
-        n_lanes = ARGMIN_VECTOR_BYTES // itemsize
+        n_lanes = VECTOR_BYTES // itemsize
         vector, mask_type, intp = ir.VectorType(element, n_lanes), ir.IntType(n_lanes), cgutils.intp_t
         n, data = builder.extract_value(array.shape, 0), array.data
         vectors = builder.bitcast(data, vector.as_pointer())
@@ -410,11 +413,7 @@ def first_argmin(typingctx, values):
         # the vectors and values left (fewer than 64) in one word.
         group = 64 // n_lanes
         word = ir.IntType(64)
-        splat = builder.shuffle_vector(
-            builder.insert_element(ir.Constant(vector, ir.Undefined), lowest, ir.Constant(ir.IntType(32), 0)),
-            ir.Constant(vector, ir.Undefined),
-            ir.Constant(ir.VectorType(ir.IntType(32), n_lanes), [0] * n_lanes),
-        )
+        splat = _splat(builder, vector, lowest)
 
         def hits(v, first_vector):
             """The compare mask of vector ``v`` at its place in the word of ``first_vector``."""
