@@ -198,7 +198,7 @@ def test_candidate_distances_are_sklearns_bits(seed, monkeypatch, dtype, contain
 
 # Up to 16 features every distance is computed, with dot products padded to 4
 # (2, 3 features), 8 (6) or 16 (9, 16); from 17 on, every one with the candidates
-# as vector lanes (small data), or the GEMM screen skips most (large data).
+# as vector lanes (small data), or the screen skips most (large data).
 @pytest.mark.parametrize("n_features", [2, 3, 6, 9, 16, 17, 40])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_matches_sklearn_on_several_blocks(seed, monkeypatch, dtype, n_features):
@@ -314,7 +314,7 @@ def test_screened_and_direct_distances_both_give_sklearns_result(seed, monkeypat
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_rows_too_many_to_pack_are_screened(monkeypatch, seed, dtype):
-    # Past kmlab._lloyd.PACKED_BYTES no packed copy is made: the GEMM screen serves
+    # Past kmlab._lloyd.PACKED_BYTES no packed copy is made: the screen serves
     # few features too, with the same centres.
     X = make_data(seed, dtype=dtype, n_samples=3000, n_features=3)
     expected = sklearn.cluster.kmeans_plusplus(X, 20, random_state=seed)
@@ -549,7 +549,7 @@ def seed_both_ways(monkeypatch, X, n_clusters, seed, weights=None, n_local_trial
 
 
 # 1 to 9 features: every distance computed, vectorised over the rows; 40: every
-# one with the candidates as lanes (up to 4 candidates, up to 8, more), or the GEMM screen.
+# one with the candidates as lanes (up to 4 candidates, up to 8, more), or the screen.
 @pytest.mark.parametrize("n_features, screened", [(1, False), (3, False), (9, False), (40, False), (40, True)])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_kernel_kmeans_plusplus_is_the_general_one(monkeypatch, seed, dtype, n_features, screened):

@@ -10,12 +10,15 @@ from kmlab._kernels._intrinsics import (
     CANDIDATE_ROWS_4,
     CANDIDATE_ROWS_8,
     LANES,
+    SCREEN_ROWS,
+    VECTOR_BYTES,
     _gemm_order_dot,
     _rows_per_lane_call,
     candidate_dots_4,
     candidate_dots_8,
     first_argmin,
     row_lane_dots,
+    screen_dots,
 )
 from kmlab._kernels.seeding import chained_products
 from kmlab._lloyd import packed_rows
@@ -65,6 +68,25 @@ def test_candidate_dots_are_the_chains(seed, dtype, n_features, n_candidates):
     _all_candidate_dots(packed, 300, candidate_lanes, out)
     values = np.concatenate([block[:300, :lanes] for block in out], axis=1)[:, :n_candidates]
     assert_array_equal(values, chained_products(candidates, rows.astype(np.float64)).T)
+
+
+@njit
+def _all_screen_dots(X, first, lanes, out):
+    for q in range(0, out.shape[0], SCREEN_ROWS):
+        screen_dots(X, first + q, lanes, out, q)
+
+
+@pytest.mark.parametrize("n_features", [1, 3, 17, 64])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_screen_dots_are_the_chains_and_stop_at_the_last_row(seed, dtype, n_features):
+    rows, candidates = _operands(seed, dtype, 45, n_features, VECTOR_BYTES // np.dtype(dtype).itemsize)
+    lanes = np.ascontiguousarray(candidates.T.astype(dtype))
+    # From row 5: the last call's rows past row 44 read row 44 (its prefetch too).
+    out = np.full((48, lanes.shape[1]), np.nan, dtype=dtype)
+    _all_screen_dots(rows, 5, lanes, out)
+    expected = _chains(np.ascontiguousarray(rows.T), np.ascontiguousarray(lanes.T)).T
+    assert_array_equal(out[:40], expected[5:])
+    assert_array_equal(out[40:], np.repeat(expected[-1:], 8, axis=0))
 
 
 @pytest.mark.parametrize("width", [4, 8, 16, 40])

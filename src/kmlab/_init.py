@@ -24,6 +24,7 @@ from ._kernels.seeding import (
     closest_sq_distances_dense,
     closest_sq_distances_sparse,
     draw_candidates,
+    empty_screen,
     greedy_kmeans_plusplus_dense,
     greedy_kmeans_plusplus_dense_parallel,
     legacy_weighted_choice,
@@ -42,7 +43,7 @@ from ._threads import MIN_WORK_PER_THREAD, threads_for
 # packed rows without the screen (_packed_rows), bounded by kmlab._lloyd.PACKED_BYTES.
 _SCRATCH_BYTES = 32 * 2**20
 
-# k-means++ skips most exact dot products with a GEMM screen from this many
+# k-means++ skips most exact dot products with a screen from this many
 # features on.  With fewer, computing every one with padded, vectorised dot
 # products costs less than deciding which to skip; with more, the unpadded
 # products do not vectorise as well.  Measured on 2 cores, whole k-means++ with
@@ -52,12 +53,14 @@ SCREEN_MIN_FEATURES = DIRECT_MAX_FEATURES + 1
 # ... and on data of more than this many bytes: smaller data computes every entry
 # with the candidates as vector lanes, from a packed copy of its rows (of this
 # size at most), which costs as much as the screen or less.  Measured on 2 cores
-# (AVX2; three runs each, alternating), whole k-means++ with the screen / without:
-# digits (1,797 x 64, float64), k=10: 3.0-4.1 / 1.6-1.7 ms; Gaussian float32
-# 20k x 64, k=100: 132-151 / 112-147 ms; 50k x 64, k=300: 1.06-1.17 / 0.90-1.17 s;
-# 20k x 24, k=30: 98-104 / 98-104 ms; blobs 100k x 64, k=32: 231-258 / 214-278 ms;
-# Gaussian float64 20k x 128, k=10: 41-53 / 44-49 ms.
-UNSCREENED_MAX_BYTES = 32 * 2**20
+# (AVX2; five runs each, alternating in one process), whole k-means++ with the
+# screen / without, medians: Gaussian float32 20k x 64 (5 MB), k=100: 73 / 88 ms;
+# 50k x 64, k=300: 0.74 / 0.92 s; blobs float32 100k x 24, k=32: 118 / 125 ms;
+# Gaussian float64 20k x 128, k=10: 47 / 54 ms; smaller data: digits (0.9 MB),
+# k=10: 4.7 / 3.4 ms; Gaussian float64 6k x 64 (3 MB), k=60: 30 / 19 ms; blobs
+# float32 50k x 17 (3.4 MB), k=20: 27 / 24 ms; Gaussian float32 12k x 64 (3 MB),
+# k=100: 52 / 58 ms.
+UNSCREENED_MAX_BYTES = 4 * 2**20
 
 # Dense k-means++ runs its rounds in kernel calls (no return to Python per
 # round: about 0.15 ms each, as much as a round's distances on 100k x 16), as
@@ -197,7 +200,7 @@ def _prune_constants(X, shift):
 
 
 def _screens(X):
-    """Whether k-means++ on dense ``X`` prunes by the GEMM screen rather than computing every entry.
+    """Whether k-means++ on dense ``X`` prunes by the screen rather than computing every entry.
 
     From SCREEN_MIN_FEATURES features on, on data of more than
     UNSCREENED_MAX_BYTES; with fewer features, where the packed rows that every
@@ -271,11 +274,12 @@ class _CandidateDistances:
     a candidate a centre.  Large dense data with ``SCREEN_MIN_FEATURES``
     features or more (or too many rows to pack, :func:`_screens`) skips the exact dot
     product of the pairs whose entry is provably ``closest`` (see
-    :mod:`kmlab._kernels.seeding`), by a GEMM screen: ``g = x.c``
-    on the raw rows, in X's dtype (unit roundoff u, gamma = d u / (1 - d u)).
+    :mod:`kmlab._kernels.seeding`), by a screen: ``g = x.c``
+    on the raw rows, in X's dtype, summed in any order (unit roundoff u,
+    gamma = d u / (1 - d u)).
     With ``o`` the offset and ``xt = fl(x - o)``,
     ``|xt.c - (g - o.c)| <= ||c|| (a ||xt|| + b)`` where
-    ``a = gamma (1 + u) + u (1 + u)`` (the GEMM, the centring's rounding) and
+    ``a = gamma (1 + u) + u (1 + u)`` (the screen's sums, the centring's rounding) and
     ``b = (gamma + gamma64) ||o||``; so ``||xt - c||^2 >= closest`` when
     ``(1 - s) ||xt||^2 - closest + terms - coefs ||xt|| >= 2 g``, with
     ``terms = (1 - s) ||c||^2 + 2 o.c - 2 b ||c||``, ``coefs = 2 a ||c||`` and
@@ -329,16 +333,14 @@ class _CandidateDistances:
         # The candidates transposed, and the screen's bounds.
         candidates_t = np.empty((n_features, n_candidates))
         cand_sqnorms = np.empty(n_candidates)
-        n_screened = n_candidates if self.screen else 0
-        screen_c = np.empty((n_screened, n_features), dtype=X.dtype)
-        screen_terms, screen_coefs = np.empty(n_screened), np.empty(n_screened)
+        screen_lanes, screen_terms, screen_coefs = empty_screen(X, n_candidates, self.screen)
         prepare_candidates_dense(
             X, shift, ids, x_sqnorms64, self.shift64, self.screen_a, self.screen_b, self.formula_slack,
-            candidates_t, cand_sqnorms, screen_c, screen_terms, screen_coefs,
+            candidates_t, cand_sqnorms, screen_lanes, screen_terms, screen_coefs,
         )  # fmt: skip
         threads_for(n_candidates * X.size)
         closest_sq_distances_dense(
-            X, shift, x_sqnorms64, self.x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms,
+            X, shift, x_sqnorms64, self.x_norms, candidates_t, cand_sqnorms, closest, screen_lanes, screen_terms,
             screen_coefs, self.formula_slack, self.packed, self.blocks, out,
         )  # fmt: skip
 

@@ -20,7 +20,8 @@ candidates as vector lanes, several rows at a time
 (:func:`~kmlab._kernels._intrinsics.candidate_dots_4`, ``_8``); on large data
 it skips work: an entry whose exact distance provably cannot go below the
 closest one is the closest one, whatever the exact value.  Such pairs are
-found by a GEMM *screen* (a fast dot product with a rigorous error bound; the
+found by a *screen* (fast dot products in X's dtype with a rigorous error bound,
+:func:`~kmlab._kernels._intrinsics.screen_dots`; the
 driver, :class:`kmlab._init._CandidateDistances`, derives the bound, with
 margins for every rounding), and the rows it leaves go through the lanes.
 Each entry is thus either computed exactly or provably equal to the exact
@@ -42,12 +43,15 @@ from ._intrinsics import (
     CANDIDATE_ROWS_4,
     CANDIDATE_ROWS_8,
     LANES,
+    SCREEN_ROWS,
+    VECTOR_BYTES,
     _gemm_order_dot,
     _rows_per_lane_call,
     as_float64,
     candidate_dots_4,
     candidate_dots_8,
     row_lane_dots,
+    screen_dots,
 )
 from .lloyd import _einsum_row_sqnorm, _feature_major_copy, _sparse_center_dots
 from .packing import PACKED_ROWS
@@ -93,37 +97,53 @@ def _sq_distance(dot, cand_sqnorm, x_sqnorm):
     return max((-2.0 * dot + cand_sqnorm) + x_sqnorm, 0.0)
 
 
-# Rows per step of closest_sq_distances_dense: its screen GEMM, (t x d) @ (d x rows),
-# ran fastest at this size (2 cores, 64 features; 256 rows took three times longer);
+# Rows per step of closest_sq_distances_dense (a multiple of SCREEN_ROWS);
 # without the screen, a step is a step of the packed rows.
 STEP_ROWS = PACKED_ROWS
 
 
+@njit(cache=True)
+def empty_screen(X, n_candidates, screen):
+    """The screen's candidates as :func:`prepare_candidates_dense` fills them: ``(lanes,
+    terms, coefs)``, the candidates by vectors of VECTOR_BYTES (8 float32, 4 float64),
+    ``lanes`` (blocks, d, L) in X's dtype, zero-padded, ``terms`` and ``coefs``
+    (blocks * L,) float64, inf and 0 past the candidates (never undecided).  No
+    blocks without the screen."""
+    n_lanes = VECTOR_BYTES // X.itemsize
+    n_blocks = -(-n_candidates // n_lanes) if screen else 0
+    lanes = np.zeros((n_blocks, X.shape[1], n_lanes), dtype=X.dtype)
+    return lanes, np.full(n_blocks * n_lanes, np.inf), np.zeros(n_blocks * n_lanes)
+
+
 @njit(inline="always", cache=True, fastmath=FASTMATH)
 def _screen(
-    rows, sqnorms, norms, near, screen_c, screen_terms, screen_coefs, formula_slack, dots, row_terms, undecided, kept,
-    out,
+    X, start, m, sqnorms, norms, near, screen_lanes, screen_terms, screen_coefs, formula_slack, screen_values,
+    row_terms, undecided, kept, out,
 ):  # fmt: skip
-    """The GEMM screen of :func:`_screened_step` (its arguments): writes ``near`` to every
+    """The screen of :func:`_screened_step` (its arguments): writes ``near`` to every
     entry of ``out``, lists in ``kept`` the rows that some candidate leaves undecided
     and returns their number."""
-    n_candidates, m = screen_c.shape[0], rows.shape[0]
+    n_candidates = out.shape[0]
+    n_blocks, _, n_lanes = screen_lanes.shape
     # The entries the screen leaves are the closest distances: write them first.
     for c in range(n_candidates):
         _copy_into(out[c], near)
-    # Raw x.c by GEMM, in any order: only a bound on its error matters (see the driver).
-    g = dots[: n_candidates * m].reshape((n_candidates, m))
-    np.dot(screen_c, rows.T, g)
     for i in range(m):
         row_terms[i] = (1.0 - formula_slack) * sqnorms[i] - near[i]
         undecided[i] = 0
-    # A lower bound of ||x - c||^2 - near: where it is >= 0, the exact value is >= near.
-    # Candidate by candidate (contiguous, vectorised), then the rows listed without
-    # branches (a branch per row would often be mispredicted).
-    for c in range(n_candidates):
-        term, coef = screen_terms[c], screen_coefs[c]
+    # Raw x.c, a vector of candidates at a time, in any order: only a bound on its
+    # error matters (see the driver).  A lower bound of ||x - c||^2 - near: where it
+    # is >= 0, the exact value is >= near (padding lanes: term inf, never undecided).
+    # The rows are listed without branches (a branch per row would often be mispredicted).
+    for b in range(n_blocks):
+        for q in range(0, m, SCREEN_ROWS):
+            screen_dots(X, start + q, screen_lanes[b], screen_values, q)
+        terms, coefs = screen_terms[b * n_lanes : (b + 1) * n_lanes], screen_coefs[b * n_lanes : (b + 1) * n_lanes]
         for i in range(m):
-            undecided[i] |= row_terms[i] + term - coef * norms[i] < 2.0 * g[c, i]
+            row_term, norm, fails = row_terms[i], norms[i], 0
+            for lane in range(n_lanes):
+                fails |= row_term + terms[lane] - coefs[lane] * norm < 2.0 * screen_values[i, lane]
+            undecided[i] |= fails
     n_kept = 0
     for i in range(m):
         kept[n_kept] = i
@@ -133,18 +153,20 @@ def _screen(
 
 @njit(cache=True, fastmath=FASTMATH)
 def _screened_step(
-    rows,  # IN (m, d) raw rows of X
+    X,  # IN (n, d) raw rows
+    start,  # IN int64 the step's first row
+    m,  # IN int64 its number of rows, <= STEP_ROWS
     offset,  # IN (d,)
     sqnorms,  # IN (m,) float64 their centred squared norms
     norms,  # IN (m,) float64 their square roots
     near,  # IN (m,) dtype of X: their closest squared distances
     candidate_lanes,  # IN (ceil(t / LANES), d, LANES) float64 the candidates, feature-major, zero-padded
     cand_sqnorms,  # IN (t,) float64
-    screen_c,  # IN (t, d) dtype of X: the candidates for the GEMM
-    screen_terms,  # IN (t,) float64
-    screen_coefs,  # IN (t,) float64
+    screen_lanes,  # IN (blocks, d, L) dtype of X: the candidates for the screen (empty_screen)
+    screen_terms,  # IN (blocks * L,) float64, inf past the candidates
+    screen_coefs,  # IN (blocks * L,) float64, 0 past the candidates
     formula_slack,  # IN float64
-    dots,  # SCRATCH (>= t * m,) dtype of X
+    screen_values,  # SCRATCH (STEP_ROWS, L) dtype of X
     row_terms,  # SCRATCH (>= m,) float64
     undecided,  # SCRATCH (>= m,) int64
     kept,  # SCRATCH (>= m,) int64
@@ -152,10 +174,10 @@ def _screened_step(
     lane_dots,  # SCRATCH (>= m, LANES) float64
     out,  # OUT (t, m) min(near, squared distance to each candidate)
 ):
-    n_features = rows.shape[1]
+    n_features = X.shape[1]
     n_kept = _screen(
-        rows, sqnorms, norms, near, screen_c, screen_terms, screen_coefs, formula_slack, dots, row_terms, undecided,
-        kept, out,
+        X, start, m, sqnorms, norms, near, screen_lanes, screen_terms, screen_coefs, formula_slack, screen_values,
+        row_terms, undecided, kept, out,
     )  # fmt: skip
     if n_kept == 0:
         return
@@ -163,7 +185,7 @@ def _screened_step(
     # exact value is >= near, so the min writes near again.
     for k in range(n_kept):
         for f in range(n_features):
-            kept_rows[0, f, k] = rows[kept[k], f] - offset[f]
+            kept_rows[0, f, k] = X[start + kept[k], f] - offset[f]
     _packed_distances(kept_rows, 0, kept, n_kept, candidate_lanes, cand_sqnorms, sqnorms, near, lane_dots, out)
 
 
@@ -240,9 +262,9 @@ def closest_sq_distances_dense(
     candidates_t,  # IN (d, t) float64 candidate centres (coordinates of x - offset), transposed
     cand_sqnorms,  # IN (t,) float64
     closest,  # IN (n,) dtype of X: squared distance of each sample to its closest centre
-    screen_c,  # IN (t, d) dtype of X: candidates for the screen's GEMM; (0, d): no screen
-    screen_terms,  # IN (t,) float64 screen constant of each candidate
-    screen_coefs,  # IN (t,) float64 screen coefficient of ||x - offset|| for each candidate
+    screen_lanes,  # IN (blocks, d, L) dtype of X: the candidates for the screen (empty_screen); no blocks: no screen
+    screen_terms,  # IN (blocks * L,) float64 screen constant of each candidate
+    screen_coefs,  # IN (blocks * L,) float64 screen coefficient of ||x - offset|| for each candidate
     formula_slack,  # IN float64 bound on the formula's error per unit of ||x||^2 + ||c||^2
     packed,  # IN (ceil(n / STEP_ROWS), width, STEP_ROWS) dtype of X: packing.pack_rows_dense's rows; (0, 1, 1): screen
     # (width: the features padded to 4, 8 or 16; more features are read unpadded, through the lanes)
@@ -250,39 +272,39 @@ def closest_sq_distances_dense(
     out,  # OUT (t, n) dtype of X: min(closest, squared distance to each candidate)
 ):
     _closest_blocks(
-        X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
+        X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_lanes, screen_terms, screen_coefs,
         formula_slack, packed, block_starts, out,
     )  # fmt: skip
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
 def _closest_blocks(
-    X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
+    X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_lanes, screen_terms, screen_coefs,
     formula_slack, packed, block_starts, out,
 ):  # fmt: skip
     """:func:`closest_sq_distances_dense` (its arguments), inlined so that its
     blocks also run in parallel in the parallel k-means++ build."""
     for b in prange(block_starts.shape[0] - 1):
         _closest_in_rows(
-            X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
+            X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_lanes, screen_terms, screen_coefs,
             formula_slack, packed, block_starts[b], block_starts[b + 1], out,
         )  # fmt: skip
 
 
 @njit(cache=True, fastmath=FASTMATH)
 def _closest_in_rows(
-    X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms, screen_coefs,
+    X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_lanes, screen_terms, screen_coefs,
     formula_slack, packed, first_row, stop_row, out,
 ):  # fmt: skip
     """Rows ``first_row:stop_row`` of :func:`closest_sq_distances_dense` (its arguments)."""
     n_features, n_candidates = candidates_t.shape
-    screen = screen_c.shape[0] > 0
+    screen = screen_lanes.shape[0] > 0
     # Up to PADDED_MAX_WIDTH features, every entry vectorised over the packed rows
     # (_direct_step); more, the candidates' lanes, on every packed row or on the
     # rows the screen leaves (_screened_step).
     direct = not screen and n_features <= PADDED_MAX_WIDTH
     screen_rows = STEP_ROWS if screen else 0
-    dots = np.empty(screen_rows * n_candidates, dtype=X.dtype)
+    screen_values = np.empty((screen_rows, screen_lanes.shape[2]), dtype=X.dtype)
     row_terms = np.empty(screen_rows)
     undecided = np.empty(screen_rows, dtype=np.int64)
     kept = np.arange(0 if direct else STEP_ROWS)  # without the screen: every row of a step
@@ -301,9 +323,9 @@ def _closest_in_rows(
         stop = min(start + STEP_ROWS, stop_row)
         if screen:
             _screened_step(
-                X[start:stop], offset, x_sqnorms[start:stop], x_norms[start:stop], closest[start:stop],
-                candidate_lanes, cand_sqnorms, screen_c, screen_terms, screen_coefs, formula_slack, dots,
-                row_terms, undecided, kept, kept_rows, lane_dots, out[:, start:stop],
+                X, start, stop - start, offset, x_sqnorms[start:stop], x_norms[start:stop], closest[start:stop],
+                candidate_lanes, cand_sqnorms, screen_lanes, screen_terms, screen_coefs, formula_slack,
+                screen_values, row_terms, undecided, kept, kept_rows, lane_dots, out[:, start:stop],
             )  # fmt: skip
         elif direct:
             rows_t = as_float64(packed[start // STEP_ROWS], rows64)
@@ -418,9 +440,9 @@ def prepare_candidates_dense(
     formula_slack,  # IN float64
     candidates_t,  # OUT (d, t) float64 the candidates transposed
     cand_sqnorms,  # OUT (t,) float64
-    screen_c,  # OUT (t, d) dtype of X, written when it has rows (screen)
-    screen_terms,  # OUT (t,) float64 (screen)
-    screen_coefs,  # OUT (t,) float64 (screen)
+    screen_lanes,  # OUT (blocks, d, L) dtype of X, from empty_screen: written when it has blocks (screen)
+    screen_terms,  # OUT (blocks * L,) float64 (screen): its first t entries
+    screen_coefs,  # OUT (blocks * L,) float64 (screen): its first t entries
 ):
     """The candidates of a k-means++ round in the forms :func:`closest_sq_distances_dense` reads.
 
@@ -433,11 +455,12 @@ def prepare_candidates_dense(
         cand_sqnorms[c] = x_sqnorms[ids[c]]
         for f in range(n_features):
             candidates_t[f, c] = X[ids[c], f] - offset[f]
-    for c in range(screen_c.shape[0]):
+    n_lanes = screen_lanes.shape[2]
+    for c in range(n_candidates if screen_lanes.shape[0] > 0 else 0):
         norm = np.sqrt(cand_sqnorms[c])
         offset_dot = 0.0
         for f in range(n_features):
-            screen_c[c, f] = candidates_t[f, c]
+            screen_lanes[c // n_lanes, f, c % n_lanes] = candidates_t[f, c]
             offset_dot += candidates_t[f, c] * shift64[f]
         screen_terms[c] = (1.0 - formula_slack) * cand_sqnorms[c] + 2.0 * offset_dot - 2.0 * screen_b * norm
         screen_coefs[c] = 2.0 * screen_a * norm
@@ -560,7 +583,7 @@ def greedy_kmeans_plusplus_dense(
     screen_a,  # IN float64 (screen)
     screen_b,  # IN float64 (screen)
     formula_slack,  # IN float64
-    screen,  # IN bool: prune by the GEMM screen (else every entry is computed)
+    screen,  # IN bool: prune by the screen (else every entry is computed)
     packed,  # IN packing.pack_rows_dense's rows (read when screen is False), else (0, 1, 1)
     block_starts,  # IN (n_blocks + 1,) int64 row offsets, multiples of CHUNK but the last
     first_round,  # IN int64 the first centre this call picks
@@ -590,10 +613,7 @@ def greedy_kmeans_plusplus_dense(
     candidate = np.empty(n_features)
     candidates_t = np.empty((n_features, n_trials))
     cand_sqnorms = np.empty(n_trials)
-    n_screened = n_trials if screen else 0
-    screen_c = np.empty((n_screened, n_features), dtype=X.dtype)
-    screen_terms = np.empty(n_screened)
-    screen_coefs = np.empty(n_screened)
+    screen_lanes, screen_terms, screen_coefs = empty_screen(X, n_trials, screen)
     for c in range(first_round, stop_round):
         best = 0
         if c == 0:
@@ -610,10 +630,10 @@ def greedy_kmeans_plusplus_dense(
         else:
             prepare_candidates_dense(
                 X, offset, ids, x_sqnorms, shift64, screen_a, screen_b, formula_slack, candidates_t, cand_sqnorms,
-                screen_c, screen_terms, screen_coefs,
+                screen_lanes, screen_terms, screen_coefs,
             )  # fmt: skip
             _closest_blocks(
-                X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_c, screen_terms,
+                X, offset, x_sqnorms, x_norms, candidates_t, cand_sqnorms, closest, screen_lanes, screen_terms,
                 screen_coefs, formula_slack, packed, block_starts, distances,
             )  # fmt: skip
             np.dot(distances, sample_weight, potentials)
