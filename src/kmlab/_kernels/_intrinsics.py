@@ -282,14 +282,15 @@ candidate_dots_4 = _candidate_dots(4, CANDIDATE_ROWS_4)
 candidate_dots_8 = _candidate_dots(8, CANDIDATE_ROWS_8)
 
 
-# Rows per call of screen_dots (eight chains in flight), and how far ahead of a
-# call's rows it asks the memory for the rows of a later call.  The screen streams
-# data larger than the caches; the hardware's prefetcher, following eight rows at
-# once, left the cores waiting: Gaussian 200k x 64 float32, 8 candidates, per
-# k-means++ round on 2 threads, 7.4-9.9 ms without, 5.0-5.6 with 8 or 16 rows
-# ahead (GEMM, the screen's earlier form: 11-12 ms).
-SCREEN_ROWS = 8
-PREFETCH_ROWS = 16
+# Rows per call of screen_dots, and how far ahead of a call's rows it asks the
+# memory for more.  The screen streams data larger than the caches, and the
+# hardware's prefetcher left the cores waiting; eight rows' chains in flight
+# spilled their row addresses to the stack.  Gaussian 200k x 64 float32, 8
+# candidates, per k-means++ round on 2 threads: GEMM (the screen's earlier form)
+# 11-12 ms; 8 rows without prefetching 7.4-9.9 ms, prefetching 2 KB or 4 KB
+# ahead 5.0-5.6; 4 rows 4 KB ahead 3.4-3.7.
+SCREEN_ROWS = 4
+PREFETCH_BYTES = 4096
 
 
 @intrinsic
@@ -303,7 +304,8 @@ def screen_dots(typingctx, X, first, lanes, out, out_first):
     last one (their values are computed and not meant to be read).  Each dot
     product is a chain of fused multiply-adds in feature order, SCREEN_ROWS
     chains in flight; the screen needs only a bound on its error, which holds
-    for any order.  The call also prefetches the rows PREFETCH_ROWS ahead.
+    for any order.  The call also prefetches its rows' bytes PREFETCH_BYTES
+    ahead (up to X's end).
     """
     arrays = (X, lanes, out)
     if not (isinstance(X, types.Array) and isinstance(X.dtype, types.Float)):
@@ -325,7 +327,12 @@ def screen_dots(typingctx, X, first, lanes, out, out_first):
             row = builder.add(first, ir.Constant(cgutils.intp_t, p))
             return builder.add(base, builder.mul(builder.select(builder.icmp_signed("<", row, last), row, last), row_bytes))
 
-        _prefetch(builder, row_start(PREFETCH_ROWS), row_start(PREFETCH_ROWS + SCREEN_ROWS))
+        def ahead(address):
+            address = builder.add(address, ir.Constant(cgutils.intp_t, PREFETCH_BYTES))
+            return builder.select(builder.icmp_signed("<", address, end), address, end)
+
+        end = builder.add(base, builder.mul(builder.extract_value(x_arr.shape, 0), row_bytes))
+        _prefetch(builder, ahead(row_start(0)), ahead(row_start(SCREEN_ROWS)))
         vector, sums = _fma_chains(
             context, builder, dtype, dtype, n_lanes, builder.extract_value(x_arr.shape, 1),
             [row_start(p) for p in range(SCREEN_ROWS)], builder.extract_value(x_arr.strides, 1),
