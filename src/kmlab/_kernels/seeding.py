@@ -124,7 +124,8 @@ def _screen(
     entry of ``out``, lists in ``kept`` the rows that some candidate leaves undecided
     and returns their number."""
     n_candidates = out.shape[0]
-    n_blocks, _, n_lanes = screen_lanes.shape
+    # A constant for the compiler (empty_screen's width): the lane loop below unrolls.
+    n_blocks, n_lanes = screen_lanes.shape[0], VECTOR_BYTES // X.itemsize
     # The entries the screen leaves are the closest distances: write them first.
     for c in range(n_candidates):
         _copy_into(out[c], near)
