@@ -108,6 +108,22 @@ def _operands(context, builder, signature, args):
     ]
 
 
+def _float_arrays(arrays, ndims):
+    """Whether the typing-time ``arrays`` are C-ordered arrays of the first one's float dtype, with ``ndims``."""
+    first = arrays[0]
+    return (
+        isinstance(first, types.Array)
+        and isinstance(first.dtype, types.Float)
+        and all(isinstance(a, types.Array) and a.dtype == first.dtype and a.layout == "C" for a in arrays)
+        and tuple(a.ndim for a in arrays) == ndims
+    )
+
+
+def _integers(*values):
+    """Whether the typing-time ``values`` are all integers (row and column positions)."""
+    return all(isinstance(value, types.Integer) for value in values)
+
+
 def _splat(builder, vector, value):
     """``value`` in every lane of an LLVM ``vector`` type."""
     undefined = ir.Constant(vector, ir.Undefined)
@@ -239,7 +255,7 @@ def _candidate_dots(n_lanes, n_rows):
             return None
         if packed.layout != "C" or lanes.layout != "C" or out.layout != "C":
             return None
-        if not (isinstance(first, types.Integer) and isinstance(out_first, types.Integer)):
+        if not _integers(first, out_first):
             return None
         return types.void(packed, first, lanes, out, out_first), codegen
 
@@ -307,12 +323,7 @@ def screen_dots(typingctx, X, first, lanes, out, out_first):
     for any order.  The call also prefetches its rows' bytes PREFETCH_BYTES
     ahead (up to X's end).
     """
-    arrays = (X, lanes, out)
-    if not (isinstance(X, types.Array) and isinstance(X.dtype, types.Float)):
-        return None
-    if not all(isinstance(a, types.Array) and a.dtype == X.dtype and a.ndim == 2 and a.layout == "C" for a in arrays):
-        return None
-    if not (isinstance(first, types.Integer) and isinstance(out_first, types.Integer)):
+    if not (_float_arrays((X, lanes, out), (2, 2, 2)) and _integers(first, out_first)):
         return None
 
     def codegen(context, builder, signature, args):
@@ -382,14 +393,7 @@ def row_lane_dots(typingctx, rows_t, first, vectors, j, out):
     loop vectorised by the compiler keeps one (AVX2 has too few registers for
     it to interleave chains of 16 terms).
     """
-    arrays = (rows_t, vectors, out)
-    if not (isinstance(rows_t, types.Array) and isinstance(rows_t.dtype, types.Float)):
-        return None
-    if not all(isinstance(a, types.Array) and a.dtype == rows_t.dtype for a in arrays):
-        return None
-    if (rows_t.ndim, vectors.ndim, out.ndim) != (2, 2, 1) or any(a.layout != "C" for a in arrays):
-        return None
-    if not (isinstance(first, types.Integer) and isinstance(j, types.Integer)):
+    if not (_float_arrays((rows_t, vectors, out), (2, 2, 1)) and _integers(first, j)):
         return None
 
     def codegen(context, builder, signature, args):
