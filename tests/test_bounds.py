@@ -1,5 +1,7 @@
 """Bounds-accelerated Lloyd: every variant gives plain Lloyd's iterates, bit for bit."""
 
+import itertools
+
 import numpy as np
 import pytest
 import sklearn.cluster
@@ -24,6 +26,7 @@ from kmlab._lloyd import (
     group_layout,
     n_bound_groups,
 )
+from kmlab._init import row_sqnorms64
 
 BOUNDED = [algorithm for algorithm in ALGORITHMS if algorithm != "lloyd"]
 
@@ -257,40 +260,82 @@ def test_group_filter_values_are_the_gemm_values(dtype, n_features):
     assert_array_equal(values, kmlab._lloyd._gemm_formula_values(rows, centers, sqnorms))
 
 
+def screen_only(monkeypatch):
+    """Make the group filter a screen (values that may round otherwise than GEMM), as where the check fails."""
+    monkeypatch.setattr(kmlab._lloyd, "group_filter_supported", lambda *args, **kwargs: False)
+
+
+@pytest.mark.parametrize("screen", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_yinyang_group_filter_keeps_plain_lloyds_iterates(seed, dtype, monkeypatch):
+def test_yinyang_group_filter_keeps_plain_lloyds_iterates(seed, dtype, screen, monkeypatch):
     # Unstructured data in 32 dimensions, 120 centres in 12 groups: most samples
     # the bounds cannot settle are compared with a few groups only.
     X = np.random.RandomState(seed).normal(size=(6000, 32)).astype(dtype)
     weights = positive_weights(X.shape[0], seed)
     plain = KMeans(120, algorithm="lloyd", random_state=seed, max_iter=40).fit(X, sample_weight=weights)
+    if screen:
+        screen_only(monkeypatch)
     filtered = KMeans(120, algorithm="yinyang", random_state=seed, max_iter=40).fit(X, sample_weight=weights)
     assert_identical(filtered, plain)
     monkeypatch.setattr(kmlab._lloyd, "GROUP_FILTER_MIN_GROUP_SIZE", 10**9)
     gemm_only = KMeans(120, algorithm="yinyang", random_state=seed, max_iter=40).fit(X, sample_weight=weights)
     assert_identical(gemm_only, plain)
-    if group_filter_supported(dtype, 32, 120, X.shape[0]):
-        assert filtered.n_distances_ < 0.8 * gemm_only.n_distances_
+    assert filtered.n_distances_ < 0.8 * gemm_only.n_distances_
     if dtype == np.float64:
         theirs = sklearn.cluster.KMeans(120, random_state=seed, max_iter=40).fit(X, sample_weight=weights)
         assert_array_equal(filtered.labels_, theirs.labels_)
         assert filtered.n_iter_ == theirs.n_iter_
 
 
+@pytest.mark.parametrize("screen", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_yinyang_group_filter_with_exact_ties_and_duplicates(dtype, monkeypatch):
+def test_yinyang_group_filter_with_exact_ties_and_duplicates(dtype, screen, monkeypatch):
     # Points on an integer grid, each three times, and centres halfway between
     # grid points: many samples are exactly as far from several centres, and
-    # the filter's ties must go to the lowest index as in plain Lloyd.
+    # the filter's ties must go to the lowest index as in plain Lloyd (the
+    # screen leaves them to GEMM).
     grid = np.array([[x, y, z] for x in range(10) for y in range(10) for z in range(4)], dtype=dtype)
     X = np.repeat(grid, 3, axis=0)
     init = grid[::6][:60] + 0.5
     plain = KMeans(60, init=init, algorithm="lloyd", max_iter=30).fit(X)
+    if screen:
+        screen_only(monkeypatch)
     filtered = KMeans(60, init=init, algorithm="yinyang", max_iter=30).fit(X)
     assert_identical(filtered, plain)
     assert_identical(KMeans(60, init=init, algorithm="yinyang", max_iter=30, n_threads=1).fit(X), plain)
     monkeypatch.setattr(kmlab._lloyd, "GROUP_FILTER_MIN_GROUP_SIZE", 10**9)
     gemm_only = KMeans(60, init=init, algorithm="yinyang", max_iter=30).fit(X)
     assert_identical(gemm_only, plain)
-    if group_filter_supported(dtype, 3, 60, X.shape[0]):
+    if not screen and group_filter_supported(dtype, 3, 60, X.shape[0]):
         assert filtered.n_distances_ < gemm_only.n_distances_
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_group_screen_sends_more_near_ties_than_a_chunk_to_gemm(dtype, monkeypatch):
+    # 144 centres at squared norm 89 (integer points): the origin is exactly as
+    # far from all of them (GEMM at once), the midpoint of two centres of a group
+    # from those two (the screen's near tie, then GEMM).  A third of the rows at
+    # the origin: a batch's near ties overflow the GEMM rows gathered meanwhile.
+    screen_only(monkeypatch)
+    centers = np.array([p for p in itertools.product(range(-9, 10), repeat=3) if np.dot(p, p) == 89], dtype=dtype)
+    n_clusters, n_samples = centers.shape[0], 60000
+    n_groups = n_bound_groups("yinyang", n_samples, n_clusters)
+    group_of = group_centers(centers, n_groups)
+    a, b = next(
+        (a, b) for a in range(n_clusters) for b in range(a + 1, n_clusters)
+        if group_of[a] == group_of[b] and np.sum((centers[a] - centers[b]) ** 2) <= 2
+    )  # fmt: skip
+    midpoint = (centers[a] + centers[b]) / 2
+    X = np.tile(np.array([np.zeros(3), midpoint, midpoint], dtype=dtype), (n_samples // 3, 1))
+    workspace = LloydWorkspace(X, n_clusters, update=False, n_groups=n_groups, x_sqnorms=row_sqnorms64(X))
+    assert workspace.group_filter and workspace.screen_groups
+    workspace.start(centers, 2)
+    labels = np.full(n_samples, -1, dtype=np.int32)
+    weights = np.ones(n_samples, dtype=dtype)
+    expected = np.tile([0, a, a], n_samples // 3)  # ties to the lowest index
+    workspace.assign(X, weights, centers, labels, update=False)  # GEMM for every row; the bounds set
+    assert_array_equal(labels, expected)
+    workspace.assign(X, weights, centers, labels, update=False)
+    assert_array_equal(labels, expected)
+    # The midpoints went through the filter (their group's centres), then GEMM.
+    assert workspace.n_distances > 2 * n_samples * n_clusters

@@ -1,5 +1,5 @@
 """The dot-product intrinsics give the chains' values (_gemm_order_dot, seeding.chained_products);
-first_argmin finds numpy's argmin."""
+the group filter's keep the two smallest values and the first slot; first_argmin finds numpy's argmin."""
 
 import numpy as np
 import pytest
@@ -11,12 +11,15 @@ from kmlab._kernels._intrinsics import (
     CANDIDATE_ROWS_8,
     LANES,
     SCREEN_ROWS,
+    TILE_ROWS,
     VECTOR_BYTES,
     _gemm_order_dot,
     _rows_per_lane_call,
     candidate_dots_4,
     candidate_dots_8,
     first_argmin,
+    group_tile_minima_2,
+    group_tile_minima_3,
     row_lane_dots,
     screen_dots,
 )
@@ -102,6 +105,53 @@ def test_row_lane_dots_are_the_chains(seed, dtype, width):
     assert_array_equal(out, expected)
     if dtype == np.float64:
         assert_array_equal(out, chained_products(vectors, rows))
+
+
+@njit
+def _all_tile_minima(per_call, rows, row_list, blocks, sqnorms, calls, least, next_least, least_slot):
+    """Every TILE_ROWS entries of ``row_list``, the ``calls`` (first block, blocks taken, restart) in turn."""
+    for q in range(0, row_list.shape[0], TILE_ROWS):
+        for c in range(calls.shape[0]):
+            block, taken, restart = calls[c, 0], calls[c, 1], calls[c, 2]
+            minima = (least, next_least, least_slot)
+            if per_call == 2:
+                group_tile_minima_2(rows, row_list, q, blocks, sqnorms, block, taken, restart, *minima)
+            else:
+                group_tile_minima_3(rows, row_list, q, blocks, sqnorms, block, taken, restart, *minima)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+@pytest.mark.parametrize("per_call", [2, 3])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_group_tile_minima_keep_the_two_smallest_values_and_the_first_slot(seed, dtype, per_call, ties):
+    rng = np.random.RandomState(seed)
+    n_blocks, n_features = 6, 7
+    n_slots = n_blocks * LANES
+    if ties:  # few distinct values: equal values in a lane, and as smallest
+        rows, centers = rng.randint(-1, 2, (10, n_features)), rng.randint(-1, 2, (n_slots, n_features))
+    else:
+        rows, centers = rng.normal(size=(10, n_features)), rng.normal(size=(n_slots, n_features))
+    rows, centers = rows.astype(dtype), centers.astype(dtype)
+    padding = rng.choice(n_slots, 5, replace=False)
+    centers[padding] = 0.0
+    sqnorms = (centers * centers).sum(axis=1, dtype=dtype)
+    sqnorms[padding] = np.inf
+    blocks = np.ascontiguousarray(centers.reshape(n_blocks, LANES, n_features).transpose(0, 2, 1))
+    row_list = rng.randint(0, 10, 3 * TILE_ROWS)
+    # A call whose minima the restart then drops; block 0 alone; the rest in calls of per_call (the last taking fewer).
+    calls = [(5, 1, 1), (0, 1, 1)] + [(b, min(per_call, n_blocks - b), 0) for b in range(1, n_blocks, per_call)]
+    least, next_least = (np.full((row_list.shape[0], LANES), np.nan, dtype=dtype) for _ in range(2))
+    least_slot = np.full((row_list.shape[0], LANES), -1, dtype=np.int64)
+    _all_tile_minima(per_call, rows, row_list, blocks, sqnorms, np.array(calls), least, next_least, least_slot)
+    dots = _chains(np.ascontiguousarray(rows.T), centers).T  # (10, n_slots): the chains' values
+    values = sqnorms - (dots + dots)
+    for entry, row in enumerate(row_list):
+        for lane in range(LANES):
+            lane_values = values[row, lane::LANES]  # slots lane, LANES + lane, ... in the order taken in
+            first = np.argmin(lane_values)
+            assert least[entry, lane] == lane_values[first]
+            assert least_slot[entry, lane] == first * LANES + lane
+            assert next_least[entry, lane] == np.sort(lane_values)[1]
 
 
 @njit

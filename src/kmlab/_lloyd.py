@@ -199,13 +199,16 @@ GROUP_FILTER_MIN_GROUP_SIZE = LANES // 2
 def group_filter_supported(dtype, n_features, n_clusters, n_samples=CHUNK):
     """Whether Yinyang's group filter gives scikit-learn's values on ``n_samples`` rows of this shape here.
 
-    The filter (:func:`kmlab._kernels.lloyd._label_by_groups`) compares a
+    The filter (:func:`kmlab._kernels.lloyd._label_batch_by_groups`) compares a
     sample with a few groups of centres, each formula value a chain of fused
     multiply-adds in feature order: what OpenBLAS's GEMM kernels compute for
     each entry on x86-64 for most shapes, but not all.  So, as for
-    :func:`direct_supported`, it is used only where scikit-learn's GEMM call
-    gives the same bits on chunks of the sizes ``n_samples`` rows make; checked
-    once per dtype, shape and chunk size per process.
+    :func:`direct_supported`, its values decide the labels only where
+    scikit-learn's GEMM call gives the same bits on chunks of the sizes
+    ``n_samples`` rows make (checked once per dtype, shape and chunk size per
+    process); elsewhere the filter is a screen: a sample whose nearest centre
+    another one's value comes within the rounding errors of both evaluations of
+    goes through GEMM (on this AVX2 machine: float32 data from 8 features on).
     """
     return all(_group_filter_matches_gemm(np.dtype(dtype), n_features, n_clusters, size) for size in _chunk_sizes(n_samples))
 
@@ -251,7 +254,7 @@ def fill_group_layout(centers, sqnorms, slot_centers, group_blocks=None, slot_sq
     """The centres and their squared norms by slot (:func:`group_layout`): zeros and inf in padding.
 
     ``group_blocks`` (n_lane_blocks, d, LANES) holds each block feature-major,
-    as :func:`kmlab._kernels._intrinsics.gemm_order_lanes` reads it; given
+    as :func:`kmlab._kernels._intrinsics.group_tile_minima_3` reads it; given
     arrays are filled in place.
     """
     n_clusters, n_features = centers.shape
@@ -499,11 +502,11 @@ class LloydWorkspace:
         self.stamp = np.zeros(n_samples if self.use_groups else 1, dtype=np.int64)
         self.group_of = np.zeros(n_clusters, dtype=np.int64)
         self.group_drift = np.zeros((1, max(1, n_groups)))
-        # Yinyang's group filter, where its values are scikit-learn's (group_filter_supported).
-        self.group_filter = (
-            self.use_groups
-            and n_clusters >= GROUP_FILTER_MIN_GROUP_SIZE * n_groups
-            and group_filter_supported(X.dtype, n_features, n_clusters, n_samples)
+        # Yinyang's group filter: exact where its values are scikit-learn's
+        # (group_filter_supported), else a screen that leaves near ties to GEMM.
+        self.group_filter = self.use_groups and n_clusters >= GROUP_FILTER_MIN_GROUP_SIZE * n_groups
+        self.screen_groups = self.group_filter and not group_filter_supported(
+            X.dtype, n_features, n_clusters, n_samples
         )
         self.slot_centers = np.empty(0, dtype=np.int64)
         self.first_block = np.zeros(1, dtype=np.int64)
@@ -639,7 +642,7 @@ class LloydWorkspace:
                 self.moves, global_moves, global_mover, self.group_of, self.group_drift, self.step,
                 self.x_sqnorms, self.err_coef, center_norm_max,
                 labels, self.upper, self.lower_min, self.lower, self.stamp,
-                self.group_blocks, self.slot_sqnorms, self.slot_centers, self.first_block,
+                self.group_blocks, self.slot_sqnorms, self.slot_centers, self.first_block, self.screen_groups,
                 self.block_sums, self.block_weights, self.block_inertia, self.block_changed, self.block_computed,
             )  # fmt: skip
             # The bounds now refer to ``centers``.

@@ -6,11 +6,8 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
-# Centres per block of gemm_order_lanes: one vector of float32 on AVX2, of float64 on AVX-512 ...
+# Centres per block of the group_tile_minima intrinsics: one vector of float32 on AVX2, of float64 on AVX-512.
 LANES = 8
-# ... and blocks per call: independent chains of multiply-adds in flight (latency 4
-# cycles, two per cycle on 256-bit units: 8 keep them busy).
-CHAINS = 8
 # Bytes per vector of row_lane_dots and first_argmin: an AVX2 register (4 float64 or
 # 8 float32 values; LLVM splits such vectors on narrower units).
 VECTOR_BYTES = 32
@@ -132,18 +129,6 @@ def _splat(builder, vector, value):
     return builder.shuffle_vector(first_lane, undefined, lane_zero)
 
 
-def _listed(context, builder, list_type, list_arr, first, count):
-    """The ``count`` entries ``list[first:first + count]`` of an int64 array, as LLVM values."""
-    return [
-        builder.load(
-            cgutils.get_item_pointer(
-                context, builder, list_type, list_arr, [builder.add(first, ir.Constant(cgutils.intp_t, c))]
-            )
-        )
-        for c in range(count)
-    ]
-
-
 def _fma_chains(
     context, builder, x_dtype, dtype, n_lanes, n_features, x_starts, x_feature_bytes, lane_starts, lane_feature_bytes
 ):  # fmt: skip
@@ -174,61 +159,6 @@ def _fma_chains(
             lanes_f = builder.load(builder.inttoptr(builder.add(lane_start, lane_offset), vector.as_pointer()), align=1)
             builder.store(builder.call(fma_vector, [x_splat, lanes_f, builder.load(total)]), total)
     return vector, sums
-
-
-@intrinsic
-def gemm_order_lanes(typingctx, x, blocks, sqnorms, block_list, first, out):
-    """``sqnorms[s] - 2 x.c_s`` for the ``LANES`` slots s of each block ``block_list[first:first + CHAINS]``.
-
-    ``blocks`` (n_blocks, d, LANES) holds the centres feature-major per block of
-    ``LANES`` (``blocks[b, f, l]``: feature f of slot ``b * LANES + l``);
-    ``sqnorms`` is indexed by slot; the values of ``block_list[p]`` go to
-    ``out[p * LANES:(p + 1) * LANES]``, in the list's order.  Each dot product is a chain of
-    fused multiply-adds in feature order from zero, in the dtype of ``x``: the
-    values :func:`_gemm_order_dot` gives (a first product rounded alone equals a
-    fused multiply-add onto zero, but for the sign of a zero, which
-    ``sqnorm - (dot + dot)`` does not see), one vector per block and CHAINS
-    independent chains at a time, so that the vector unit does not wait on
-    each multiply-add's latency.  The caller pads ``block_list`` to whole
-    groups of CHAINS (a repeated block writes the same values twice).
-    """
-    arrays = (x, blocks, sqnorms, out)
-    if not all(isinstance(a, types.Array) and a.dtype == x.dtype for a in arrays) or not isinstance(
-        x.dtype, types.Float
-    ):
-        return None
-    if (x.ndim, blocks.ndim, sqnorms.ndim, out.ndim) != (1, 3, 1, 1) or blocks.layout != "C":
-        return None
-    if not (isinstance(block_list, types.Array) and block_list.ndim == 1 and block_list.dtype == types.int64):
-        return None
-    if sqnorms.layout != "C" or out.layout != "C" or not isinstance(first, types.Integer):
-        return None
-
-    def codegen(context, builder, signature, args):
-        x_arr, blocks_arr, sq_arr, list_arr, first, out_arr = _operands(context, builder, signature, args)
-        block_ids = _listed(context, builder, signature.args[3], list_arr, first, CHAINS)
-        block_bytes = builder.extract_value(blocks_arr.strides, 0)
-        base = builder.ptrtoint(blocks_arr.data, cgutils.intp_t)
-        block_starts = [builder.add(base, builder.mul(block, block_bytes)) for block in block_ids]
-        x_start = builder.ptrtoint(x_arr.data, cgutils.intp_t)
-        vector, sums = _fma_chains(
-            context, builder, signature.args[0].dtype, signature.args[0].dtype, LANES,
-            builder.extract_value(x_arr.shape, 0),
-            [x_start] * CHAINS, builder.extract_value(x_arr.strides, 0),
-            block_starts, builder.extract_value(blocks_arr.strides, 1),
-        )  # fmt: skip
-        lanes = ir.Constant(cgutils.intp_t, LANES)
-        for c, (total, block) in enumerate(zip(sums, block_ids)):
-            first_slot = builder.mul(block, lanes)
-            position = builder.mul(builder.add(first, ir.Constant(cgutils.intp_t, c)), lanes)
-            sq_ptr = cgutils.get_item_pointer(context, builder, signature.args[2], sq_arr, [first_slot])
-            out_ptr = cgutils.get_item_pointer(context, builder, signature.args[5], out_arr, [position])
-            dot = builder.load(total)
-            value = builder.fsub(builder.load(builder.bitcast(sq_ptr, vector.as_pointer()), align=1), builder.fadd(dot, dot))
-            builder.store(value, builder.bitcast(out_ptr, vector.as_pointer()), align=1)
-        return context.get_dummy_value()
-
-    return types.void(x, blocks, sqnorms, block_list, first, out), codegen
 
 
 def _candidate_dots(n_lanes, n_rows):
@@ -353,6 +283,124 @@ def screen_dots(typingctx, X, first, lanes, out, out_first):
         return context.get_dummy_value()
 
     return types.void(X, first, lanes, out, out_first), codegen
+
+
+# Rows per call of the group_tile_minima intrinsics: with 2 or 3 blocks, 8 or
+# 12 independent chains of multiply-adds in flight (latency 4 cycles, two per
+# cycle on 256-bit units), a row's broadcast value serving every block.
+TILE_ROWS = 4
+
+
+def _group_tile_minima(n_rows, n_blocks):
+    """An intrinsic ``(rows, row_list, first, blocks, sqnorms, block, n_taken, restart, least, next_least,
+    least_slot)``: per lane, the two smallest formula values ``sqnorms[s] - 2 x.c_s`` so far and the slot
+    of the smallest, for the ``n_rows`` rows ``x = rows[row_list[first + p]]``, taking in the ``n_taken``
+    (1 to ``n_blocks``) lane blocks from ``block`` on.
+
+    Yinyang's group filter by group (:mod:`kmlab._kernels.lloyd`): ``rows``
+    (m, d), ``row_list`` int64; ``blocks`` (n_blocks, d, LANES) the centres
+    feature-major per block of LANES slots (``blocks[b, f, l]``: feature f of
+    slot ``b * LANES + l``); ``sqnorms`` by slot (inf in padding); ``least``,
+    ``next_least`` (m, LANES) and ``least_slot`` (m, LANES, int64) hold the
+    minima of ``row_list``'s entry ``first + p`` in their row ``first + p``,
+    in lane l over the slots ``l, LANES + l, ...`` taken in so far, started
+    afresh where ``restart`` is non-zero.  A value replaces the smallest only
+    when strictly smaller, and blocks are taken in order, so the slot kept is
+    the first of equal values.  Each dot product is a chain of fused
+    multiply-adds in feature order from zero (the values :func:`_gemm_order_dot`
+    gives, but for the sign of a zero, which ``sqnorm - (dot + dot)`` does not
+    see), ``n_rows x n_blocks`` chains in flight (blocks not taken in are
+    computed from ``block`` and dropped).  The caller gives ``row_list`` and
+    the minima whole calls' worth of entries.
+    """
+
+    def typer(
+        typingctx, rows, row_list, first, blocks, sqnorms, block, n_taken, restart, least, next_least, least_slot
+    ):  # fmt: skip
+        if not _float_arrays((rows, blocks, sqnorms, least, next_least), (2, 3, 1, 2, 2)):
+            return None
+        if not _integers(first, block, n_taken, restart):
+            return None
+        integer_arrays = (row_list, least_slot)
+        if not all(isinstance(a, types.Array) and a.dtype == types.int64 and a.layout == "C" for a in integer_arrays):
+            return None
+        if (row_list.ndim, least_slot.ndim) != (1, 2):
+            return None
+        arguments = (rows, row_list, first, blocks, sqnorms, block, n_taken, restart, least, next_least, least_slot)
+        return types.void(*arguments), codegen
+
+    def codegen(context, builder, signature, args):
+        rows_arr, list_arr, first, blocks_arr, sq_arr, block, n_taken, restart, least_arr, next_arr, slot_arr = (
+            _operands(context, builder, signature, args)
+        )
+        intp = cgutils.intp_t
+        dtype = signature.args[0].dtype
+        row_bytes = builder.extract_value(rows_arr.strides, 0)
+        rows_base = builder.ptrtoint(rows_arr.data, intp)
+        row_starts = []
+        for p in range(n_rows):
+            entry = builder.add(first, ir.Constant(intp, p))
+            row = builder.load(cgutils.get_item_pointer(context, builder, signature.args[1], list_arr, [entry]))
+            row_starts.append(builder.add(rows_base, builder.mul(row, row_bytes)))
+        # Blocks not taken in read block ``block`` (within the array); their values are dropped.
+        taken = [builder.icmp_signed("<", ir.Constant(intp, c), n_taken) for c in range(n_blocks)]
+        block_ids = [builder.select(taken[c], builder.add(block, ir.Constant(intp, c)), block) for c in range(n_blocks)]
+        block_bytes = builder.extract_value(blocks_arr.strides, 0)
+        blocks_base = builder.ptrtoint(blocks_arr.data, intp)
+        block_starts = [builder.add(blocks_base, builder.mul(b, block_bytes)) for b in block_ids]
+        chains = [(p, c) for p in range(n_rows) for c in range(n_blocks)]
+        vector, sums = _fma_chains(
+            context, builder, dtype, dtype, LANES, builder.extract_value(rows_arr.shape, 1),
+            [row_starts[p] for p, _ in chains], builder.extract_value(rows_arr.strides, 1),
+            [block_starts[c] for _, c in chains], builder.extract_value(blocks_arr.strides, 1),
+        )  # fmt: skip
+        slot_vector = ir.VectorType(ir.IntType(64), LANES)
+        lane_numbers = ir.Constant(slot_vector, list(range(LANES)))
+        slots, sqnorm = [], []
+        for b in block_ids:
+            first_slot = builder.mul(b, ir.Constant(intp, LANES))
+            slots.append(builder.add(_splat(builder, slot_vector, first_slot), lane_numbers))
+            sq_ptr = cgutils.get_item_pointer(context, builder, signature.args[4], sq_arr, [first_slot])
+            sqnorm.append(builder.load(builder.bitcast(sq_ptr, vector.as_pointer()), align=1))
+        infinite = ir.Constant(vector, [float("inf")] * LANES)
+        fresh = builder.icmp_signed("!=", restart, ir.Constant(intp, 0))
+        for p in range(n_rows):
+            position = [builder.add(first, ir.Constant(intp, p)), ir.Constant(intp, 0)]
+            pointers = [
+                builder.bitcast(
+                    cgutils.get_item_pointer(context, builder, signature.args[i], arr, position), kind.as_pointer()
+                )
+                for i, arr, kind in ((8, least_arr, vector), (9, next_arr, vector), (10, slot_arr, slot_vector))
+            ]
+            least, next_least, least_slot = [
+                builder.select(fresh, start, builder.load(pointer, align=1))
+                for start, pointer in zip((infinite, infinite, slots[0]), pointers)
+            ]
+            for c in range(n_blocks):
+                dot = builder.load(sums[p * n_blocks + c])
+                value = builder.fsub(sqnorm[c], builder.fadd(dot, dot))
+                if c > 0:
+                    value = builder.select(taken[c], value, infinite)
+                smaller = builder.fcmp_ordered("<", value, least)
+                # The second smallest: the old smallest where this value replaces it, else this value.
+                runner_up = builder.select(smaller, least, value)
+                next_least = builder.select(builder.fcmp_ordered("<", runner_up, next_least), runner_up, next_least)
+                least_slot = builder.select(smaller, slots[c], least_slot)
+                least = builder.select(smaller, value, least)
+            for result, pointer in zip((least, next_least, least_slot), pointers):
+                builder.store(result, pointer, align=1)
+        return context.get_dummy_value()
+
+    typer.__name__ = typer.__qualname__ = f"group_tile_minima_{n_rows}x{n_blocks}"
+    return intrinsic(typer)
+
+
+# Two or three blocks per call: TILE_ROWS x 3 chains fill the vector registers;
+# a group's blocks go in calls of 3 and 2 (one block left over: a call of 2
+# taking in 1).  Groups of 3 blocks, one thread: 38 GMAC/s in calls of 3, 26 in
+# calls of 2, 16.5 for 8 rows and one block, OpenBLAS's sgemm 22 at the time.
+group_tile_minima_2 = _group_tile_minima(TILE_ROWS, 2)
+group_tile_minima_3 = _group_tile_minima(TILE_ROWS, 3)
 
 
 # Bytes per cache line, the unit a prefetch asks for.

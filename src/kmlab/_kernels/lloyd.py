@@ -7,7 +7,8 @@ with one group, Yinyang with a few, Elkan with one per centre): a sample whose
 label provably cannot change skips the distance computation; the others are
 gathered and compared with every centre through GEMM, or, with Yinyang's group
 filter, with the centres of the groups their bounds do not rule out (chains of
-fused multiply-adds that give GEMM's bits where the driver checked they do).  The rows are split into fixed blocks
+fused multiply-adds that give GEMM's bits where the driver checked they do;
+elsewhere a screen whose near ties go to GEMM).  The rows are split into fixed blocks
 (chosen from the shape only, never from the thread count); every block writes its
 own partial sums, and :func:`reduce_blocks` adds the blocks in order.  The result
 is therefore the same whatever the number of threads.
@@ -28,14 +29,15 @@ from numba.np.linalg import ensure_blas
 
 from ._config import CHUNK, FASTMATH, SEPARATE_ROUNDING, _copy_into, _padded_width, renamed_copy
 from ._intrinsics import (
-    CHAINS,
     LANES,
+    TILE_ROWS,
     _gemm_order_dot,
     _load_rows_t,
     _rows_per_lane_call,
     cast_like,
     first_argmin,
-    gemm_order_lanes,
+    group_tile_minima_2,
+    group_tile_minima_3,
     row_lane_dots,
 )
 from .packing import PACKED_ROWS
@@ -89,6 +91,7 @@ def assign_dense(
     slot_sqnorms,  # IN (n_slots,) dtype of X: centres_sqnorm by slot, inf for padding
     slot_centers,  # IN (n_slots,) int64: the centre in each slot, k for padding
     group_first_block,  # IN (G + 1,) int64: the lane blocks of group g are group_first_block[g]:[g + 1]
+    screen_groups,  # IN bool: the group filter's values may round otherwise than GEMM's (_label_batch_by_groups)
     block_sums,  # OUT (n_blocks, k, d) float64, written when update
     block_weights,  # OUT (n_blocks, k) float64, written when update
     block_inertia,  # OUT (n_blocks,) float64
@@ -101,7 +104,7 @@ def assign_dense(
             np.int64(b), X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, with_inertia,
             direct, packed, track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift,
             step, x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
-            group_blocks, slot_sqnorms, slot_centers, group_first_block,
+            group_blocks, slot_sqnorms, slot_centers, group_first_block, screen_groups,
             block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip
 
@@ -111,7 +114,7 @@ def _assign_block(
     b, X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, with_inertia, direct, packed,
     track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift, step,
     x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
-    group_blocks, slot_sqnorms, slot_centers, group_first_block,
+    group_blocks, slot_sqnorms, slot_centers, group_first_block, screen_groups,
     block_sums, block_weights, block_inertia, block_changed, block_computed,
 ):  # fmt: skip
     """Block ``b`` of :func:`assign_dense` (its arguments); the one-call run calls it too.
@@ -121,7 +124,7 @@ def _assign_block(
     A sample the bounds cannot settle is compared with every centre through GEMM,
     gathered with others; with ``group_blocks`` (Yinyang's group filter), only
     with the centres of the groups its bounds do not rule out, by
-    :func:`_label_by_groups`, when those are at most GROUP_FILTER_MAX_FRACTION
+    :func:`_label_batch_by_groups`, when those are at most GROUP_FILTER_MAX_FRACTION
     of the centres.
     """
     n_clusters, n_features = centers.shape
@@ -139,21 +142,21 @@ def _assign_block(
         changed = _assign_by_gemm(X, offset, centers, centers_sqnorm, first_row, stop_row, labels)
         computed = (stop_row - first_row) * n_clusters
     else:
-        rows = np.empty((CHUNK, n_features), dtype=X.dtype)
-        dots = np.empty((CHUNK, n_clusters), dtype=X.dtype)
-        gathered = np.empty(CHUNK, dtype=np.int64)
-        # Scratch of the group filter: the row, the values by slot, the groups and blocks to compute.
+        filtering = track_bounds and group_blocks.shape[0] > 0
         n_groups = group_first_block.shape[0] - 1
-        row_x = np.empty(n_features if group_blocks.shape[0] > 0 else 0, dtype=X.dtype)
-        n_list = group_blocks.shape[0] + CHAINS
-        values = np.empty(n_list * LANES, dtype=X.dtype)
-        value_centers = np.empty(n_list * LANES, dtype=np.int64)
-        failing = np.empty(n_groups, dtype=np.int64)
-        failing_end = np.empty(n_groups, dtype=np.int64)
-        block_list = np.empty(n_list, dtype=np.int64)
-        max_filtered_slots = GROUP_FILTER_MAX_FRACTION * n_clusters
+        # GEMM's rows: a chunk, and room for the near ties of a batch.
+        rows = np.empty((CHUNK + FILTER_BATCH, n_features), dtype=X.dtype)
+        dots = np.empty((CHUNK, n_clusters), dtype=X.dtype)
+        gathered = np.empty(CHUNK + FILTER_BATCH, dtype=np.int64)
         group_members, member_starts = _group_members(group_of, lower.shape[1] if use_groups else 0)
+        # The group filter's queue (rows, their failing groups): a batch, and the last GEMM rows of a block.
+        batch = _filter_batch(FILTER_BATCH + CHUNK if filtering else 0, n_features, n_groups, X.dtype)
+        batch_ids, batch_rows, row_pairs, pair_groups = batch[0], batch[1], batch[2], batch[3]
+        failing = np.empty(n_groups, dtype=np.int64)
+        all_groups = np.arange(n_groups)
+        max_filtered_slots = GROUP_FILTER_MAX_FRACTION * n_clusters
         n_gathered = 0
+        n_batch = 0
         changed = 0
         computed = 0
         for row in range(first_row, stop_row):
@@ -161,54 +164,56 @@ def _assign_block(
                 X, offset, row, centers, labels, use_groups, center_moves, global_moves, global_mover,
                 group_drift, step, x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp,
             )  # fmt: skip
-            # Settled: the bounds kept the label, or the group filter found it.
-            settled = certain
-            if not certain and track_bounds and row_x.shape[0] > 0 and labels[row] >= 0:
-                n_failing, n_lane_blocks = _failing_groups(
-                    row, lower, upper, x_sqnorms, err_coef, center_norm_max, group_first_block, failing, failing_end,
-                    block_list,
-                )  # fmt: skip
-                if n_lane_blocks * LANES <= max_filtered_slots:
-                    n_computed, relabelled = _label_by_groups(
-                        X, offset, row, centers, centers_sqnorm, group_of, group_blocks, slot_sqnorms, slot_centers,
-                        failing, failing_end, n_failing, block_list, n_lane_blocks, x_sqnorms, err_coef,
-                        center_norm_max, labels, upper, lower_min, lower, row_x, values, value_centers,
+            queued = False
+            if not certain and filtering and labels[row] >= 0:
+                n_failing = _failing_groups(row, lower, upper, x_sqnorms, err_coef, center_norm_max, failing)
+                n_slots = 0
+                for q in range(n_failing):
+                    n_slots += group_first_block[failing[q] + 1] - group_first_block[failing[q]]
+                if n_slots * LANES <= max_filtered_slots:
+                    n_batch = _queue_row(
+                        X, offset, row, failing, n_failing, n_batch, batch_ids, batch_rows, row_pairs, pair_groups
                     )  # fmt: skip
-                    computed += n_computed
-                    changed += relabelled
-                    settled = True
-            if not settled:
-                for f in range(n_features):
-                    rows[n_gathered, f] = X[row, f] - offset[f]
-                gathered[n_gathered] = row
-                n_gathered += 1
-            if n_gathered == CHUNK or (row == stop_row - 1 and n_gathered > 0):
-                if n_gathered < CHUNK and track_bounds and row_x.shape[0] > 0 and labels[gathered[0]] >= 0:
-                    # GEMM on a few rows may round otherwise than on scikit-learn's
-                    # chunks (OpenBLAS's small-matrix kernels); the chains do not.
-                    n_all = group_first_block[-1]
-                    for g in range(n_groups):
-                        failing[g] = g
-                        failing_end[g] = group_first_block[g + 1]
-                    # _label_by_groups pads the list beyond n_all only: one fill serves every row.
-                    for block in range(n_all):
-                        block_list[block] = block
-                    for i in range(n_gathered):
-                        n_computed, relabelled = _label_by_groups(
-                            X, offset, gathered[i], centers, centers_sqnorm, group_of, group_blocks, slot_sqnorms,
-                            slot_centers, failing, failing_end, n_groups, block_list, n_all, x_sqnorms, err_coef,
-                            center_norm_max, labels, upper, lower_min, lower, row_x, values, value_centers,
-                        )  # fmt: skip
-                        computed += n_computed
-                        changed += relabelled
-                else:
-                    changed += _assign_gathered(
-                        rows, dots, gathered, n_gathered, centers, centers_sqnorm, track_bounds,
-                        use_groups, group_members, member_starts, step, x_sqnorms, err_coef, center_norm_max, X,
-                        offset, labels, upper, lower_min, lower, stamp,
+                    queued = True
+            if not certain and not queued:
+                n_gathered = _gather_row(X, offset, row, n_gathered, rows, gathered)
+            last = row == stop_row - 1
+            if last and n_gathered > 0 and filtering and not screen_groups and labels[gathered[0]] >= 0:
+                # GEMM on a few rows may round otherwise than on scikit-learn's
+                # chunks (OpenBLAS's small-matrix kernels); the exact chains do not.
+                for i in range(n_gathered):
+                    n_batch = _queue_row(
+                        X, offset, gathered[i], all_groups, n_groups, n_batch, batch_ids, batch_rows, row_pairs,
+                        pair_groups,
                     )  # fmt: skip
-                    computed += n_gathered * n_clusters
                 n_gathered = 0
+            if n_batch >= FILTER_BATCH or (last and n_batch > 0):
+                n_computed, relabelled, n_ambiguous = _label_batch_by_groups(
+                    X, offset, n_batch, batch, centers, centers_sqnorm, group_of, group_blocks, slot_sqnorms,
+                    slot_centers, group_first_block, x_sqnorms, err_coef, center_norm_max, screen_groups, labels,
+                    upper, lower_min, lower,
+                )  # fmt: skip
+                computed += n_computed
+                changed += relabelled
+                n_batch = 0
+                # Near ties the screen leaves (batch_ids' first entries): GEMM decides.
+                for i in range(n_ambiguous):
+                    n_gathered = _gather_row(X, offset, batch_ids[i], n_gathered, rows, gathered)
+            # GEMM on whole chunks, and at the block's end on the rest.
+            while n_gathered >= CHUNK or (last and n_gathered > 0):
+                n_rows = min(n_gathered, CHUNK)
+                changed += _assign_gathered(
+                    rows, dots, gathered, n_rows, centers, centers_sqnorm, track_bounds,
+                    use_groups, group_members, member_starts, step, x_sqnorms, err_coef, center_norm_max, X,
+                    offset, labels, upper, lower_min, lower, stamp,
+                )  # fmt: skip
+                computed += n_rows * n_clusters
+                n_gathered -= n_rows
+                # Near ties beyond a chunk move to the front (rare).
+                for i in range(n_gathered):
+                    gathered[i] = gathered[n_rows + i]
+                    for f in range(n_features):
+                        rows[i, f] = rows[n_rows + i, f]
     block_changed[b] = changed
     block_computed[b] = computed
     # Sums and inertia in row order, once every label of the block is final, so
@@ -362,29 +367,33 @@ def group_formula_values(
     slot_centers,  # IN (n_slots,) int64
     out,  # OUT (m, k) dtype of rows
 ):
-    """The values :func:`_label_by_groups` compares, for the driver's check against GEMM.
+    """The values :func:`_label_batch_by_groups` compares, for the driver's check against GEMM.
 
-    Each centre's value from its lane (:func:`~kmlab._kernels._intrinsics.gemm_order_lanes`);
-    where the lone chain of :func:`_gemm_order_formula` (compared on the first
+    Each centre's value from its lane (a block at a time through
+    :func:`~kmlab._kernels._intrinsics.group_tile_minima_2`); where the lone
+    chain of :func:`_gemm_order_formula` (compared on the first
     LONE_CHAIN_CHECK_ROWS rows: its multiply-adds wait on each other) gives
     another value, NaN, so that the check fails.
     """
+    n_rows = rows.shape[0]
     n_clusters = centers.shape[0]
-    n_blocks = group_blocks.shape[0]
-    values = np.empty(CHAINS * LANES, dtype=rows.dtype)
-    block_list = np.empty(CHAINS, dtype=np.int64)
-    for i in range(rows.shape[0]):
-        row_x = rows[i]
-        for block in range(n_blocks):
-            block_list[:] = block
-            gemm_order_lanes(row_x, group_blocks, slot_sqnorms, block_list, 0, values)
+    row_list = np.minimum(np.arange(n_rows + TILE_ROWS), n_rows - 1)
+    # One block at a time, started afresh: each lane's minimum is its slot's value.
+    values = np.empty((n_rows + TILE_ROWS, LANES), dtype=rows.dtype)
+    next_values = np.empty_like(values)
+    value_slots = np.empty((n_rows + TILE_ROWS, LANES), dtype=np.int64)
+    for block in range(group_blocks.shape[0]):
+        for q in range(0, n_rows, TILE_ROWS):
+            group_tile_minima_2(
+                rows, row_list, q, group_blocks, slot_sqnorms, block, 1, 1, values, next_values, value_slots
+            )  # fmt: skip
+        for i in range(n_rows):
             for lane in range(LANES):
                 j = slot_centers[block * LANES + lane]
                 if j < n_clusters:
-                    same = i >= LONE_CHAIN_CHECK_ROWS or values[lane] == _gemm_order_formula(
-                        row_x, centers, centers_sqnorm, j
-                    )
-                    out[i, j] = values[lane] if same else np.nan
+                    value = values[i, lane]
+                    lone = _gemm_order_formula(rows[i], centers, centers_sqnorm, j)
+                    out[i, j] = value if i >= LONE_CHAIN_CHECK_ROWS or value == lone else np.nan
 
 
 @njit(inline="always", cache=True)
@@ -597,15 +606,11 @@ def _group_members(group_of, n_groups):
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
-def _failing_groups(
-    row, lower, upper, x_sqnorms, err_coef, center_norm_max, group_first_block, failing, failing_end, block_list
-):  # fmt: skip
-    """The groups whose bound does not rule out beating the label of ``row``, and their lane blocks.
+def _failing_groups(row, lower, upper, x_sqnorms, err_coef, center_norm_max, failing):
+    """The groups whose bound does not rule out beating the label of ``row``, into ``failing``; returns how many.
 
-    Fills ``failing``, ``block_list`` (the groups' blocks one group after the
-    other) and ``failing_end`` (where each failing group's blocks end in that
-    list); returns how many groups and blocks.  The group bounds must be up to
-    date (:func:`_label_is_certain` made them so, and the upper bound exact).
+    The group bounds must be up to date (:func:`_label_is_certain` made them
+    so, and the upper bound exact).
     """
     up = upper[row]
     margin = 2.0 * _formula_error(err_coef, center_norm_max, x_sqnorms[row])
@@ -615,83 +620,217 @@ def _failing_groups(
     for g in range(bounds.shape[0]):
         failing[n_failing] = g
         n_failing += not _separated(bounds[g], up, margin)
-    n_lane_blocks = 0
-    for q in range(n_failing):
-        g = failing[q]
-        for block in range(group_first_block[g], group_first_block[g + 1]):
-            block_list[n_lane_blocks] = block
-            n_lane_blocks += 1
-        failing_end[q] = n_lane_blocks
-    return n_failing, n_lane_blocks
+    return n_failing
+
+
+# Rows the group filter takes together: each group's centres are read once per
+# batch, for all the batch's rows that need them.
+FILTER_BATCH = 256
+
+
+@njit(inline="always", cache=True)
+def _filter_batch(capacity, n_features, n_groups, dtype):
+    """Scratch of :func:`_queue_row` and :func:`_label_batch_by_groups` for up to ``capacity`` rows.
+
+    ``(batch_ids, batch_rows, row_pairs, pair_groups, pair_rows, pair_order, group_ends,
+    pair_best, pair_center, pair_second, tile_rows, minima)``: the queued rows (their index
+    and ``x - offset``); row i's failing groups are ``pair_groups[row_pairs[i]:row_pairs[i + 1]]``
+    (a pair: a row and a group); then, for a batch, each pair's row, the pairs by group,
+    each pair's smallest value, its centre and the next smallest, and a group's rows
+    (their places in the batch) and their running minima (:func:`_group_minima`).
+    """
+    n_pairs = capacity * n_groups
+    tile_rows = capacity + TILE_ROWS if capacity > 0 else 0
+    return (
+        np.empty(capacity, dtype=np.int64),
+        np.empty((capacity, n_features), dtype=dtype),
+        np.zeros(capacity + 1, dtype=np.int64),
+        np.empty(n_pairs, dtype=np.int64),
+        np.empty(n_pairs, dtype=np.int64),
+        np.empty(n_pairs, dtype=np.int64),
+        np.empty(n_groups, dtype=np.int64),
+        np.empty(n_pairs),
+        np.empty(n_pairs, dtype=np.int64),
+        np.empty(n_pairs),
+        np.empty(tile_rows, dtype=np.int64),
+        (
+            np.empty((tile_rows, LANES), dtype=dtype),
+            np.empty((tile_rows, LANES), dtype=dtype),
+            np.empty((tile_rows, LANES), dtype=np.int64),
+        ),
+    )
+
+
+@njit(inline="always", cache=True)
+def _queue_row(X, offset, row, groups, n_groups, n_batch, batch_ids, batch_rows, row_pairs, pair_groups):
+    """Queue ``row`` for the group filter with the first ``n_groups`` of ``groups``; returns the queue's length."""
+    for f in range(X.shape[1]):
+        batch_rows[n_batch, f] = X[row, f] - offset[f]
+    batch_ids[n_batch] = row
+    first = row_pairs[n_batch]
+    for q in range(n_groups):
+        pair_groups[first + q] = groups[q]
+    row_pairs[n_batch + 1] = first + n_groups
+    return n_batch + 1
+
+
+@njit(inline="always", cache=True)
+def _gather_row(X, offset, row, n_gathered, rows, gathered):
+    """Gather ``row`` for GEMM; returns how many are gathered."""
+    for f in range(X.shape[1]):
+        rows[n_gathered, f] = X[row, f] - offset[f]
+    gathered[n_gathered] = row
+    return n_gathered + 1
+
+
+@njit(inline="always", cache=True)
+def _group_minima(rows, row_list, first, blocks, sqnorms, first_block, stop_block, least, next_least, least_slot):
+    """The lane minima of the TILE_ROWS rows listed from ``first`` over the blocks ``first_block:stop_block``.
+
+    In calls of three blocks and of two (:func:`~kmlab._kernels._intrinsics.group_tile_minima_3`,
+    ``_2``), so that few computed values are dropped: 4 blocks as 2 + 2, 5 as
+    3 + 2, 1 as a call of 2 taking in 1.
+    """
+    block = first_block
+    while block < stop_block:
+        left = stop_block - block
+        restart = 1 if block == first_block else 0
+        if left == 3 or left >= 5:
+            group_tile_minima_3(
+                rows, row_list, first, blocks, sqnorms, block, 3, restart, least, next_least, least_slot
+            )  # fmt: skip
+            block += 3
+        else:
+            taken = min(left, 2)
+            group_tile_minima_2(
+                rows, row_list, first, blocks, sqnorms, block, taken, restart, least, next_least, least_slot
+            )  # fmt: skip
+            block += taken
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
-def _label_by_groups(
-    X, offset, row, centers, centers_sqnorm, group_of, group_blocks, slot_sqnorms, slot_centers, failing,
-    failing_end, n_failing, block_list, n_lane_blocks, x_sqnorms, err_coef, center_norm_max, labels, upper,
-    lower_min, lower, row_x, values, value_centers,
+def _label_batch_by_groups(
+    X, offset, n_batch, batch, centers, centers_sqnorm, group_of, group_blocks, slot_sqnorms, slot_centers,
+    group_first_block, x_sqnorms, err_coef, center_norm_max, screen, labels, upper, lower_min, lower,
 ):  # fmt: skip
-    """Label ``row`` from its current centre and the centres of its ``failing`` groups; reset its bounds.
+    """Label the ``n_batch`` queued rows from their current centre and the centres of their failing groups.
 
-    Yinyang's group filter.  Every other centre is farther than the current
-    one by more than the formula's rounding error (its group's bound says so),
-    so scikit-learn's argmin over all k formula values is the argmin over these
-    (ties to the lowest index).  The values are scikit-learn's bits: chains of
-    fused multiply-adds in feature order (:func:`~kmlab._kernels._intrinsics.gemm_order_lanes`,
-    and :func:`_gemm_order_formula` for the current centre), used only where
+    Yinyang's group filter, group by group: each group's centres meet, four
+    rows at a time, every queued row that needs them (:func:`_group_minima`);
+    then each row takes the smallest formula value of its groups and of its
+    current centre (ties to the lowest index) and its bounds are reset: the
+    computed groups' from their values without the new label; the others stay
+    valid, and the old label's group takes its centre.  Every centre outside the failing groups
+    is farther than the current one by more than the formula's rounding
+    error (its group's bound says so), so scikit-learn's argmin over all k
+    values is the argmin over these.  The values are chains of fused
+    multiply-adds in feature order: scikit-learn's bits where
     :func:`kmlab._lloyd.group_filter_supported` found them equal to its GEMM's.
-    The computed groups' bounds are set from their values without the new
-    label; the others stay valid, and the old label's group takes its centre.
-    Returns the distances computed and whether the label changed.
+    Elsewhere (``screen``) they may differ from GEMM's by the rounding error
+    of each, so a row whose best value another lies within four errors of is
+    left unlabelled, its index moved to the front of ``batch_ids``, for GEMM.
+    Returns the distances computed, the labels changed and those rows' number.
     """
+    batch_ids, batch_rows, row_pairs, pair_groups, pair_rows, pair_order, group_ends = batch[:7]
+    pair_best, pair_center, pair_second, tile_rows, (least, next_least, least_slot) = batch[7:]
     n_clusters = centers.shape[0]
-    for f in range(X.shape[1]):
-        row_x[f] = X[row, f] - offset[f]
-    # Whole groups of CHAINS blocks: repeat the last one (block_list has room).
-    for q in range(n_lane_blocks, -(-n_lane_blocks // CHAINS) * CHAINS):
-        block_list[q] = block_list[n_lane_blocks - 1]
-    for q in range(0, n_lane_blocks, CHAINS):
-        gemm_order_lanes(row_x, group_blocks, slot_sqnorms, block_list, q, values)
-    n_values = n_lane_blocks * LANES
-    for q in range(n_lane_blocks):
-        first_slot = block_list[q] * LANES
-        for lane in range(LANES):
-            value_centers[q * LANES + lane] = slot_centers[first_slot + lane]
-    # The smallest value, then the lowest centre holding it (padding: inf, centre k).
-    best_value = values[first_argmin(values[:n_values])]
-    best = n_clusters
+    n_groups = group_ends.shape[0]
+    n_pairs = row_pairs[n_batch]
+    # The pairs by group (a counting sort); group g's are pair_order[group_ends[g - 1]:group_ends[g]].
+    group_ends[:] = 0
+    for i in range(n_batch):
+        for p in range(row_pairs[i], row_pairs[i + 1]):
+            pair_rows[p] = i
+            group_ends[pair_groups[p]] += 1
+    total = 0
+    for g in range(n_groups):
+        total += group_ends[g]
+        group_ends[g] = total - group_ends[g]
+    for p in range(n_pairs):
+        g = pair_groups[p]
+        pair_order[group_ends[g]] = p
+        group_ends[g] += 1
     n_computed = 0
-    for p in range(n_values):
-        best = min(best, value_centers[p] if values[p] == best_value else n_clusters)
-        n_computed += value_centers[p] < n_clusters
-    label = labels[row]
-    label_value = _gemm_order_formula(row_x, centers, centers_sqnorm, label)
-    if label_value < best_value or (label_value == best_value and label < best):
-        best, best_value = label, label_value
-    labels[row] = best
-    upper[row] = np.sqrt(_sq_dist_for_bound(X, offset, row, centers, best))
-    x_sqnorm = x_sqnorms[row]
-    error = _formula_error(err_coef, center_norm_max, x_sqnorm)
-    bounds = lower[row]
-    start = 0
-    for q in range(n_failing):
-        stop = failing_end[q] * LANES
-        smallest = np.inf
-        for p in range(start, stop):
-            smallest = min(smallest, np.float64(values[p]) if value_centers[p] != best else np.inf)
-        bounds[failing[q]] = _distance_from_formula(smallest, x_sqnorm, error)
-        start = stop
-    if best != label:
-        old_group = group_of[label]
-        bounds[old_group] = min(bounds[old_group], _distance_from_formula(np.float64(label_value), x_sqnorm, error))
-    lower_min[row] = bounds[first_argmin(bounds)]
-    return n_computed, best != label
+    group_start = 0
+    for g in range(n_groups):
+        n_rows = group_ends[g] - group_start
+        if n_rows == 0:
+            continue
+        # The group's rows, the list padded to whole calls with its last.
+        for t in range(-(-n_rows // TILE_ROWS) * TILE_ROWS):
+            tile_rows[t] = pair_rows[pair_order[group_start + min(t, n_rows - 1)]]
+        first_block = group_first_block[g]
+        for q in range(0, n_rows, TILE_ROWS):
+            _group_minima(
+                batch_rows, tile_rows, q, group_blocks, slot_sqnorms, first_block, group_first_block[g + 1],
+                least, next_least, least_slot,
+            )  # fmt: skip
+        n_members = 0
+        for slot in range(first_block * LANES, group_first_block[g + 1] * LANES):
+            n_members += slot_centers[slot] < n_clusters
+        n_computed += n_rows * n_members
+        for t in range(n_rows):
+            # The lanes' minima together: the smallest (the first slot of equal
+            # values: slots hold a group's centres in order), and the next.
+            smallest = np.float64(least[t, 0])
+            for lane in range(1, LANES):
+                smallest = min(smallest, np.float64(least[t, lane]))
+            nearest = slot_centers.shape[0]
+            for lane in range(LANES):
+                nearest = min(nearest, least_slot[t, lane] if least[t, lane] == smallest else nearest)
+            second = np.inf
+            for lane in range(LANES):
+                other = np.float64(least[t, lane]) if least_slot[t, lane] != nearest else np.inf
+                second = min(second, min(other, np.float64(next_least[t, lane])))
+            p = pair_order[group_start + t]
+            pair_best[p] = smallest
+            pair_center[p] = slot_centers[nearest]
+            pair_second[p] = second
+        group_start = group_ends[g]
+    changed = 0
+    n_ambiguous = 0
+    for i in range(n_batch):
+        row = batch_ids[i]
+        first_pair, stop_pair = row_pairs[i], row_pairs[i + 1]
+        label = labels[row]
+        best, best_value = label, np.float64(_gemm_order_formula(batch_rows[i], centers, centers_sqnorm, label))
+        label_value = best_value
+        for p in range(first_pair, stop_pair):
+            value, center = pair_best[p], pair_center[p]
+            if value < best_value or (value == best_value and center < best):
+                best, best_value = center, value
+        x_sqnorm = x_sqnorms[row]
+        error = _formula_error(err_coef, center_norm_max, x_sqnorm)
+        if screen:
+            # GEMM's values and these differ by at most an error each: another
+            # value within four errors of the best might be GEMM's smallest.
+            near = best_value + 4.0 * error
+            ambiguous = best != label and label_value <= near
+            for p in range(first_pair, stop_pair):
+                ambiguous |= (pair_second[p] if pair_center[p] == best else pair_best[p]) <= near
+            if ambiguous:
+                batch_ids[n_ambiguous] = row
+                n_ambiguous += 1
+                continue
+        labels[row] = best
+        changed += best != label
+        upper[row] = np.sqrt(_sq_dist_for_bound(X, offset, row, centers, best))
+        bounds = lower[row]
+        for p in range(first_pair, stop_pair):
+            smallest = pair_second[p] if pair_center[p] == best else pair_best[p]
+            bounds[pair_groups[p]] = _distance_from_formula(smallest, x_sqnorm, error)
+        if best != label:
+            old_group = group_of[label]
+            bounds[old_group] = min(bounds[old_group], _distance_from_formula(label_value, x_sqnorm, error))
+        lower_min[row] = bounds[first_argmin(bounds)]
+    return n_computed, changed, n_ambiguous
 
 
 @njit(inline="always", cache=True)
 def _gemm_order_formula(row_x, centers, centers_sqnorm, j):
     """``||c_j||^2 - 2 x.c_j`` with the dot product of :func:`~kmlab._kernels._intrinsics._gemm_order_dot`
-    (the row as a one-column matrix), which the lanes of :func:`~kmlab._kernels._intrinsics.gemm_order_lanes` give."""
+    (the row as a one-column matrix), which the group filter's lanes give
+    (:func:`~kmlab._kernels._intrinsics.group_tile_minima_2`)."""
     n_features = row_x.shape[0]
     dot = _gemm_order_dot(row_x.reshape((n_features, 1)), 0, centers, j, n_features)
     return centers_sqnorm[j] - (dot + dot)
@@ -1275,7 +1414,7 @@ def _assign_blocks(
         _assign_block(
             np.int64(b), X, offset, sample_weight, centers, sqnorms, block_starts, update, off, direct, packed,
             off, off, moves, no_moves, zero, no_groups, no_drift, zero, no_bound, 0.0, 0.0, labels, no_bound,
-            no_bound, no_bounds, no_stamp, no_group_blocks, no_slot_sqnorms, no_slots, no_first_block,
+            no_bound, no_bounds, no_stamp, no_group_blocks, no_slot_sqnorms, no_slots, no_first_block, off,
             block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip
     return block_changed.sum()
