@@ -538,11 +538,11 @@ class LloydWorkspace:
     AUTO_BOUNDS_FROM = 2
     # ... and only after an assignment that changed at most this fraction of the
     # labels: while more change, the centres still move far and the bounds let
-    # most samples through, which then cost more than without bounds (Gaussian
-    # 200,000 x 64, k=1000: 0.39 s for the first bounded assignment, 0.30-0.37 s
-    # for the next ones, 0.21 s without bounds; they break even once about 0.5%
-    # of the labels change per iteration, around the 30th).
-    AUTO_BOUNDS_MAX_CHANGED = 0.005
+    # most samples through, which then cost about as much as without bounds or
+    # more.  Gaussian 200,000 x 64, k=1000, 131 iterations on 2 threads, the
+    # Lloyd part of the fit: 0.005 (bounds from the 29th) 20.3-20.6 s, 0.01 (the
+    # 21st) 18.6-19.4, 0.02 (the 14th) 18.7-19.3, 0.05 19.1-19.8.
+    AUTO_BOUNDS_MAX_CHANGED = 0.01
 
     def suspend_bounds(self):
         """Assign without the bounds until :meth:`resume_bounds` (results are unchanged)."""
