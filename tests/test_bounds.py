@@ -289,6 +289,22 @@ def test_yinyang_group_filter_keeps_plain_lloyds_iterates(seed, dtype, screen, m
 
 @pytest.mark.parametrize("screen", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_yinyang_group_filter_with_an_empty_group(seed, dtype, screen, monkeypatch):
+    # Yinyang's grouping can leave a group without centres; the filter then
+    # must neither compute nor rule on it (the last rows of a block list every group).
+    X = np.random.RandomState(seed).normal(size=(6000, 32)).astype(dtype)
+    plain = KMeans(120, algorithm="lloyd", random_state=seed, max_iter=40).fit(X)
+    if screen:
+        screen_only(monkeypatch)
+    # 12 groups, the last one empty.
+    monkeypatch.setattr(kmlab._lloyd, "group_centers", lambda centers, n_groups: np.arange(len(centers)) % (n_groups - 1))
+    filtered = KMeans(120, algorithm="yinyang", random_state=seed, max_iter=40).fit(X)
+    assert_identical(filtered, plain)
+    assert filtered.n_distances_ < 0.8 * plain.n_distances_
+
+
+@pytest.mark.parametrize("screen", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_yinyang_group_filter_with_exact_ties_and_duplicates(dtype, screen, monkeypatch):
     # Points on an integer grid, each three times, and centres halfway between
     # grid points: many samples are exactly as far from several centres, and

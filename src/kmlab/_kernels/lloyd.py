@@ -754,7 +754,12 @@ def _label_batch_by_groups(
     group_start = 0
     for g in range(n_groups):
         n_rows = group_ends[g] - group_start
-        if n_rows == 0:
+        if group_first_block[g + 1] == group_first_block[g]:
+            # An empty group (listed with all the others for the last rows of a block): no values.
+            for t in range(n_rows):
+                p = pair_order[group_start + t]
+                pair_best[p], pair_center[p], pair_second[p] = np.inf, n_clusters, np.inf
+            group_start = group_ends[g]
             continue
         # The group's rows, the list padded to whole calls with its last.
         for t in range(-(-n_rows // TILE_ROWS) * TILE_ROWS):
