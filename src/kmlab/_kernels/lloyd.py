@@ -392,8 +392,10 @@ def group_formula_values(
                 j = slot_centers[block * LANES + lane]
                 if j < n_clusters:
                     value = values[i, lane]
-                    lone = _gemm_order_formula(rows[i], centers, centers_sqnorm, j)
-                    out[i, j] = value if i >= LONE_CHAIN_CHECK_ROWS or value == lone else np.nan
+                    same = i >= LONE_CHAIN_CHECK_ROWS or value == _gemm_order_formula(
+                        rows[i], centers, centers_sqnorm, j
+                    )
+                    out[i, j] = value if same else np.nan
 
 
 @njit(inline="always", cache=True)
@@ -662,25 +664,22 @@ def _filter_batch(capacity, n_features, n_groups, dtype):
 
 
 @njit(inline="always", cache=True)
-def _queue_row(X, offset, row, groups, n_groups, n_batch, batch_ids, batch_rows, row_pairs, pair_groups):
-    """Queue ``row`` for the group filter with the first ``n_groups`` of ``groups``; returns the queue's length."""
-    for f in range(X.shape[1]):
-        batch_rows[n_batch, f] = X[row, f] - offset[f]
-    batch_ids[n_batch] = row
-    first = row_pairs[n_batch]
-    for q in range(n_groups):
-        pair_groups[first + q] = groups[q]
-    row_pairs[n_batch + 1] = first + n_groups
-    return n_batch + 1
-
-
-@njit(inline="always", cache=True)
 def _gather_row(X, offset, row, n_gathered, rows, gathered):
-    """Gather ``row`` for GEMM; returns how many are gathered."""
+    """Gather ``row`` (its ``x - offset`` and index) after the first ``n_gathered``; returns how many are gathered."""
     for f in range(X.shape[1]):
         rows[n_gathered, f] = X[row, f] - offset[f]
     gathered[n_gathered] = row
     return n_gathered + 1
+
+
+@njit(inline="always", cache=True)
+def _queue_row(X, offset, row, groups, n_groups, n_batch, batch_ids, batch_rows, row_pairs, pair_groups):
+    """Queue ``row`` for the group filter with the first ``n_groups`` of ``groups``; returns the queue's length."""
+    first = row_pairs[n_batch]
+    for q in range(n_groups):
+        pair_groups[first + q] = groups[q]
+    row_pairs[n_batch + 1] = first + n_groups
+    return _gather_row(X, offset, row, n_batch, batch_rows, batch_ids)
 
 
 @njit(inline="always", cache=True)
