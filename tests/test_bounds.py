@@ -11,8 +11,8 @@ from testdata import blobs, positive_weights
 
 import kmlab._lloyd
 from kmlab import KMeans
-from kmlab._kernels._intrinsics import LANES
-from kmlab._kernels.lloyd import group_formula_values
+from kmlab._kernels._intrinsics import LANES, _gemm_order_dot
+from kmlab._kernels.lloyd import _chain_formula_values, group_formula_values
 from kmlab._lloyd import (
     ALGORITHMS,
     BOUNDS_BYTES,
@@ -245,7 +245,7 @@ def test_group_layout_puts_each_centre_in_one_slot_of_its_group():
 @pytest.mark.parametrize("n_features", [1, 7, 33, 64])
 def test_group_filter_values_are_the_gemm_values(dtype, n_features):
     # Where the filter serves a shape, each centre's value from its lane is
-    # scikit-learn's GEMM value (and the lone chain's: NaN marks a difference).
+    # scikit-learn's GEMM value (and the label chains': NaN marks a difference).
     n_clusters = 45
     if not group_filter_supported(dtype, n_features, n_clusters, 37):
         pytest.skip("the group filter does not serve this shape here")
@@ -258,6 +258,26 @@ def test_group_filter_values_are_the_gemm_values(dtype, n_features):
     values = np.empty((37, n_clusters), dtype=dtype)
     group_formula_values(rows, centers, sqnorms, blocks, slot_sqnorms, slot_centers, values)
     assert_array_equal(values, kmlab._lloyd._gemm_formula_values(rows, centers, sqnorms))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_features", [1, 3, 64])
+@pytest.mark.parametrize("n_pairs", [1, 5, 8, 13])
+def test_label_chains_are_the_gemm_order_chains(dtype, n_features, n_pairs):
+    # Interleaved by CHAIN_PAIRS, each pair's value is its own chain's, the last
+    # call's extra pairs written nowhere.
+    rng = np.random.RandomState(n_pairs)
+    rows = rng.normal(size=(9, n_features)).astype(dtype)
+    centers = rng.normal(size=(6, n_features)).astype(dtype)
+    sqnorms = center_sqnorms(centers)
+    row_list, center_list = rng.randint(0, 9, n_pairs), rng.randint(0, 6, n_pairs)
+    out = np.full(n_pairs + 3, np.nan, dtype=dtype)
+    _chain_formula_values(rows, row_list, center_list, n_pairs, centers, sqnorms, out)
+    rows_t = np.ascontiguousarray(rows.T)
+    for t in range(n_pairs):
+        dot = _gemm_order_dot(rows_t, row_list[t], centers, center_list[t], n_features)
+        assert out[t] == sqnorms[center_list[t]] - (dot + dot)
+    assert np.isnan(out[n_pairs:]).all()
 
 
 def screen_only(monkeypatch):

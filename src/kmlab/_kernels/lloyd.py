@@ -36,6 +36,7 @@ from ._intrinsics import (
     _rows_per_lane_call,
     cast_like,
     first_argmin,
+    fma,
     group_tile_minima_2,
     group_tile_minima_3,
     row_lane_dots,
@@ -351,10 +352,10 @@ def direct_formula_values(
         out[:, j] = values
 
 
-# Rows on which group_formula_values also checks the lone chain (the same
-# arithmetic as the lanes, one multiply-add at a time: 0.3 s for 256 rows with
-# 256 features and 4096 centres, where the lanes take 0.01 s).
-LONE_CHAIN_CHECK_ROWS = 8
+# Rows on which group_formula_values also checks the chains of a row's current
+# centre (the same arithmetic as the lanes, a few multiply-adds at a time: 0.3 s
+# for 256 rows with 256 features and 4096 centres, where the lanes take 0.01 s).
+LABEL_CHAIN_CHECK_ROWS = 8
 
 
 @njit(cache=True, fastmath=FASTMATH)
@@ -370,10 +371,10 @@ def group_formula_values(
     """The values :func:`_label_batch_by_groups` compares, for the driver's check against GEMM.
 
     Each centre's value from its lane (a block at a time through
-    :func:`~kmlab._kernels._intrinsics.group_tile_minima_2`); where the lone
-    chain of :func:`_gemm_order_formula` (compared on the first
-    LONE_CHAIN_CHECK_ROWS rows: its multiply-adds wait on each other) gives
-    another value, NaN, so that the check fails.
+    :func:`~kmlab._kernels._intrinsics.group_tile_minima_2`); where the chain
+    the filter computes for a row's current centre (:func:`_chain_formula_values`,
+    compared on the first LABEL_CHAIN_CHECK_ROWS rows: its multiply-adds wait on
+    each other) gives another value, NaN, so that the check fails.
     """
     n_rows = rows.shape[0]
     n_clusters = centers.shape[0]
@@ -382,6 +383,12 @@ def group_formula_values(
     values = np.empty((n_rows + TILE_ROWS, LANES), dtype=rows.dtype)
     next_values = np.empty_like(values)
     value_slots = np.empty((n_rows + TILE_ROWS, LANES), dtype=np.int64)
+    # The chains the filter computes for a row's current centre, of the first rows with every centre.
+    n_checked = min(n_rows, LABEL_CHAIN_CHECK_ROWS)
+    chain_rows = np.repeat(np.arange(n_checked), n_clusters)
+    chain_centers = np.arange(n_checked * n_clusters) % n_clusters
+    chain_values = np.empty(n_checked * n_clusters, dtype=rows.dtype)
+    _chain_formula_values(rows, chain_rows, chain_centers, chain_values.shape[0], centers, centers_sqnorm, chain_values)
     for block in range(group_blocks.shape[0]):
         for q in range(0, n_rows, TILE_ROWS):
             group_tile_minima_2(
@@ -392,9 +399,7 @@ def group_formula_values(
                 j = slot_centers[block * LANES + lane]
                 if j < n_clusters:
                     value = values[i, lane]
-                    same = i >= LONE_CHAIN_CHECK_ROWS or value == _gemm_order_formula(
-                        rows[i], centers, centers_sqnorm, j
-                    )
+                    same = i >= n_checked or value == chain_values[i * n_clusters + j]
                     out[i, j] = value if same else np.nan
 
 
@@ -635,11 +640,14 @@ def _filter_batch(capacity, n_features, n_groups, dtype):
     """Scratch of :func:`_queue_row` and :func:`_label_batch_by_groups` for up to ``capacity`` rows.
 
     ``(batch_ids, batch_rows, row_pairs, pair_groups, pair_rows, pair_order, group_ends,
-    pair_best, pair_center, pair_second, tile_rows, minima)``: the queued rows (their index
+    pair_best, pair_center, pair_second, tile_rows, minima, chain_rows, chain_centers,
+    label_values)``: the queued rows (their index
     and ``x - offset``); row i's failing groups are ``pair_groups[row_pairs[i]:row_pairs[i + 1]]``
     (a pair: a row and a group); then, for a batch, each pair's row, the pairs by group,
-    each pair's smallest value, its centre and the next smallest, and a group's rows
-    (their places in the batch) and their running minima (:func:`_group_minima`).
+    each pair's smallest value, its centre and the next smallest, a group's rows
+    (their places in the batch) and their running minima (:func:`_group_minima`), and
+    the rows' values for their current centres (:func:`_chain_formula_values`: the
+    rows in order, their centres, the values).
     """
     n_pairs = capacity * n_groups
     tile_rows = capacity + TILE_ROWS if capacity > 0 else 0
@@ -660,6 +668,9 @@ def _filter_batch(capacity, n_features, n_groups, dtype):
             np.empty((tile_rows, LANES), dtype=dtype),
             np.empty((tile_rows, LANES), dtype=np.int64),
         ),
+        np.arange(capacity),
+        np.empty(capacity, dtype=np.int64),
+        np.empty(capacity, dtype=dtype),
     )
 
 
@@ -731,7 +742,8 @@ def _label_batch_by_groups(
     Returns the distances computed, the labels changed and those rows' number.
     """
     batch_ids, batch_rows, row_pairs, pair_groups, pair_rows, pair_order, group_ends = batch[:7]
-    pair_best, pair_center, pair_second, tile_rows, (least, next_least, least_slot) = batch[7:]
+    pair_best, pair_center, pair_second, tile_rows, (least, next_least, least_slot) = batch[7:12]
+    chain_rows, chain_centers, label_values = batch[12:]
     n_clusters = centers.shape[0]
     n_groups = group_ends.shape[0]
     n_pairs = row_pairs[n_batch]
@@ -791,13 +803,17 @@ def _label_batch_by_groups(
             pair_center[p] = slot_centers[nearest]
             pair_second[p] = second
         group_start = group_ends[g]
+    # Each row's value for its current centre, the chains of several rows interleaved.
+    for i in range(n_batch):
+        chain_centers[i] = labels[batch_ids[i]]
+    _chain_formula_values(batch_rows, chain_rows, chain_centers, n_batch, centers, centers_sqnorm, label_values)
     changed = 0
     n_ambiguous = 0
     for i in range(n_batch):
         row = batch_ids[i]
         first_pair, stop_pair = row_pairs[i], row_pairs[i + 1]
         label = labels[row]
-        best, best_value = label, np.float64(_gemm_order_formula(batch_rows[i], centers, centers_sqnorm, label))
+        best, best_value = label, np.float64(label_values[i])
         label_value = best_value
         for p in range(first_pair, stop_pair):
             value, center = pair_best[p], pair_center[p]
@@ -817,8 +833,10 @@ def _label_batch_by_groups(
                 n_ambiguous += 1
                 continue
         labels[row] = best
-        changed += best != label
-        upper[row] = np.sqrt(_sq_dist_for_bound(X, offset, row, centers, best))
+        if best != label:
+            changed += 1
+            # (A queued row's upper bound is already the exact one for its label: _label_is_certain.)
+            upper[row] = np.sqrt(_sq_dist_for_bound(X, offset, row, centers, best))
         bounds = lower[row]
         for p in range(first_pair, stop_pair):
             smallest = pair_second[p] if pair_center[p] == best else pair_best[p]
@@ -830,14 +848,43 @@ def _label_batch_by_groups(
     return n_computed, changed, n_ambiguous
 
 
+# Pairs whose chains :func:`_chain_formula_values` interleaves: a multiply-add
+# waits 4 cycles on the one before it in its chain.
+CHAIN_PAIRS = 4
+
+
 @njit(inline="always", cache=True)
-def _gemm_order_formula(row_x, centers, centers_sqnorm, j):
-    """``||c_j||^2 - 2 x.c_j`` with the dot product of :func:`~kmlab._kernels._intrinsics._gemm_order_dot`
-    (the row as a one-column matrix), which the group filter's lanes give
-    (:func:`~kmlab._kernels._intrinsics.group_tile_minima_2`)."""
-    n_features = row_x.shape[0]
-    dot = _gemm_order_dot(row_x.reshape((n_features, 1)), 0, centers, j, n_features)
-    return centers_sqnorm[j] - (dot + dot)
+def _chain_formula_values(rows, row_list, center_list, n_pairs, centers, centers_sqnorm, out):
+    """``out[t] = ||c||^2 - 2 x.c`` for ``x = rows[row_list[t]]``, ``c = centers[center_list[t]]``, t < ``n_pairs``.
+
+    Each dot product is the chain of :func:`~kmlab._kernels._intrinsics._gemm_order_dot`
+    (the first product rounded alone, then a fused multiply-add per feature, in
+    order), the values the group filter's lanes give
+    (:func:`~kmlab._kernels._intrinsics.group_tile_minima_2`); CHAIN_PAIRS
+    pairs' chains interleaved, the last call's extra pairs repeating the last pair.
+    """
+    n_features = rows.shape[1]
+    for first in range(0, n_pairs, CHAIN_PAIRS):
+        x0, c0 = row_list[first], center_list[first]
+        x1, c1 = row_list[min(first + 1, n_pairs - 1)], center_list[min(first + 1, n_pairs - 1)]
+        x2, c2 = row_list[min(first + 2, n_pairs - 1)], center_list[min(first + 2, n_pairs - 1)]
+        x3, c3 = row_list[min(first + 3, n_pairs - 1)], center_list[min(first + 3, n_pairs - 1)]
+        dot0 = cast_like(rows[x0, 0], centers[c0, 0]) * centers[c0, 0]
+        dot1 = cast_like(rows[x1, 0], centers[c1, 0]) * centers[c1, 0]
+        dot2 = cast_like(rows[x2, 0], centers[c2, 0]) * centers[c2, 0]
+        dot3 = cast_like(rows[x3, 0], centers[c3, 0]) * centers[c3, 0]
+        for f in range(1, n_features):
+            dot0 = fma(cast_like(rows[x0, f], centers[c0, f]), centers[c0, f], dot0)
+            dot1 = fma(cast_like(rows[x1, f], centers[c1, f]), centers[c1, f], dot1)
+            dot2 = fma(cast_like(rows[x2, f], centers[c2, f]), centers[c2, f], dot2)
+            dot3 = fma(cast_like(rows[x3, f], centers[c3, f]), centers[c3, f], dot3)
+        out[first] = centers_sqnorm[c0] - (dot0 + dot0)
+        if first + 1 < n_pairs:
+            out[first + 1] = centers_sqnorm[c1] - (dot1 + dot1)
+        if first + 2 < n_pairs:
+            out[first + 2] = centers_sqnorm[c2] - (dot2 + dot2)
+        if first + 3 < n_pairs:
+            out[first + 3] = centers_sqnorm[c3] - (dot3 + dot3)
 
 
 @njit(inline="always", cache=True)
