@@ -848,8 +848,8 @@ def _label_batch_by_groups(
     return n_computed, changed, n_ambiguous
 
 
-# Pairs whose chains :func:`_chain_formula_values` interleaves: a multiply-add
-# waits 4 cycles on the one before it in its chain.
+# Pairs whose chains :func:`_chain_formula_values` interleaves (its body is
+# written for four): a multiply-add waits 4 cycles on the one before it in its chain.
 CHAIN_PAIRS = 4
 
 
