@@ -15,7 +15,9 @@ from kmlab._kernels._intrinsics import LANES, _gemm_order_dot
 from kmlab._kernels.lloyd import _chain_formula_values, group_formula_values
 from kmlab._lloyd import (
     ALGORITHMS,
+    BOUND_ENTRY_BYTES,
     BOUNDS_BYTES,
+    GroupDrifts,
     LloydWorkspace,
     center_sqnorms,
     choose_algorithm,
@@ -211,8 +213,56 @@ def test_choose_algorithm_and_group_counts():
     assert n_bound_groups("hamerly", 1000, 64) == 1
     assert n_bound_groups("elkan", 1000, 64) == 64
     assert n_bound_groups("yinyang", 1000, 64) == 6
-    big = BOUNDS_BYTES // 8  # one bound per sample fits, no more
+    big = BOUNDS_BYTES // BOUND_ENTRY_BYTES  # one bound per sample fits, no more
     assert n_bound_groups("elkan", big, 1000) == 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("capacity", [2, 3, 5, 100])
+def test_group_drifts_bound_every_groups_net_drift(monkeypatch, dtype, capacity):
+    # Centres on random walks, some steps far larger than others; with room for
+    # few copies, the dropped steps' bounds go through their anchors.
+    rng = np.random.RandomState(capacity)
+    n_clusters, n_features, n_groups, n_steps = 12, 3, 4, 30
+    monkeypatch.setattr(kmlab._lloyd, "SNAPSHOTS_BYTES", capacity * n_clusters * n_features * np.dtype(dtype).itemsize)
+    group_of = np.arange(n_clusters) % n_groups
+    drifts = GroupDrifts(group_of, n_groups, n_steps + 1, (n_clusters, n_features), dtype)
+    assert drifts.snapshots.shape[0] == min(capacity, n_steps + 1)
+    history = {}
+    centers = rng.normal(size=(n_clusters, n_features)).astype(dtype)
+    for step in range(1, n_steps + 1):
+        centers = (centers + rng.normal(size=centers.shape) * rng.choice([0.01, 1.0], size=(n_clusters, 1))).astype(dtype)
+        history[step] = centers.copy()
+        table = drifts.advance(step, centers)
+        assert_array_equal(table[step], 0.0)
+        assert_array_equal(table[0], 0.0)  # bounds of step 0: none, 0
+        for earlier in range(1, step):
+            moved = np.sqrt(((centers.astype(np.float64) - history[earlier]) ** 2).sum(axis=1))
+            net = np.array([moved[group_of == g].max() for g in range(n_groups)])
+            assert np.all(table[earlier] >= net)
+            if capacity >= n_steps:  # every copy kept: the exact net drifts
+                np.testing.assert_allclose(table[earlier], net, rtol=1e-9)
+    assert (drifts.slot_step >= 0).sum() == min(capacity, n_steps)
+
+
+def test_bounds_store_float32_values_with_wide_steps():
+    # Lower bounds are float32 (rounded down when stored) with int16 steps; a
+    # run of more steps than int16 holds gets int32 steps.
+    X = structured(0, np.float64)
+    workspace = LloydWorkspace(X, 24, n_groups=3, x_sqnorms=row_sqnorms64(X))
+    assert workspace.lower.dtype == np.float32 and workspace.stamp.dtype == np.int16
+    workspace.start(X[:24], 2**15)
+    assert workspace.stamp.dtype == np.int32 and workspace.stamp.shape == workspace.lower.shape
+
+
+def test_yinyang_with_few_centre_copies_keeps_plain_lloyds_iterates(seed, monkeypatch):
+    # Room for two copies of the centres: most steps' drifts go through anchors.
+    X = np.random.RandomState(seed).normal(size=(4000, 16)).astype(np.float32)
+    plain = KMeans(80, algorithm="lloyd", random_state=seed, max_iter=60).fit(X)
+    monkeypatch.setattr(kmlab._lloyd, "SNAPSHOTS_BYTES", 1)
+    bounded = KMeans(80, algorithm="yinyang", random_state=seed, max_iter=60).fit(X)
+    assert_identical(bounded, plain)
+    assert bounded.n_distances_ < plain.n_distances_
 
 
 def test_group_centers_is_a_deterministic_partition():

@@ -92,7 +92,8 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         others keep triangle-inequality bounds and skip the samples whose label
         cannot change: 'hamerly' one lower bound per sample, 'yinyang' one per
         group of about ten centres, 'elkan' one per centre (both capped at 64 MB
-        of bounds).  'auto' picks by the data's shape (see
+        of bounds; a group's bound is lowered by its centres' net drift since it
+        was computed).  'auto' picks by the data's shape (see
         ``kmlab._lloyd.choose_algorithm``).  Sparse input always runs 'lloyd'.
     n_threads : int, default=None
         Threads used by the kernels (None or -1: all of numba's threads).  The

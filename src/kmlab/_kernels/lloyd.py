@@ -78,16 +78,16 @@ def assign_dense(
     global_moves,  # IN (2,) float64 largest and second largest move of all centres
     global_mover,  # IN int64 the centre that moved most
     group_of,  # IN (k,) int64 bound group of each centre
-    group_drift,  # IN (S, G) float64 cumulative largest move of each group, by step
-    step,  # IN int64 this call's row of group_drift
+    group_drift,  # IN (S, G) float64 bound of each group's net drift from the centres of step s to these (0 at step)
+    step,  # IN int64 this call's step (bounds computed here are stamped with it)
     x_sqnorms,  # IN (n,) float64 ||x - offset||^2 (read when track_bounds)
     err_coef,  # IN float64 rounding bound of the distance formula, per unit of norm^2
     center_norm_max,  # IN float64 max ||c_j||
     labels,  # IN/OUT (n,) int32: previous labels in (-1: none), new labels out
     upper,  # IN/OUT (n,) float64 upper bound of ||x - c_label||
     lower_min,  # IN/OUT (n,) float64 lower bound of the distance to every other centre
-    lower,  # IN/OUT (n, G) float64 lower bound per group, as of step stamp[i]
-    stamp,  # IN/OUT (n,) int64 step at which lower[i] was last brought up to date
+    lower,  # IN/OUT (n, G) float32 lower bound per group, as of the step in stamp
+    stamp,  # IN/OUT (n, G) int16/int32 step at which each lower bound was computed
     group_blocks,  # IN (n_lane_blocks, d, LANES) dtype of X: the centres by group (group_layout); (0, d, LANES): GEMM only
     slot_sqnorms,  # IN (n_slots,) dtype of X: centres_sqnorm by slot, inf for padding
     slot_centers,  # IN (n_slots,) int64: the centre in each slot, k for padding
@@ -155,6 +155,7 @@ def _assign_block(
         batch_ids, batch_rows, row_pairs, pair_groups = batch[0], batch[1], batch[2], batch[3]
         failing = np.empty(n_groups, dtype=np.int64)
         all_groups = np.arange(n_groups)
+        effective = np.empty(lower.shape[1])
         max_filtered_slots = GROUP_FILTER_MAX_FRACTION * n_clusters
         n_gathered = 0
         n_batch = 0
@@ -163,11 +164,11 @@ def _assign_block(
         for row in range(first_row, stop_row):
             certain = track_bounds and labels[row] >= 0 and _label_is_certain(
                 X, offset, row, centers, labels, use_groups, center_moves, global_moves, global_mover,
-                group_drift, step, x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp,
+                group_drift, x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp, effective,
             )  # fmt: skip
             queued = False
             if not certain and filtering and labels[row] >= 0:
-                n_failing = _failing_groups(row, lower, upper, x_sqnorms, err_coef, center_norm_max, failing)
+                n_failing = _failing_groups(row, effective, upper, x_sqnorms, err_coef, center_norm_max, failing)
                 n_slots = 0
                 for q in range(n_failing):
                     n_slots += group_first_block[failing[q] + 1] - group_first_block[failing[q]]
@@ -192,7 +193,7 @@ def _assign_block(
                 n_computed, relabelled, n_ambiguous = _label_batch_by_groups(
                     X, offset, n_batch, batch, centers, centers_sqnorm, group_of, group_blocks, slot_sqnorms,
                     slot_centers, group_first_block, x_sqnorms, err_coef, center_norm_max, screen_groups, labels,
-                    upper, lower_min, lower,
+                    upper, lower_min, lower, stamp, group_drift, step,
                 )  # fmt: skip
                 computed += n_computed
                 changed += relabelled
@@ -502,8 +503,8 @@ def _separated(low, up, margin):
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
 def _label_is_certain(
-    X, offset, row, centers, labels, use_groups, center_moves, global_moves, global_mover, group_drift, step,
-    x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp,
+    X, offset, row, centers, labels, use_groups, center_moves, global_moves, global_mover, group_drift,
+    x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp, effective,
 ):  # fmt: skip
     """Move the bounds of ``row`` by the centres' moves; True when its label must stay.
 
@@ -511,8 +512,8 @@ def _label_is_certain(
     more than the rounding error of the distance formula, so that the formula
     scikit-learn evaluates would pick the same centre.  Three tries, cheapest
     first: the global bounds as they are; with the upper bound made exact; with
-    the per-group bounds (Yinyang/Elkan), which are only brought up to date here,
-    from the groups' cumulative drift since ``stamp[row]``.
+    the per-group bounds (Yinyang/Elkan), each less its group's net drift since
+    it was computed (:func:`_effective_bounds`, written to ``effective``).
     """
     label = labels[row]
     up = upper[row] + center_moves[label]
@@ -530,19 +531,31 @@ def _label_is_certain(
         return True
     if not use_groups:
         return False
-    since = stamp[row]
-    bounds = lower[row]
-    for g in range(bounds.shape[0]):
-        # Differences of cumulative sums round: give them a little room.
-        drift = (group_drift[step, g] - group_drift[since, g]) * (1.0 + 1e-12) + 1e-15 * group_drift[step, g]
-        bounds[g] -= drift
+    _effective_bounds(lower[row], stamp[row], group_drift, effective)
     # By index, in vectors (first_argmin): a running float minimum would stay scalar.
-    tightest = bounds[first_argmin(bounds)]
-    stamp[row] = step
+    tightest = effective[first_argmin(effective)]
     if tightest > low:
         low = tightest
         lower_min[row] = low
     return _separated(low, up, margin)
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _effective_bounds(bounds, stamps, group_drift, out):
+    """``out[g]``: a lower bound of the distance to group g's centres now, from ``bounds[g]``
+    (computed at step ``stamps[g]``) less the group's net drift since (``group_drift``)."""
+    for g in range(bounds.shape[0]):
+        out[g] = np.float64(bounds[g]) - group_drift[stamps[g], g]
+
+
+@njit(inline="always", cache=True)
+def _stored_bound(value, bounds):
+    """``value`` (a float64 lower bound) in the dtype of ``bounds``, rounded down (so still a lower
+    bound); negative and tiny values as 0, a bound that distances always meet."""
+    if value < 1e-30:
+        value = 0.0
+    # Rounding to nearest moves a value by at most half an ulp: shrunk by one first, it ends below.
+    return cast_like(value * (1.0 - 2.0**-23), bounds[0])
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
@@ -584,8 +597,8 @@ def _assign_gathered(
                     for member in range(member_starts[g], member_starts[g + 1]):
                         group_smallest = min(group_smallest, np.float64(row_dots[group_members[member]]))
                     smallest = min(smallest, group_smallest)
-                    lower[row, g] = _distance_from_formula(group_smallest, x_sqnorm, error)
-                stamp[row] = step
+                    lower[row, g] = _stored_bound(_distance_from_formula(group_smallest, x_sqnorm, error), lower[row])
+                    stamp[row, g] = step
             else:
                 smallest = np.float64(row_dots[first_argmin(row_dots)])
             row_dots[best_label] = own_value
@@ -613,15 +626,15 @@ def _group_members(group_of, n_groups):
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
-def _failing_groups(row, lower, upper, x_sqnorms, err_coef, center_norm_max, failing):
+def _failing_groups(row, effective, upper, x_sqnorms, err_coef, center_norm_max, failing):
     """The groups whose bound does not rule out beating the label of ``row``, into ``failing``; returns how many.
 
-    The group bounds must be up to date (:func:`_label_is_certain` made them
-    so, and the upper bound exact).
+    ``effective``: the row's group bounds now (:func:`_label_is_certain` computed
+    them, and made the upper bound exact).
     """
     up = upper[row]
     margin = 2.0 * _formula_error(err_coef, center_norm_max, x_sqnorms[row])
-    bounds = lower[row]
+    bounds = effective
     # Listed without branches: which groups fail is hard to predict.
     n_failing = 0
     for g in range(bounds.shape[0]):
@@ -725,7 +738,8 @@ def _group_minima(rows, row_list, first, blocks, sqnorms, first_block, stop_bloc
 @njit(inline="always", cache=True, fastmath=FASTMATH)
 def _label_batch_by_groups(
     X, offset, n_batch, batch, centers, centers_sqnorm, group_of, group_blocks, slot_sqnorms, slot_centers,
-    group_first_block, x_sqnorms, err_coef, center_norm_max, screen, labels, upper, lower_min, lower,
+    group_first_block, x_sqnorms, err_coef, center_norm_max, screen, labels, upper, lower_min, lower, stamp,
+    group_drift, step,
 ):  # fmt: skip
     """Label the ``n_batch`` queued rows from their current centre and the centres of their failing groups.
 
@@ -743,6 +757,7 @@ def _label_batch_by_groups(
     Elsewhere (``screen``) they may differ from GEMM's by the rounding error
     of each, so a row whose best value another lies within four errors of is
     left unlabelled, its index moved to the front of ``batch_ids``, for GEMM.
+    The recomputed bounds are stamped with ``step``; the others keep theirs.
     Returns the distances computed, the labels changed and those rows' number.
     """
     batch_ids, batch_rows, row_pairs, pair_groups, pair_rows, pair_order, group_ends = batch[:7]
@@ -841,14 +856,20 @@ def _label_batch_by_groups(
             changed += 1
             # (A queued row's upper bound is already the exact one for its label: _label_is_certain.)
             upper[row] = np.sqrt(_sq_dist_for_bound(X, offset, row, centers, best))
-        bounds = lower[row]
+        bounds, stamps = lower[row], stamp[row]
         for p in range(first_pair, stop_pair):
             smallest = pair_second[p] if pair_center[p] == best else pair_best[p]
-            bounds[pair_groups[p]] = _distance_from_formula(smallest, x_sqnorm, error)
+            bounds[pair_groups[p]] = _stored_bound(_distance_from_formula(smallest, x_sqnorm, error), bounds)
+            stamps[pair_groups[p]] = step
         if best != label:
             old_group = group_of[label]
-            bounds[old_group] = min(bounds[old_group], _distance_from_formula(label_value, x_sqnorm, error))
-        lower_min[row] = bounds[first_argmin(bounds)]
+            current = np.float64(bounds[old_group]) - group_drift[stamps[old_group], old_group]
+            bounds[old_group] = _stored_bound(min(current, _distance_from_formula(label_value, x_sqnorm, error)), bounds)
+            stamps[old_group] = step
+        tightest = np.inf
+        for g in range(bounds.shape[0]):
+            tightest = min(tightest, np.float64(bounds[g]) - group_drift[stamps[g], g])
+        lower_min[row] = tightest
     return n_computed, changed, n_ambiguous
 
 
@@ -1459,8 +1480,8 @@ def _assign_blocks(
     no_groups = np.zeros(centers.shape[0], dtype=np.int64)
     no_drift = np.zeros((1, 1))
     no_bound = np.empty(1)
-    no_bounds = np.empty((1, 1))
-    no_stamp = np.zeros(1, dtype=np.int64)
+    no_bounds = np.empty((1, 1), dtype=np.float32)
+    no_stamp = np.zeros((1, 1), dtype=np.int16)
     no_group_blocks = np.empty((0, centers.shape[1], LANES), dtype=X.dtype)
     no_slot_sqnorms = np.empty(0, dtype=X.dtype)
     no_slots = np.empty(0, dtype=np.int64)
@@ -1473,3 +1494,29 @@ def _assign_blocks(
             block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip
     return block_changed.sum()
+
+
+@njit(cache=True)
+def group_net_drifts(
+    centers,  # IN (k, d) the centres now
+    snapshots,  # IN (S, k, d) earlier centres
+    slots,  # IN (m,) int64 the snapshots to compare with
+    group_of,  # IN (k,) int64 bound group of each centre
+    out,  # OUT (S, G) float64: rows ``slots``, the others untouched
+):
+    """``out[s, g]`` >= the largest distance a centre of group g moved from ``snapshots[s]`` to ``centers``.
+
+    In float64 from the stored coordinates, rounded up by a bound of the sum's
+    and the square root's rounding.
+    """
+    n_clusters, n_features = centers.shape
+    round_up = 1.0 + (n_features + 4) * 2.0**-52
+    for s in slots:
+        out[s, :] = 0.0
+        for j in range(n_clusters):
+            total = 0.0
+            for f in range(n_features):
+                diff = np.float64(centers[j, f]) - np.float64(snapshots[s, j, f])
+                total += diff * diff
+            g = group_of[j]
+            out[s, g] = max(out[s, g], np.sqrt(total) * round_up)
