@@ -56,7 +56,7 @@ PARTIAL_SUMS_BYTES = 32 * 2**20
 BOUNDS_BYTES = 64 * 2**20
 BOUND_ENTRY_BYTES = 6
 # Bound on the copies of earlier centres that measure the groups' net drift (GroupDrifts).
-SNAPSHOTS_BYTES = 4 * 2**20
+SNAPSHOTS_BYTES = 8 * 2**20
 # Bound on the packed copy of the rows (packed_rows).  Beyond it nothing is packed:
 # the direct assignment transposes a step of rows at a time, k-means++ screens.
 PACKED_BYTES = 2**30
@@ -451,8 +451,8 @@ class GroupDrifts:
     group filter computed 2.4% of the distances instead of 11%.
 
     The centres of each step are kept while SNAPSHOTS_BYTES allows (at least
-    two); when one must go, the step whose neighbours are closest gives up its
-    copy, and the steps anchored to it move to the next kept one, their bound
+    two); when one must go, a step gives up its copy (see :meth:`_drop_snapshot`),
+    and the steps anchored to it move to the next kept one, their bound
     increased by the drift between the two (the triangle inequality).  So
     ``table[s, g]`` = (drift from s to its anchor) + (net drift from the anchor
     to now), rounded up.
@@ -500,10 +500,14 @@ class GroupDrifts:
         return self.table
 
     def _drop_snapshot(self):
-        """Free the copy of the kept step (not the last) whose neighbours are closest."""
+        """Free the copy of a kept step, neither the first (every bound starts from it) nor the
+        last: the one whose neighbours are closest (the oldest of equals), so that the kept steps
+        spread over the run and a bound's drift goes through few anchors."""
         steps = np.sort(self.slot_step[self.slot_step >= 0])
-        previous = np.concatenate([[steps[0] - (steps[1] - steps[0])], steps[:-1]])
-        gone = int(np.argmin((steps[1:] - previous[:-1])))
+        if steps.size < 3:
+            gone = 0
+        else:
+            gone = 1 + int(np.argmin(steps[2:] - steps[:-2]))
         step, successor = steps[gone], steps[gone + 1]
         slot, next_slot = self.slot_of_step[step], self.slot_of_step[successor]
         between = np.zeros_like(self.net)
