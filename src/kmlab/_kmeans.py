@@ -91,7 +91,7 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         'lloyd' compares every sample with every centre at every iteration; the
         others keep triangle-inequality bounds and skip the samples whose label
         cannot change: 'hamerly' one lower bound per sample, 'yinyang' one per
-        group of about ten centres, 'elkan' one per centre (both capped at 64 MB
+        group of about ten centres, 'elkan' one per centre (both capped at 32 MiB
         of bounds; a group's bound is lowered by its centres' net drift since it
         was computed).  'auto' picks by the data's shape (see
         ``kmlab._lloyd.choose_algorithm``).  Sparse input always runs 'lloyd'.

@@ -52,8 +52,11 @@ MAX_BLOCKS = 64
 # Bound on the per-block partial sums, n_blocks * n_clusters * n_features * 8 bytes.
 PARTIAL_SUMS_BYTES = 32 * 2**20
 # Bound on the lower bounds kept per sample with their steps, n_samples * n_groups
-# * BOUND_ENTRY_BYTES (a float32 bound and an int16 step).
-BOUNDS_BYTES = 64 * 2**20
+# * BOUND_ENTRY_BYTES (a float32 bound and an int16 step).  With net drifts
+# (GroupDrifts) fewer groups do as well: gaussian 200,000 x 64, k=1000, 89
+# bounded assignments on 2 threads: 16 MiB (13 groups) 5.0-5.3 s, 24 MiB (20)
+# 4.8-4.9, 32 MiB (27) 4.4-4.8, 64 MiB (55) 5.1-5.5.
+BOUNDS_BYTES = 32 * 2**20
 BOUND_ENTRY_BYTES = 6
 # Bound on the copies of earlier centres that measure the groups' net drift (GroupDrifts).
 SNAPSHOTS_BYTES = 8 * 2**20
@@ -627,8 +630,8 @@ class LloydWorkspace:
     # most samples through, which then cost about as much as without bounds or
     # more.  Gaussian 200,000 x 64, k=1000, 116 iterations from k-means++
     # centres on 2 threads, the Lloyd part of the fit (with the groups' net
-    # drifts, GroupDrifts, which made bounded assignments cheaper): 0.01 8.98-9.05 s,
-    # 0.03 8.25-8.45, 0.1 7.88-8.59, 0.3 8.03-8.37, 1.0 8.00-8.66; blobs
+    # drifts, GroupDrifts, which made bounded assignments cheaper): 0.01 7.7-9.0 s,
+    # 0.03 7.2-7.6, 0.1 7.0, 0.3 6.9-7.5 (1.0 8.0-8.7 in an earlier round); blobs
     # 100,000 x 16 with k=512 and 4096, x 32 with 256, x 64 with 64: the same
     # within noise.  (With the summed drifts: 0.005 20.3-20.6 s, 0.01 18.6-19.4,
     # 0.02 18.7-19.3, 0.05 19.1-19.8 on 131 iterations, a slower machine.)
