@@ -245,14 +245,17 @@ def test_group_drifts_bound_every_groups_net_drift(monkeypatch, dtype, capacity)
     assert (drifts.slot_step >= 0).sum() == min(capacity, n_steps)
 
 
-def test_bounds_store_float32_values_with_wide_steps():
-    # Lower bounds are float32 (rounded down when stored) with int16 steps; a
-    # run of more steps than int16 holds gets int32 steps.
-    X = structured(0, np.float64)
-    workspace = LloydWorkspace(X, 24, n_groups=3, x_sqnorms=row_sqnorms64(X))
+def test_bounds_start_afresh_when_their_steps_run_out(seed, monkeypatch):
+    # Lower bounds are float32 (rounded down when stored) with int16 steps; a run
+    # of more bounded assignments than the steps hold sets its bounds again.
+    X = np.random.RandomState(seed).normal(size=(3000, 16)).astype(np.float32)
+    workspace = LloydWorkspace(X, 60, n_groups=6, x_sqnorms=row_sqnorms64(X))
     assert workspace.lower.dtype == np.float32 and workspace.stamp.dtype == np.int16
-    workspace.start(X[:24], 2**15)
-    assert workspace.stamp.dtype == np.int32 and workspace.stamp.shape == workspace.lower.shape
+    plain = KMeans(60, algorithm="lloyd", random_state=seed, max_iter=40).fit(X)
+    monkeypatch.setattr(kmlab._lloyd, "BOUND_STEP_LIMIT", 5)
+    bounded = KMeans(60, algorithm="yinyang", random_state=seed, max_iter=40).fit(X)
+    assert bounded.n_iter_ > 10
+    assert_identical(bounded, plain)
 
 
 def test_yinyang_with_few_centre_copies_keeps_plain_lloyds_iterates(seed, monkeypatch):

@@ -58,6 +58,8 @@ PARTIAL_SUMS_BYTES = 32 * 2**20
 # 4.8-4.9, 32 MiB (27) 4.4-4.8, 64 MiB (55) 5.1-5.5.
 BOUNDS_BYTES = 32 * 2**20
 BOUND_ENTRY_BYTES = 6
+# Steps an int16 stamp holds: a run that gets there sets its bounds afresh.
+BOUND_STEP_LIMIT = np.iinfo(np.int16).max
 # Bound on the copies of earlier centres that measure the groups' net drift (GroupDrifts).
 SNAPSHOTS_BYTES = 8 * 2**20
 # Bound on the packed copy of the rows (packed_rows).  Beyond it nothing is packed:
@@ -657,10 +659,14 @@ class LloydWorkspace:
                 self.norms_pending = False
             self.suspended = False
             self.track_bounds = True
-            self.upper.fill(np.inf)
-            self.lower_min.fill(0.0)
-            self.lower.fill(0.0)
-            self.stamp.fill(0)
+            self._clear_bounds()
+
+    def _clear_bounds(self):
+        """Bounds that separate nothing: the next assignment compares every sample and sets them."""
+        self.upper.fill(np.inf)
+        self.lower_min.fill(0.0)
+        self.lower.fill(0.0)
+        self.stamp.fill(0)
 
     def drop_bounds_if_useless(self):
         """Stop maintaining bounds that skip too little (results are unchanged).
@@ -684,10 +690,8 @@ class LloydWorkspace:
         self.bounded_assignments = 0
         if self.track_bounds:
             self.group_of = group_centers(centers, self.n_groups)
-            if max_assignments >= np.iinfo(self.stamp.dtype).max:
-                self.stamp = np.zeros(self.lower.shape, dtype=np.int32)
             self.drifts = GroupDrifts(
-                self.group_of, self.n_groups, max_assignments + 1, centers.shape, centers.dtype
+                self.group_of, self.n_groups, min(max_assignments, BOUND_STEP_LIMIT) + 1, centers.shape, centers.dtype
             )  # fmt: skip
             if self.group_filter:
                 self.slot_centers, self.first_block = group_layout(self.group_of, self.n_groups)
@@ -725,6 +729,13 @@ class LloydWorkspace:
                 global_mover = int(np.argmax(self.moves))
                 others = np.delete(self.moves, global_mover)
                 global_moves[:] = self.moves[global_mover], others.max(initial=0.0)
+                if self.use_groups and self.step == BOUND_STEP_LIMIT:
+                    # The stamps are full: start the bounds again from this assignment.
+                    self._clear_bounds()
+                    self.step = 0
+                    self.drifts = GroupDrifts(
+                        self.group_of, self.n_groups, BOUND_STEP_LIMIT + 1, centers.shape, centers.dtype
+                    )  # fmt: skip
                 self.step += 1
                 if self.use_groups:
                     self.group_drift = self.drifts.advance(self.step, centers)

@@ -554,7 +554,8 @@ def _stored_bound(value, bounds):
     bound); negative and tiny values as 0, a bound that distances always meet."""
     if value < 1e-30:
         value = 0.0
-    # Rounding to nearest moves a value by at most half an ulp: shrunk by one first, it ends below.
+    # Rounding to float32 moves a value by at most half an ulp (2^-24 relative): shrunk by 2^-23 first, it
+    # ends below (1e-30 and above are normal float32 numbers).
     return cast_like(value * (1.0 - 2.0**-23), bounds[0])
 
 
