@@ -97,6 +97,15 @@ def test_bounds_far_from_the_origin_in_float32():
         assert_identical(KMeans(20, algorithm=algorithm, random_state=0).fit(X), plain)
 
 
+def test_bounds_beyond_float32_range_in_float64():
+    # Distances above float32's largest value: the float32 group bounds are
+    # stored as a finite value below them (lower bounds still, that separate nothing).
+    X = np.random.RandomState(0).normal(size=(3000, 16)) * 1e40
+    plain = KMeans(40, algorithm="lloyd", random_state=0, max_iter=30).fit(X)
+    for algorithm in ["yinyang", "elkan"]:
+        assert_identical(KMeans(40, algorithm=algorithm, random_state=0, max_iter=30).fit(X), plain)
+
+
 def test_auto_drops_useless_bounds_and_keeps_the_answer():
     # Uniform noise in 30 dimensions: almost nothing can be skipped.
     X = np.random.RandomState(0).uniform(size=(3000, 30))

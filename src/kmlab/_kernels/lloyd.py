@@ -548,12 +548,18 @@ def _effective_bounds(bounds, stamps, group_drift, out):
         out[g] = np.float64(bounds[g]) - group_drift[stamps[g], g]
 
 
+# The largest group bound stored (float32): larger ones, inf included, are stored as this, a lower bound still.
+STORED_BOUND_MAX = 3.0e38
+
+
 @njit(inline="always", cache=True)
 def _stored_bound(value, bounds):
     """``value`` (a float64 lower bound) in the dtype of ``bounds``, rounded down (so still a lower
-    bound); negative and tiny values as 0, a bound that distances always meet."""
+    bound); negative and tiny values as 0, a bound that distances always meet, and values beyond
+    float32's range as STORED_BOUND_MAX (a cast would round them up to inf)."""
     if value < 1e-30:
         value = 0.0
+    value = min(value, STORED_BOUND_MAX)
     # Rounding to float32 moves a value by at most half an ulp (2^-24 relative): shrunk by 2^-23 first, it
     # ends below (1e-30 and above are normal float32 numbers).
     return cast_like(value * (1.0 - 2.0**-23), bounds[0])
