@@ -668,6 +668,10 @@ class LloydWorkspace:
         self.lower.fill(0.0)
         self.stamp.fill(0)
 
+    def _start_drifts(self, n_steps, centers):
+        """Groups' drifts measured afresh, for ``n_steps`` steps of centres shaped as ``centers``."""
+        self.drifts = GroupDrifts(self.group_of, self.n_groups, n_steps, centers.shape, centers.dtype)
+
     def drop_bounds_if_useless(self):
         """Stop maintaining bounds that skip too little (results are unchanged).
 
@@ -690,9 +694,7 @@ class LloydWorkspace:
         self.bounded_assignments = 0
         if self.track_bounds:
             self.group_of = group_centers(centers, self.n_groups)
-            self.drifts = GroupDrifts(
-                self.group_of, self.n_groups, min(max_assignments, BOUND_STEP_LIMIT) + 1, centers.shape, centers.dtype
-            )  # fmt: skip
+            self._start_drifts(min(max_assignments, BOUND_STEP_LIMIT) + 1, centers)
             if self.group_filter:
                 self.slot_centers, self.first_block = group_layout(self.group_of, self.n_groups)
                 # Filled by each assignment, with the centres it compares.
@@ -733,9 +735,7 @@ class LloydWorkspace:
                     # The stamps are full: start the bounds again from this assignment.
                     self._clear_bounds()
                     self.step = 0
-                    self.drifts = GroupDrifts(
-                        self.group_of, self.n_groups, BOUND_STEP_LIMIT + 1, centers.shape, centers.dtype
-                    )  # fmt: skip
+                    self._start_drifts(BOUND_STEP_LIMIT + 1, centers)
                 self.step += 1
                 if self.use_groups:
                     self.group_drift = self.drifts.advance(self.step, centers)

@@ -87,7 +87,7 @@ def assign_dense(
     upper,  # IN/OUT (n,) float64 upper bound of ||x - c_label||
     lower_min,  # IN/OUT (n,) float64 lower bound of the distance to every other centre
     lower,  # IN/OUT (n, G) float32 lower bound per group, as of the step in stamp
-    stamp,  # IN/OUT (n, G) int16/int32 step at which each lower bound was computed
+    stamp,  # IN/OUT (n, G) int16 step at which each lower bound was computed
     group_blocks,  # IN (n_lane_blocks, d, LANES) dtype of X: the centres by group (group_layout); (0, d, LANES): GEMM only
     slot_sqnorms,  # IN (n_slots,) dtype of X: centres_sqnorm by slot, inf for padding
     slot_centers,  # IN (n_slots,) int64: the centre in each slot, k for padding
@@ -541,11 +541,17 @@ def _label_is_certain(
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
+def _effective_bound(bounds, stamps, group_drift, g):
+    """A lower bound of the distance to group g's centres now: ``bounds[g]`` (computed at step
+    ``stamps[g]``) less the group's net drift since (``group_drift``)."""
+    return np.float64(bounds[g]) - group_drift[stamps[g], g]
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
 def _effective_bounds(bounds, stamps, group_drift, out):
-    """``out[g]``: a lower bound of the distance to group g's centres now, from ``bounds[g]``
-    (computed at step ``stamps[g]``) less the group's net drift since (``group_drift``)."""
+    """``out[g]`` = :func:`_effective_bound` of every group g."""
     for g in range(bounds.shape[0]):
-        out[g] = np.float64(bounds[g]) - group_drift[stamps[g], g]
+        out[g] = _effective_bound(bounds, stamps, group_drift, g)
 
 
 # The largest group bound stored (float32): larger ones, inf included, are stored as this, a lower bound still.
@@ -870,12 +876,12 @@ def _label_batch_by_groups(
             stamps[pair_groups[p]] = step
         if best != label:
             old_group = group_of[label]
-            current = np.float64(bounds[old_group]) - group_drift[stamps[old_group], old_group]
+            current = _effective_bound(bounds, stamps, group_drift, old_group)
             bounds[old_group] = _stored_bound(min(current, _distance_from_formula(label_value, x_sqnorm, error)), bounds)
             stamps[old_group] = step
         tightest = np.inf
         for g in range(bounds.shape[0]):
-            tightest = min(tightest, np.float64(bounds[g]) - group_drift[stamps[g], g])
+            tightest = min(tightest, _effective_bound(bounds, stamps, group_drift, g))
         lower_min[row] = tightest
     return n_computed, changed, n_ambiguous
 
