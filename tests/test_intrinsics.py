@@ -11,16 +11,17 @@ from kmlab._kernels._intrinsics import (
     CANDIDATE_ROWS_8,
     LANES,
     SCREEN_ROWS,
+    BLOCK_ROWS,
+    BLOCK_VECTORS,
     TILE_ROWS,
     VECTOR_BYTES,
     _gemm_order_dot,
-    _rows_per_lane_call,
+    block_dots,
     candidate_dots_4,
     candidate_dots_8,
     first_argmin,
     group_tile_minima_2,
     group_tile_minima_3,
-    row_lane_dots,
     screen_dots,
 )
 from kmlab._kernels.seeding import chained_products
@@ -40,10 +41,10 @@ def _all_candidate_dots(packed, n_rows, candidate_lanes, out):
 
 
 @njit
-def _all_row_lane_dots(rows_t, vectors, out):
-    for j in range(vectors.shape[0]):
-        for q in range(0, rows_t.shape[1], _rows_per_lane_call(rows_t)):
-            row_lane_dots(rows_t, q, vectors, j, out[j])
+def _all_block_dots(rows_t, vectors, out):
+    for first in range(0, vectors.shape[0], BLOCK_VECTORS):
+        for q in range(0, rows_t.shape[1], BLOCK_ROWS):
+            block_dots(rows_t, q, vectors[first : first + BLOCK_VECTORS], out[first : first + BLOCK_VECTORS])
 
 
 def _operands(seed, dtype, n_rows, n_features, n_candidates):
@@ -108,19 +109,25 @@ def test_screen_dots_are_the_split_chains_and_stop_at_the_last_row(seed, dtype, 
     assert_array_equal(out[40:], np.repeat(expected[-1:], 8, axis=0))
 
 
-@pytest.mark.parametrize("width", [4, 8, 16, 40])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_row_lane_dots_are_the_chains(seed, dtype, width):
-    rows, vectors = _operands(seed, dtype, 128, width, 5)
+@pytest.mark.parametrize("n_vectors", [1, 2, 3, 5, 7, 8, 9, 17])
+@pytest.mark.parametrize("n_features", [1, 4, 13, 16, 40])
+@pytest.mark.parametrize(
+    "rows_dtype, dtype", [(np.float64, np.float64), (np.float32, np.float32), (np.float32, np.float64)]
+)
+def test_block_dots_are_the_chains(seed, rows_dtype, dtype, n_features, n_vectors):
+    rows, vectors = _operands(seed, rows_dtype, 128, n_features, n_vectors)
     vectors = vectors.astype(dtype)
-    rows_t = np.ascontiguousarray(rows.T)
-    out = np.full((5, 128), np.nan, dtype=dtype)
-    _all_row_lane_dots(rows_t, vectors, out)
-    # float32 chains: the lone chain of the Lloyd kernels, in float32.
-    expected = _chains(rows_t, vectors)
+    # Feature rows past the vectors' (the packed rows' zero padding) are not read.
+    rows_t = np.full((n_features + 3, 128), np.nan, dtype=rows_dtype)
+    rows_t[:n_features] = rows.T
+    out = np.full((n_vectors, 128), np.nan, dtype=dtype)
+    _all_block_dots(rows_t, vectors, out)
+    # float32 chains: those of the Lloyd kernels; float32 rows with float64
+    # vectors: k-means++'s, the rows converted exactly.
+    expected = _chains(np.ascontiguousarray(rows.T, dtype=dtype), vectors)
     assert_array_equal(out, expected)
     if dtype == np.float64:
-        assert_array_equal(out, chained_products(vectors, rows))
+        assert_array_equal(out, chained_products(vectors, rows.astype(np.float64)))
 
 
 @njit

@@ -27,19 +27,20 @@ import numpy as np
 from numba import njit, prange, types
 from numba.np.linalg import ensure_blas
 
-from ._config import CHUNK, FASTMATH, SEPARATE_ROUNDING, _copy_into, _padded_width, renamed_copy
+from ._config import CHUNK, FASTMATH, PADDED_MAX_WIDTH, SEPARATE_ROUNDING, _copy_into, _padded_width, renamed_copy
 from ._intrinsics import (
+    BLOCK_ROWS,
+    BLOCK_VECTORS,
     LANES,
     TILE_ROWS,
     _gemm_order_dot,
     _load_rows_t,
-    _rows_per_lane_call,
+    block_dots,
     cast_like,
     first_argmin,
     fma,
     group_tile_minima_2,
     group_tile_minima_3,
-    row_lane_dots,
 )
 from .packing import PACKED_ROWS
 
@@ -298,11 +299,13 @@ def _direct_rows(
     the features is unrolled.
 
     The weighted rows are added, in row order, to a zeroed accumulator padded
-    like the rows (the padding adds zeros to columns nobody reads): a row's
-    terms then go in with a few vector operations, where one scalar addition
-    per feature cost a third of a 3-feature iteration.  Copied to ``sums`` at
-    the end: the same additions in the same order, the same values.
+    like the rows (with 4 or 8 padded features, the padding adds zeros to
+    columns nobody reads): a row's terms then go in with a few vector
+    operations, where one scalar addition per feature cost a third of a
+    3-feature iteration.  Copied to ``sums`` at the end: the same additions in
+    the same order, the same values.
     """
+    n_features = X.shape[1]
     best = np.empty(PACKED_ROWS, dtype=X.dtype)
     nearest = np.empty(PACKED_ROWS, dtype=np.int32)
     padded_sums = np.zeros((padded.shape[0], width)) if update else np.zeros((0, width))
@@ -317,15 +320,23 @@ def _direct_rows(
             _load_rows_t(X, offset, start, m, step_rows, width)
             rows_t = step_rows
         _nearest_padded(rows_t, m, padded, centers_sqnorm, width, best, nearest)
+        step_labels = labels[start : start + m]
         for i in range(m):
-            changed += labels[start + i] != nearest[i]
-            labels[start + i] = nearest[i]
+            changed += step_labels[i] != nearest[i]
+            step_labels[i] = nearest[i]
         if update:
             for i in range(m):
-                weight = np.float64(sample_weight[start + i])
-                weights[nearest[i]] += weight
-                for f in range(width):
-                    padded_sums[nearest[i], f] += _weighted(np.float64(rows_t[f, i]), weight)
+                weight, label = np.float64(sample_weight[start + i]), nearest[i]
+                weights[label] += weight
+                if width == PADDED_MAX_WIDTH:
+                    # From X's row (fl(x - offset) is the packed value), its features
+                    # side by side: read from the packed rows, a feature every
+                    # PACKED_ROWS values, 16 features took 1.3-2 times as long.
+                    for f in range(n_features):
+                        padded_sums[label, f] += _weighted(np.float64(X[start + i, f] - offset[f]), weight)
+                else:
+                    for f in range(width):
+                        padded_sums[label, f] += _weighted(np.float64(rows_t[f, i]), weight)
     if update:
         sums[:, :] = padded_sums[:, : sums.shape[1]]
     return changed
@@ -341,9 +352,8 @@ def direct_formula_values(
     """The values :func:`_assign_direct` compares, for the driver's check against GEMM."""
     m, n_features = rows.shape
     padded = _padded_centers(centers, _padded_width(n_features))
-    # Whole calls of row_lane_dots, on zero rows past m.
-    per_call = _rows_per_lane_call(rows)
-    rows_t = np.zeros((padded.shape[1], -(-m // per_call) * per_call), dtype=rows.dtype)
+    # Whole calls of block_dots, on zero rows past m.
+    rows_t = np.zeros((padded.shape[1], -(-m // BLOCK_ROWS) * BLOCK_ROWS), dtype=rows.dtype)
     rows_t[:n_features, :m] = rows.T
     values = np.empty(m, dtype=rows.dtype)
     nearest = np.empty(m, dtype=np.int32)
@@ -444,9 +454,9 @@ def _nearest_padded(rows_t, m, centers, centers_sqnorm, width, best, nearest):
     or 2 centres (in order, the same comparisons), so that a row's best value
     is read and written once per group: china.jpg on one thread, k=256 10.1-10.4
     ms instead of 11.2-13.0, k=16 0.63-0.65 instead of 0.70-0.85; with 16 features the
-    longer chains leave no room for it (4 centres ran 6 times slower): there a
-    centre's chains run for several rows at a time
-    (:func:`~kmlab._kernels._intrinsics.row_lane_dots`; ``rows_t`` has room for
+    longer chains leave no room for it (4 centres ran 6 times slower): there the
+    chains of a block of centres run for several rows at a time
+    (:func:`~kmlab._kernels._intrinsics.block_dots`; ``rows_t`` has room for
     its whole calls), where the compiler's loop kept one in flight on AVX2.
     """
     n_clusters = centers.shape[0]
@@ -461,21 +471,39 @@ def _nearest_padded(rows_t, m, centers, centers_sqnorm, width, best, nearest):
                 value, label = _nearer(centers_sqnorm[j] - (dot + dot), j, value, label)
             best[i], nearest[i] = value, label
     if group == 1:
-        # 16 features: the chains of several rows in flight (row_lane_dots), then the comparisons.
-        dots = np.empty(rows_t.shape[1], dtype=rows_t.dtype)
-        for j in range(n_clusters):
-            for q in range(0, m, _rows_per_lane_call(rows_t)):
-                row_lane_dots(rows_t, q, centers, j, dots)
-            sqnorm = centers_sqnorm[j]
-            for i in range(m):
-                dot = dots[i]
-                best[i], nearest[i] = _nearer(sqnorm - (dot + dot), j, best[i], nearest[i])
+        # 16 features: the chains of a block of centres for several rows in flight
+        # (block_dots), then the comparisons, centre after centre.
+        dots = np.empty((BLOCK_VECTORS, rows_t.shape[1]), dtype=rows_t.dtype)
+        for first in range(0, n_clusters, BLOCK_VECTORS):
+            block = centers[first : first + BLOCK_VECTORS]
+            for q in range(0, m, BLOCK_ROWS):
+                block_dots(rows_t, q, block, dots)
+            for j in range(first, first + block.shape[0]):
+                _nearer_rows(centers_sqnorm[j], dots[j - first, :m], j, best[:m], nearest[:m])
         return
     for j in range(grouped, n_clusters):
         sqnorm = centers_sqnorm[j]
         for i in range(m):
             dot = _gemm_order_dot(rows_t, i, centers, j, width)
             best[i], nearest[i] = _nearer(sqnorm - (dot + dot), j, best[i], nearest[i])
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _nearer_rows(sqnorm, dots, j, best, nearest):
+    """:func:`_nearer` for centre ``j`` on every row, from its dot products: without a
+    branch per row, so that the loop is vectorised (the short-circuit ``j == 0 or``
+    of :func:`_nearer` inside it kept the compiler from it: 3 times slower)."""
+    if j == 0:
+        for i in range(dots.shape[0]):
+            best[i], nearest[i] = sqnorm - (dots[i] + dots[i]), 0
+        return
+    # int32 as the labels: a select between an int64 and an int32 vectorised poorly.
+    label = np.int32(j)
+    for i in range(dots.shape[0]):
+        value = sqnorm - (dots[i] + dots[i])
+        closer = value < best[i]
+        best[i] = value if closer else best[i]
+        nearest[i] = label if closer else nearest[i]
 
 
 @njit(inline="always", cache=True)

@@ -38,19 +38,19 @@ such care: they give a seeding of their own, from distances in X's dtype.
 import numpy as np
 from numba import njit, prange
 
-from ._config import CHUNK, FASTMATH, PADDED_MAX_WIDTH, SEPARATE_ROUNDING, _copy_into, _padded_width, renamed_copy
+from ._config import CHUNK, FASTMATH, PADDED_MAX_WIDTH, SEPARATE_ROUNDING, _copy_into, renamed_copy
 from ._intrinsics import (
+    BLOCK_ROWS,
+    BLOCK_VECTORS,
     CANDIDATE_ROWS_4,
     CANDIDATE_ROWS_8,
     LANES,
     SCREEN_ROWS,
     VECTOR_BYTES,
     _gemm_order_dot,
-    _rows_per_lane_call,
-    as_float64,
+    block_dots,
     candidate_dots_4,
     candidate_dots_8,
-    row_lane_dots,
     screen_dots,
 )
 from .lloyd import _einsum_row_sqnorm, _feature_major_copy, _sparse_center_dots
@@ -224,12 +224,12 @@ def _lane_distances(positions, n_rows, lane_dots, first, stop, cand_sqnorms, sqn
 
 @njit(cache=True, fastmath=FASTMATH)
 def _direct_step(
-    rows_t,  # IN (width, STEP_ROWS) float64: the step's packed rows, zero from row d on
+    rows_t,  # IN (width, STEP_ROWS) dtype of X: the step's packed rows
     start,  # IN int64 first row of the step
     m,  # IN int64 rows in the step, <= STEP_ROWS
     x_sqnorms,  # IN (n,) float64 the rows' centred squared norms
     closest,  # IN (n,) dtype of X: their closest squared distances
-    padded,  # IN (t, width) float64 the candidates, zero from column d on
+    candidates,  # IN (t, d) float64 the candidates
     cand_sqnorms,  # IN (t,) float64
     step_dots,  # SCRATCH (t, STEP_ROWS) float64
     out,  # OUT (t, n) min(closest, squared distance to each candidate) in the step's columns
@@ -237,16 +237,20 @@ def _direct_step(
     """Every entry of a step, exactly, with the rows as vector lanes.
 
     Each candidate's dot products are chains of fused multiply-adds in feature
-    order over ``width`` = 4, 8 or 16 terms (zeros pad them, and a zero term
-    changes no sum), several rows' chains in flight
-    (:func:`~kmlab._kernels._intrinsics.row_lane_dots`); the distances then go
+    order, every row value read once for a block of candidates
+    (:func:`~kmlab._kernels._intrinsics.block_dots`); the distances then go
     through one-dimensional slices: contiguous, hence vectorised.
     """
+    n_candidates = candidates.shape[0]
+    for first in range(0, n_candidates, BLOCK_VECTORS):
+        block, block_dots_out = candidates[first : first + BLOCK_VECTORS], step_dots[first : first + BLOCK_VECTORS]
+        for q in range(0, STEP_ROWS, BLOCK_ROWS):
+            block_dots(rows_t, q, block, block_dots_out)
+    # Slices taken before the loop: indexing at start + i inside it kept the
+    # compiler from vectorising it (5 times slower).
     sqnorms, near = x_sqnorms[start : start + m], closest[start : start + m]
-    for c in range(padded.shape[0]):
-        for q in range(0, STEP_ROWS, _rows_per_lane_call(rows_t)):
-            row_lane_dots(rows_t, q, padded, c, step_dots[c])
-        cand_sqnorm, dots, row = cand_sqnorms[c], step_dots[c], out[c, start : start + m]
+    for c in range(n_candidates):
+        cand_sqnorm, dots, row = cand_sqnorms[c], step_dots[c, :m], out[c, start : start + m]
         for i in range(m):
             dist = _sq_distance(dots[i], cand_sqnorm, sqnorms[i])
             # min before the cast to X's dtype: rounding is monotone and near is
@@ -314,12 +318,8 @@ def _closest_in_rows(
     candidate_lanes = np.zeros((0 if direct else -(-n_candidates // LANES), n_features, LANES))
     for c in range(0 if direct else n_candidates):
         candidate_lanes[c // LANES, :, c % LANES] = candidates_t[:, c]
-    padded = np.zeros((n_candidates if direct else 0, _padded_width(n_features)))
-    step_dots = np.empty((padded.shape[0], STEP_ROWS))
-    padded[:, :n_features] = candidates_t.T[: padded.shape[0]]
-    # float32 rows are converted once per step, not once per candidate (the dots
-    # are float64); float64 rows are read in place (as_float64), so no scratch.
-    rows64 = np.empty((packed.shape[1], STEP_ROWS if direct and packed.itemsize < 8 else 0))
+    candidates = np.ascontiguousarray(candidates_t.T[: n_candidates if direct else 0])
+    step_dots = np.empty((candidates.shape[0], STEP_ROWS))
     for start in range(first_row, stop_row, STEP_ROWS):
         stop = min(start + STEP_ROWS, stop_row)
         if screen:
@@ -329,8 +329,8 @@ def _closest_in_rows(
                 screen_values, row_terms, undecided, kept, kept_rows, lane_dots, out[:, start:stop],
             )  # fmt: skip
         elif direct:
-            rows_t = as_float64(packed[start // STEP_ROWS], rows64)
-            _direct_step(rows_t, start, stop - start, x_sqnorms, closest, padded, cand_sqnorms, step_dots, out)
+            rows_t = packed[start // STEP_ROWS]
+            _direct_step(rows_t, start, stop - start, x_sqnorms, closest, candidates, cand_sqnorms, step_dots, out)
         else:
             _packed_distances(
                 packed, start, kept, stop - start, candidate_lanes, cand_sqnorms, x_sqnorms[start:stop],
