@@ -103,7 +103,7 @@ def assign_dense(
     for b in prange(block_starts.shape[0] - 1):
         # int64 whichever type prange gives its index: one compiled block function.
         _assign_block(
-            np.int64(b), X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, with_inertia,
+            np.int64(b), X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, False, with_inertia,
             direct, packed, track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift,
             step, x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
             group_blocks, slot_sqnorms, slot_centers, group_first_block, screen_groups,
@@ -113,7 +113,7 @@ def assign_dense(
 
 @njit(cache=True, fastmath=FASTMATH)
 def _assign_block(
-    b, X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, with_inertia, direct, packed,
+    b, X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, sums_kept, with_inertia, direct, packed,
     track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift, step,
     x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
     group_blocks, slot_sqnorms, slot_centers, group_first_block, screen_groups,
@@ -122,7 +122,9 @@ def _assign_block(
     """Block ``b`` of :func:`assign_dense` (its arguments); the one-call run calls it too.
 
     Without bounds, every sample is compared with every centre: by the direct
-    kernel (:func:`_assign_direct`) or through GEMM (:func:`_assign_by_gemm`).
+    kernel (:func:`_assign_direct`; with ``sums_kept``, the block's sums and
+    weights are left as they are when none of its labels changes: the caller
+    knows them to be those of its labels) or through GEMM (:func:`_assign_by_gemm`).
     A sample the bounds cannot settle is compared with every centre through GEMM,
     gathered with others; with ``group_blocks`` (Yinyang's group filter), only
     with the centres of the groups its bounds do not rule out, by
@@ -131,13 +133,13 @@ def _assign_block(
     """
     n_clusters, n_features = centers.shape
     first_row, stop_row = block_starts[b], block_starts[b + 1]
-    if update:
+    if update and not direct:
         block_sums[b, :, :] = 0.0
         block_weights[b, :] = 0.0
     if direct:
         changed = _assign_direct(
-            X, offset, packed, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, labels,
-            block_sums[b], block_weights[b],
+            X, offset, packed, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, sums_kept,
+            labels, block_sums[b], block_weights[b],
         )  # fmt: skip
         computed = (stop_row - first_row) * n_clusters
     elif not track_bounds:
@@ -263,38 +265,41 @@ def _assign_by_gemm(X, offset, centers, centers_sqnorm, first_row, stop_row, lab
 
 @njit(cache=True, fastmath=FASTMATH)
 def _assign_direct(
-    X, offset, packed, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, labels, sums, weights
-):
+    X, offset, packed, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, sums_kept, labels, sums,
+    weights,
+):  # fmt: skip
     """Label rows ``first_row:stop_row`` by :func:`_nearest_padded`; returns how many labels changed.
 
     The rows come from ``packed`` (:func:`~kmlab._kernels.packing.pack_rows_dense`'s
     layout, ``first_row`` a multiple of PACKED_ROWS), or without it (no steps:
     a single assignment, where packing would cost more than it saves) from X,
-    centred and transposed a step at a time.  With ``update``, adds each row's
-    weight and weighted row to ``weights`` and ``sums`` (its block's, float64)
-    while the step is at hand, in row order.
+    centred and transposed a step at a time.  With ``update``, sets ``weights``
+    and ``sums`` (its block's, float64) to the rows' weights and weighted rows
+    added up in row order, once the labels are known; with ``sums_kept`` too,
+    only if a label changed (they hold those of the labels passed in).
     """
     padded = _padded_centers(centers, _padded_width(X.shape[1]))
     if padded.shape[1] == 4:
         return _direct_rows(
-            X, offset, packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums,
-            weights, 4,
+            X, offset, packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, sums_kept, labels,
+            sums, weights, 4,
         )  # fmt: skip
     if padded.shape[1] == 8:
         return _direct_rows(
-            X, offset, packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums,
-            weights, 8,
+            X, offset, packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, sums_kept, labels,
+            sums, weights, 8,
         )  # fmt: skip
     return _direct_rows(
-        X, offset, packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums,
-        weights, 16,
+        X, offset, packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, sums_kept, labels,
+        sums, weights, 16,
     )  # fmt: skip
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
 def _direct_rows(
-    X, offset, packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, labels, sums, weights, width
-):
+    X, offset, packed, sample_weight, padded, centers_sqnorm, first_row, stop_row, update, sums_kept, labels, sums,
+    weights, width,
+):  # fmt: skip
     """:func:`_assign_direct` with the padded width as a literal: every loop over
     the features is unrolled.
 
@@ -303,12 +308,14 @@ def _direct_rows(
     columns nobody reads): a row's terms then go in with a few vector
     operations, where one scalar addition per feature cost a third of a
     3-feature iteration.  Copied to ``sums`` at the end: the same additions in
-    the same order, the same values.
+    the same order, the same values.  They are added in a second pass over the
+    block's rows (in the caches still), once its labels are known: a block
+    whose labels all stay needs none with ``sums_kept`` (blobs 100k x 16, k=32:
+    the second and last iteration's sums, a third of its time).
     """
     n_features = X.shape[1]
     best = np.empty(PACKED_ROWS, dtype=X.dtype)
     nearest = np.empty(PACKED_ROWS, dtype=np.int32)
-    padded_sums = np.zeros((padded.shape[0], width)) if update else np.zeros((0, width))
     # Scratch for the rows of a step, when they are not packed.
     step_rows = np.zeros((width, PACKED_ROWS if packed.shape[0] == 0 else 0), dtype=X.dtype)
     changed = 0
@@ -324,21 +331,24 @@ def _direct_rows(
         for i in range(m):
             changed += step_labels[i] != nearest[i]
             step_labels[i] = nearest[i]
-        if update:
-            for i in range(m):
-                weight, label = np.float64(sample_weight[start + i]), nearest[i]
-                weights[label] += weight
-                if width == PADDED_MAX_WIDTH:
-                    # From X's row (fl(x - offset) is the packed value), its features
-                    # side by side: read from the packed rows, a feature every
-                    # PACKED_ROWS values, 16 features took 1.3-2 times as long.
-                    for f in range(n_features):
-                        padded_sums[label, f] += _weighted(np.float64(X[start + i, f] - offset[f]), weight)
-                else:
-                    for f in range(width):
-                        padded_sums[label, f] += _weighted(np.float64(rows_t[f, i]), weight)
-    if update:
-        sums[:, :] = padded_sums[:, : sums.shape[1]]
+    if not update or (sums_kept and changed == 0):
+        return changed
+    padded_sums = np.zeros((padded.shape[0], width))
+    weights[:] = 0.0
+    for row in range(first_row, stop_row):
+        weight, label = np.float64(sample_weight[row]), labels[row]
+        weights[label] += weight
+        if width == PADDED_MAX_WIDTH or packed.shape[0] == 0:
+            # From X's row (fl(x - offset) is the packed value), its features
+            # side by side: read from the packed rows, a feature every
+            # PACKED_ROWS values, 16 features took 1.3-2 times as long.
+            for f in range(n_features):
+                padded_sums[label, f] += _weighted(np.float64(X[row, f] - offset[f]), weight)
+        else:
+            step, i = divmod(row, PACKED_ROWS)
+            for f in range(width):
+                padded_sums[label, f] += _weighted(np.float64(packed[step, f, i]), weight)
+    sums[:, :] = padded_sums[:, : sums.shape[1]]
     return changed
 
 
@@ -1529,7 +1539,7 @@ def _assign_blocks(
     no_first_block = np.zeros(1, dtype=np.int64)
     for b in prange(block_starts.shape[0] - 1):
         _assign_block(
-            np.int64(b), X, offset, sample_weight, centers, sqnorms, block_starts, update, off, direct, packed,
+            np.int64(b), X, offset, sample_weight, centers, sqnorms, block_starts, update, update, off, direct, packed,
             off, off, moves, no_moves, zero, no_groups, no_drift, zero, no_bound, 0.0, 0.0, labels, no_bound,
             no_bound, no_bounds, no_stamp, no_group_blocks, no_slot_sqnorms, no_slots, no_first_block, off,
             block_sums, block_weights, block_inertia, block_changed, block_computed,
