@@ -8,7 +8,7 @@ import time
 
 from . import environment, report
 from .cases import suite
-from .measure import measure_case, warm_up
+from .measure import measure_case, warm_up, warm_up_kmlab_kernels
 from .overheads import measure_overheads
 from .runners import available_runners
 
@@ -57,6 +57,7 @@ def run(args):
 
     print("warming up: first call of each implementation (tutorial data, float64 then float32)", flush=True)
     first_calls = warm_up(runners, seed=args.seeds[0], threads=args.threads)
+    kernels_s = warm_up_kmlab_kernels()
     case_results = []
     for case in cases:
         print(f"case {case.name}: {case.description}, k={case.n_clusters} ...", end=" ", flush=True)
@@ -84,6 +85,7 @@ def run(args):
         "runners": [runner.name for runner in runners],
         "skipped": notes,
         "first_calls": first_calls,
+        "kmlab_kernels_s": kernels_s,
         "cases": case_results,
         "overheads": overheads,
         "wall_s": time.perf_counter() - start,

@@ -219,6 +219,11 @@ def render(results):
         parts += ["**FAISS** (random init, exactly niter iterations, no subsampling)", _faiss_table(results)]
     parts += ["**Same answer as scikit-learn** (same random_state)", _same_answer_table(results)]
     parts += ["**One-time costs** (first call of each implementation in this process)", _first_call_table(results)]
+    if "kmlab_kernels_s" in results:
+        parts.append(
+            f"Then every other kmlab kernel (`kmlab.warmup()`, so that no timed fit compiles): "
+            f"{_seconds(results['kmlab_kernels_s'])} s."
+        )
     parts.append("\n".join(_overhead_lines(results["overheads"])))
     repeats = ", ".join(f"{case['name']} {len(case['timing']['kmlab']['times_s'])}" for case in results["cases"])
     legend = [

@@ -29,7 +29,7 @@ from sklearn.datasets import make_blobs
 import kmlab
 
 from . import environment, report
-from .measure import warm_up
+from .measure import warm_up, warm_up_kmlab_kernels
 from .runners import KMLAB, SKLEARN, fit_estimator
 
 MAX_ITER = 20
@@ -206,6 +206,7 @@ def run(args):
     chosen = [series for series in SERIES if series.name in args.series.split(",")]
     print("warming up: first call of kmlab and scikit-learn", flush=True)
     warm_up([KMLAB, SKLEARN], seed=0, threads=args.threads)
+    warm_up_kmlab_kernels()
     # A cell shared by two series is measured once.
     distinct = dict.fromkeys(cell for series in chosen for cell in series.cells)
     cells = environment.measure_cases(

@@ -21,6 +21,7 @@ from kmlab import kmeans_plusplus
 
 from . import environment, report
 from .cases import _blobs, _china, _digits, _gaussian
+from .measure import warm_up_kmlab_kernels
 
 MARKERS = ("<!-- seeding:start -->", "<!-- seeding:end -->")
 
@@ -67,6 +68,7 @@ def run(args):
     warm = _digits()
     kmeans_plusplus(warm, 10, random_state=0)
     kmeans_plusplus(warm.astype(np.float32), 10, random_state=0)
+    warm_up_kmlab_kernels()
     cases = {}
     for name, description, load, n_clusters, repeats in CASES:
         print(f"{name} ...", end=" ", flush=True)
