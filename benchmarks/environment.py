@@ -209,15 +209,25 @@ def quietest_attempt(measure, retries):
     return result, {"interference": interference, "attempts": len(attempts)}
 
 
+# Seconds of rest before a library's calls, for the threads of the library
+# called before to stop spinning (OpenBLAS's workers wait busily for about a
+# tenth of a second after a call).
+SETTLE_S = 0.3
+
+
 def after_own_call(function):
-    """``function()``'s result, from a second call right after an untimed first one.
+    """``function()``'s result, from a second call right after an untimed first one, after a rest.
 
     Interleaved benchmarks time one library right after another, whose threads
     may still be busy: after scikit-learn's k-means++ OpenBLAS's workers spin
     for a while, and on 100k blobs the next fit took 1.4 to 2.7 times longer
-    (kmlab 82 ms instead of 30, scikit-learn-intelex 61 instead of 44).  A
-    call timed inside ``function`` then follows a call of its own library.
+    (kmlab 82 ms instead of 30, scikit-learn-intelex 61 instead of 44).  A call
+    of the library's own first was not enough where it is shorter than that
+    spin: kmlab's k-means++ on the same blobs, 15 ms alone, took 30-76 ms in
+    five of seven timed calls after scikit-learn's.  So every library's calls
+    start after SETTLE_S of rest, and the timed one follows a call of its own.
     """
+    time.sleep(SETTLE_S)
     function()
     return function()
 
