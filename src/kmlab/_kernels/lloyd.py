@@ -1537,6 +1537,8 @@ def _assign_blocks(
     no_slot_sqnorms = np.empty(0, dtype=X.dtype)
     no_slots = np.empty(0, dtype=np.int64)
     no_first_block = np.zeros(1, dtype=np.int64)
+    # sums_kept with update: in a run, each block's sums are those of its labels
+    # (set by the run's previous assignment; a new run starts without labels).
     for b in prange(block_starts.shape[0] - 1):
         _assign_block(
             np.int64(b), X, offset, sample_weight, centers, sqnorms, block_starts, update, update, off, direct, packed,
