@@ -1,10 +1,9 @@
 """LLVM intrinsics the kernels need and numba does not expose."""
 
-import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
-from numba.extending import intrinsic, overload
+from numba.extending import intrinsic
 
 # Centres per block of the group_tile_minima intrinsics: one vector of float32 on AVX2, of float64 on AVX-512.
 LANES = 8
