@@ -28,7 +28,7 @@ from kmlab._init import (
     kernel_rounds_supported,
     rounds_in_kernel,
 )
-from kmlab._kernels.seeding import blas_products, draw_candidates
+from kmlab._kernels.seeding import blas_products, draw_candidates, legacy_weighted_choice
 from kmlab._threads import kernel_threads, max_threads
 
 
@@ -350,6 +350,28 @@ def test_draw_candidates_compares_float32_sums_with_float64_draws():
     values = np.array([1.0 + 1e-12, 1.0, 5.0])
     draw_candidates(np.ones(3, dtype=np.float32), np.array([0.5, 0.5, 1.0], dtype=np.float32), values, out)
     assert_array_equal(out, [2, 1, 2])
+
+
+@given(
+    weights=arrays(np.float32, st.integers(1, 60), elements=st.floats(0, 1e6, width=32)),
+    seed=st.integers(0, 2**32 - 1),
+)
+@settings(max_examples=60, deadline=None, database=None)
+def test_legacy_weighted_choice_is_randomstates_choice(weights, seed):
+    # Zero weights make runs of equal cumulative sums (ties), which the choice skips.
+    if weights.sum() == 0:
+        weights[-1] = 1.0
+    probabilities = weights / weights.sum()
+    expected = np.random.RandomState(seed).choice(weights.size, p=probabilities)
+    draw = np.random.RandomState(seed).random_sample()
+    assert legacy_weighted_choice(probabilities, draw) == expected
+
+
+def test_legacy_weighted_choice_on_cumulative_sums_hit_exactly():
+    # Draws equal to a divided cumulative sum go past it (searchsorted's side='right').
+    probabilities = np.array([0.25, 0.0, 0.25, 0.5])
+    for draw, expected in [(0.0, 0), (0.25, 2), (0.5, 3), (0.75, 3), (0.9999, 3)]:
+        assert legacy_weighted_choice(probabilities, draw) == expected
 
 
 # --- the offset contract ---------------------------------------------------------------
