@@ -29,6 +29,7 @@ from kmlab._lloyd import (
     block_starts,
     choose_algorithm,
     direct_supported,
+    einsum_sqnorms_supported,
     kmeans_single_lloyd,
     labels_inertia,
     n_bound_groups,
@@ -36,6 +37,7 @@ from kmlab._lloyd import (
     runs_in_one_call,
     one_call_run_supported,
 )
+from kmlab._init import row_sqnorms64
 from kmlab._threads import kernel_threads, max_threads
 
 # (n_samples, n_features, n_clusters); 700 rows make several blocks of rows.
@@ -514,6 +516,35 @@ def test_packed_rows_are_the_centred_rows_transposed_by_steps(dtype, n_samples, 
     assert_array_equal(unpacked[:n_samples, :n_features], X - offset)  # centred in X's dtype
     assert not unpacked[:, n_features:].any()  # zero features pad the dot products
     assert not unpacked[n_samples:].any()  # and zero rows the last step
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_samples, n_features", [(1, 1), (127, 3), (300, 8), (257, 13), (129, 16), (200, 23)])
+def test_packing_also_gives_the_rows_squared_norms(dtype, n_samples, n_features):
+    # numpy's einsum on the centred rows upcast (scikit-learn's row_norms), in the packing's pass,
+    # for every padded width and unpadded rows (23 features).
+    if not einsum_sqnorms_supported(np.float64):
+        pytest.skip("numpy's einsum rounds otherwise on this machine")
+    rng = np.random.default_rng(n_features)
+    X = (rng.standard_normal((n_samples, n_features)) * 10.0 ** rng.uniform(-3, 3, n_features) + 7).astype(dtype)
+    offset = X.mean(axis=0)
+    sqnorms = np.full(n_samples, np.nan)
+    packed = packed_rows(X, offset, sqnorms)
+    centred = (X - offset).astype(np.float64)
+    assert_array_equal(sqnorms, np.einsum("ij,ij->i", centred, centred))
+    assert_array_equal(packed, packed_rows(X, offset))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("update", [True, False])  # packed rows, or none
+def test_workspace_computes_the_row_sqnorms_it_is_asked_for(sparse, update):
+    X = np.random.default_rng(3).standard_normal((500, 5)).astype(np.float32)
+    offset = None if sparse else X.mean(axis=0)
+    data = sparsify(X, 3) if sparse else X
+    workspace = LloydWorkspace(data, 4, update=update, offset=offset, with_sqnorms=True)
+    assert (workspace.packed.size > 0) == (update and not sparse)
+    assert_array_equal(workspace.row_sqnorms, row_sqnorms64(data, offset))
+    assert LloydWorkspace(data, 4, update=update, offset=offset).row_sqnorms is None
 
 
 def test_rows_too_many_to_pack_are_transposed_as_they_go(monkeypatch):

@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import _is_arraylike_not_scalar, check_array, check_is_fitted
 
 from ._history import HISTORY_MAX_LABELS, FitRecorder
-from ._init import SEEDINGS, greedy_kmeans_plusplus, row_sqnorms64
+from ._init import SEEDINGS, greedy_kmeans_plusplus
 from ._lloyd import (
     ALGORITHMS,
     LloydWorkspace,
@@ -353,10 +353,8 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             # 'auto' starts its bounds late, and computes their norms then, if at all.
             need_norms = (n_groups > 0 and not adaptive) or (isinstance(init, str) and init == "k-means++")
             # Shared by every run: the seeding's and the bounds' squared norms.
-            x_sqnorms64 = row_sqnorms64(X, offset=offset) if need_norms else None
-            workspace = LloydWorkspace(
-                X, self.n_clusters, offset=offset, n_groups=n_groups, x_sqnorms=x_sqnorms64
-            )
+            workspace = LloydWorkspace(X, self.n_clusters, offset=offset, n_groups=n_groups, with_sqnorms=need_norms)
+            x_sqnorms64 = workspace.row_sqnorms
             best_inertia, best_labels = None, None
             for run in range(self._n_init):
                 centers_init = self._init_centroids(

@@ -303,15 +303,18 @@ def packs_rows(X):
     return math.prod(_packed_shape(X)) * X.itemsize <= PACKED_BYTES
 
 
-def packed_rows(X, offset):
+def packed_rows(X, offset, sqnorms=None):
     """The dense rows ``fl(x - offset)`` as the direct kernels read them (:mod:`kmlab._kernels.packing`).
 
     A copy in X's dtype of ``width`` = 4, 8 or 16 values a row (the features
-    padded with zeros; more features: unpadded), made once per fit.
+    padded with zeros; more features: unpadded), made once per fit.  With
+    ``sqnorms`` (n_samples,) float64, also fills it with the rows' squared
+    norms, :func:`kmlab._init.row_sqnorms64`'s values, in the same pass (the
+    caller checks :func:`einsum_sqnorms_supported` for float64 first).
     """
     packed = np.empty(_packed_shape(X), dtype=X.dtype)
     threads_for(X.size)
-    pack_rows_dense(X, offset, packed)
+    pack_rows_dense(X, offset, packed, np.empty(0) if sqnorms is None else sqnorms)
     return packed
 
 
@@ -542,10 +545,15 @@ class LloydWorkspace:
         Lower bounds kept per sample (0: none, plain Lloyd).
     x_sqnorms : ndarray of shape (n_samples,), default=None
         ``||x - offset||^2`` in float64; required when ``n_groups > 0``, unless
-        the bounds start suspended (:meth:`resume_bounds` then computes them).
+        the bounds start suspended (:meth:`resume_bounds` then computes them)
+        or ``with_sqnorms`` computes them.
+    with_sqnorms : bool, default=False
+        Without ``x_sqnorms``, compute them (:func:`kmlab._init.row_sqnorms64`'s
+        values), in the same pass as the packed rows where the rows are packed;
+        ``row_sqnorms`` holds them for the caller (the k-means++ seeding).
     """
 
-    def __init__(self, X, n_clusters, update=True, offset=None, n_groups=0, x_sqnorms=None):
+    def __init__(self, X, n_clusters, update=True, offset=None, n_groups=0, x_sqnorms=None, with_sqnorms=False):
         n_samples, n_features = X.shape
         self.sparse = sp.issparse(X)
         self.update = update
@@ -579,7 +587,19 @@ class LloydWorkspace:
         # Packed once for the iterations; a single assignment (update False), or
         # rows too many to copy, are transposed a step at a time instead.
         packs = self.direct_capable and update and packs_rows(X)
-        self.packed = packed_rows(X, self.offset) if packs else np.empty((0, 1, 1), dtype=X.dtype)
+        # The norms the caller wants, in the packing's pass where it can.
+        fused_sqnorms = packs and with_sqnorms and x_sqnorms is None and einsum_sqnorms_supported(np.float64)
+        if fused_sqnorms:
+            x_sqnorms = np.empty(n_samples)
+        if packs:
+            self.packed = packed_rows(X, self.offset, x_sqnorms if fused_sqnorms else None)
+        else:
+            self.packed = np.empty((0, 1, 1), dtype=X.dtype)
+        if with_sqnorms and x_sqnorms is None:
+            from ._init import row_sqnorms64  # _init imports this module
+
+            x_sqnorms = row_sqnorms64(X, None if self.sparse else self.offset)
+        self.row_sqnorms = x_sqnorms
         self.track_bounds = n_groups > 0 and not self.sparse
         self.use_groups = self.track_bounds and n_groups > 1
         self.n_groups = n_groups

@@ -149,15 +149,15 @@ def _kmeans_colors(points, weights, n_colors, random_state):
     the tolerance scaled by the variance), called directly: importing
     scikit-learn would double the start-up time of ``kmlab quantize``.
     """
-    from ._init import greedy_kmeans_plusplus, row_sqnorms64
+    from ._init import greedy_kmeans_plusplus
     from ._lloyd import LloydWorkspace, column_moments, kmeans_single_lloyd, scaled_tolerance
 
     if not isinstance(random_state, np.random.RandomState):
         random_state = np.random.RandomState(random_state)
     # One pass for the centring offset and the tolerance's variances, as KMeans.fit.
     offset, variances = column_moments(points, with_var=KMEANS_TOL != 0)
-    x_sqnorms64 = row_sqnorms64(points, offset=offset)
-    workspace = LloydWorkspace(points, n_colors, offset=offset)
+    workspace = LloydWorkspace(points, n_colors, offset=offset, with_sqnorms=True)
+    x_sqnorms64 = workspace.row_sqnorms
     centers, _ = greedy_kmeans_plusplus(
         points, n_colors, weights, random_state, x_sqnorms64, offset=offset, packed=workspace.shared_packed_rows()
     )

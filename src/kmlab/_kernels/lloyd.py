@@ -42,7 +42,7 @@ from ._intrinsics import (
     group_tile_minima_2,
     group_tile_minima_3,
 )
-from .packing import PACKED_ROWS
+from .packing import PACKED_ROWS, _einsum_sqnorms_t
 
 # A sample its bounds cannot settle goes through the group filter when the
 # groups they do not rule out hold at most this fraction of the centres (in
@@ -1311,45 +1311,13 @@ def numpy_row_sqnorms(
 ):
     """``np.einsum("ij,ij->i", A, A)`` bit for bit: scikit-learn's ``row_norms`` of the centres.
 
-    numpy's loop for this contraction, with its baseline SIMD of 16-byte vectors
-    (2 float64 or 4 float32 lanes): four vectors of products at a time, the
-    fourth added first, then the rest of the row a vector at a time, each lane
-    accumulating in the data's dtype; the lanes are summed pairwise at the end.
-    The driver checks once that this is numpy's result on the running machine
-    (:func:`kmlab._lloyd.one_call_run_supported`) before relying on it.
+    numpy's order (:func:`~kmlab._kernels.packing._einsum_sqnorms_t`) on a
+    transposed copy of ``A``, in A's dtype.  The driver checks once that this is
+    numpy's result on the running machine (:func:`kmlab._lloyd.one_call_run_supported`)
+    before relying on it.
     """
-    acc = np.empty(16 // A.itemsize, dtype=A.dtype)
-    for i in range(A.shape[0]):
-        out[i] = _einsum_row_sqnorm(A, i, acc)
-
-
-@njit(inline="always", cache=True)
-def _einsum_row_sqnorm(A, i, acc):
-    """Row ``i`` of :func:`numpy_row_sqnorms` (``acc``: scratch of 16 bytes' lanes in A's dtype).
-
-    Inlined, it rounds as the calling kernel's fastmath flags say: callers keep
-    every product rounded (no contraction), as numpy's loop does.
-    """
-    n_features = A.shape[1]
-    lanes = acc.shape[0]
-    acc[:] = 0.0
-    f = 0
-    while n_features - f >= 4 * lanes:
-        for lane in range(lanes):
-            value = acc[lane]
-            for vector in range(3, -1, -1):
-                x = A[i, f + vector * lanes + lane]
-                value = x * x + value
-            acc[lane] = value
-        f += 4 * lanes
-    while f < n_features:
-        for lane in range(min(lanes, n_features - f)):
-            x = A[i, f + lane]
-            acc[lane] = x * x + acc[lane]
-        f += lanes
-    if lanes == 2:
-        return acc[0] + acc[1]
-    return (acc[0] + acc[1]) + (acc[2] + acc[3])
+    acc = np.empty((16 // A.itemsize, A.shape[0]), dtype=A.dtype)
+    _einsum_sqnorms_t(np.ascontiguousarray(A.T), A.shape[0], A.shape[1], acc, out)
 
 
 @njit(cache=True, fastmath=SEPARATE_ROUNDING)

@@ -48,13 +48,14 @@ from ._intrinsics import (
     SCREEN_ROWS,
     VECTOR_BYTES,
     _gemm_order_dot,
+    _load_rows_t,
     block_dots,
     candidate_dots_4,
     candidate_dots_8,
     screen_dots,
 )
-from .lloyd import _einsum_row_sqnorm, _feature_major_copy, _sparse_center_dots
-from .packing import PACKED_ROWS
+from .lloyd import _feature_major_copy, _sparse_center_dots
+from .packing import PACKED_ROWS, _einsum_sqnorms_t
 
 
 @njit(parallel=True, cache=True, fastmath=SEPARATE_ROUNDING)
@@ -82,13 +83,14 @@ def centred_sqnorms64(
     parallel pass, without R: bit for bit where numpy's loop is the one
     :func:`~kmlab._kernels.lloyd.numpy_row_sqnorms` emulates
     (:func:`kmlab._lloyd.einsum_sqnorms_supported`)."""
+    n_features = X.shape[1]
     for b in prange(block_starts.shape[0] - 1):
-        row = np.empty((1, X.shape[1]))
-        acc = np.empty(2)
-        for i in range(block_starts[b], block_starts[b + 1]):
-            for f in range(X.shape[1]):
-                row[0, f] = X[i, f] - offset[f]
-            out[i] = _einsum_row_sqnorm(row, 0, acc)
+        rows_t = np.empty((n_features, PACKED_ROWS), dtype=X.dtype)
+        acc = np.empty((2, PACKED_ROWS))
+        for start in range(block_starts[b], block_starts[b + 1], PACKED_ROWS):
+            m = min(PACKED_ROWS, block_starts[b + 1] - start)
+            _load_rows_t(X, offset, start, m, rows_t, n_features)
+            _einsum_sqnorms_t(rows_t, m, n_features, acc, out[start : start + m])
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
