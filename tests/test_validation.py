@@ -29,6 +29,11 @@ BAD_X = [
     pytest.param(lambda: with_value(0, 0, np.inf), ValueError, "Input X contains infinity", id="inf"),
     pytest.param(lambda: with_value(0, 0, -np.inf), ValueError, "Input X contains infinity", id="minus-inf"),
     pytest.param(lambda: sp.csr_matrix(with_value(3, 1, np.nan)), ValueError, "Input X contains NaN", id="sparse-nan"),
+    pytest.param(lambda: with_value(3, 1, np.nan)[:, 1:], ValueError, "Input X contains NaN", id="one-feature-nan"),
+    pytest.param(lambda: with_value(0, 1, np.inf)[:, 1:], ValueError, "Input X contains infinity",
+                 id="one-feature-inf"),
+    pytest.param(lambda: with_value(0, 0, np.inf).astype(np.float32), ValueError, "Input X contains infinity",
+                 id="float32-inf"),
     pytest.param(lambda: np.empty((0, 2)), ValueError, r"0 sample\(s\)", id="no-samples"),
     pytest.param(lambda: np.empty((10, 0)), ValueError, r"0 feature\(s\)", id="no-features"),
     pytest.param(lambda: X[:, 0], ValueError, "Expected 2D array, got 1D array", id="1-D"),
@@ -67,6 +72,17 @@ def test_other_methods_reject_bad_X(make_X, error, match, method):
     km = KMeans(2, n_init=1, random_state=0).fit(X)
     with pytest.raises(error, match=match):
         getattr(km, method)(make_X())
+
+
+def test_finite_data_whose_sum_overflows_is_fitted():
+    # The NaN and infinity check reads the column means: an overflowing sum
+    # of finite values must not pass for an infinity.
+    big = np.full((6, 2), np.finfo(np.float32).max / 2, dtype=np.float32)
+    big[3:, 1] = -big[3:, 1]
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(big.mean(axis=0)).all()
+    with pytest.warns(Warning):  # scikit-learn's own warnings on such numbers; no error
+        KMeans(2, n_init=1, random_state=0).fit(big)
 
 
 @pytest.mark.parametrize("container", ["dense", "sparse"])
@@ -198,4 +214,11 @@ def test_bad_input_leaves_no_fitted_state():
         km.fit(with_value(0, 0, np.nan))
     assert not hasattr(km, "cluster_centers_")
     with pytest.raises(NotFittedError):
+        km.predict(X)
+    # nor changes a fitted one
+    km.fit(X)
+    for bad in [np.c_[with_value(0, 0, np.nan), X], np.c_[X, X][:1]]:  # NaN; fewer samples than clusters
+        with pytest.raises(ValueError):
+            km.fit(bad)
+        assert km.n_features_in_ == 2
         km.predict(X)

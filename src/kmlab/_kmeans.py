@@ -25,7 +25,13 @@ from ._lloyd import (
     scaled_tolerance,
 )
 from ._threads import kernel_threads, resolve_n_threads
-from ._validation import check_data, check_weights, validate_estimator_data
+from ._validation import (
+    check_data,
+    check_finite_by_means,
+    check_weights,
+    validate_estimator_data,
+    validation_undone_on_error,
+)
 from .io import ModelFileMixin
 
 
@@ -225,16 +231,18 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         """Check the parameters against ``X``; returns the mean of its features (None: sparse ``X``).
 
         The mean is the centring offset of dense data; its pass over X also
-        serves the variances of the scaled tolerance.
+        serves the variances of the scaled tolerance, and the check for NaN and
+        infinity (``X`` comes validated without it).
         """
+        mean = variances = None
+        if not sp.issparse(X):
+            mean, variances = column_moments(X, with_var=self.tol != 0)
+        check_finite_by_means(X, mean)
         if X.shape[0] < self.n_clusters:
             raise ValueError(
                 f"n_samples={X.shape[0]} should be >= n_clusters={self.n_clusters}: "
                 "ask for fewer clusters or pass more samples."
             )
-        mean = variances = None
-        if not sp.issparse(X):
-            mean, variances = column_moments(X, with_var=self.tol != 0)
         self._tol = scaled_tolerance(X, self.tol, variances)
         init_is_array = _is_arraylike_not_scalar(self.init)
         if self.n_init != "auto":
@@ -323,8 +331,9 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
             Fitted estimator.
         """
         self._validate_params()
-        X = validate_estimator_data(self, X)
-        mean = self._check_params_vs_input(X)
+        with validation_undone_on_error(self):
+            X = validate_estimator_data(self, X, check_finite=False)
+            mean = self._check_params_vs_input(X)
         random_state = check_random_state(self.random_state)
         sample_weight = check_weights(sample_weight, X)
         self._n_threads = resolve_n_threads(self.n_threads)

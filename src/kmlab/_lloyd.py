@@ -113,7 +113,9 @@ def column_moments(X, with_var=False):
     column pairwise, not row after row.
     """
     if not column_moments_supported(X.dtype) or not X.flags.c_contiguous or X.shape[1] == 1:
-        return X.mean(axis=0), (np.var(X, axis=0) if with_var else None)
+        # Quietly, as the kernel: KMeans.fit checks NaN and infinity from the means.
+        with np.errstate(invalid="ignore", over="ignore"):
+            return X.mean(axis=0), (np.var(X, axis=0) if with_var else None)
     mean = np.empty(X.shape[1], dtype=X.dtype)
     var = np.empty(X.shape[1] if with_var else 0, dtype=X.dtype)
     numpy_column_moments(X, mean, var, with_var)

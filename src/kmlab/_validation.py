@@ -5,8 +5,11 @@ here add what it leaves vague (strings, complex numbers, bad sample weights) so
 that every message names the argument, the problem and the fix.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
 FLOAT_DTYPES = [np.float64, np.float32]
@@ -62,16 +65,51 @@ def check_data(X, name="X", **kwargs):
     return _convert(lambda data: check_array(data, input_name=name, **options), X, name)
 
 
-def validate_estimator_data(estimator, X, *, reset=True, copy=False):
-    """``validate_data`` for the estimators, with kmlab's clearer messages."""
+def validate_estimator_data(estimator, X, *, reset=True, copy=False, check_finite=True):
+    """``validate_data`` for the estimators, with kmlab's clearer messages.
+
+    ``check_finite=False`` leaves the NaN and infinity check to the caller
+    (:func:`check_finite_by_means`), which has a pass over the data of its own.
+    """
     return _convert(
         lambda data: validate_data(
             estimator, data, accept_sparse="csr", dtype=FLOAT_DTYPES, order="C",
-            copy=copy, accept_large_sparse=False, reset=reset,
+            copy=copy, accept_large_sparse=False, reset=reset, ensure_all_finite=check_finite,
         ),  # fmt: skip
         X,
         "X",
     )
+
+
+@contextmanager
+def validation_undone_on_error(estimator):
+    """Put back what ``validate_data`` records (``n_features_in_``, ``feature_names_in_``) if the block raises.
+
+    For checks that follow the validation (the NaN check by the means, the
+    number of samples): a fit that fails leaves the estimator as it was.
+    """
+    recorded = ("n_features_in_", "feature_names_in_")
+    before = {name: vars(estimator)[name] for name in recorded if name in vars(estimator)}
+    try:
+        yield
+    except BaseException:
+        for name in recorded:
+            vars(estimator).pop(name, None)
+        vars(estimator).update(before)
+        raise
+
+
+def check_finite_by_means(X, column_means=None):
+    """scikit-learn's NaN and infinity check of validated ``X`` ("Input X contains NaN.").
+
+    Dense X whose column means (``column_means``, of every value) are finite
+    passes without a pass of its own: a NaN or an infinity makes its column's
+    sum NaN or infinite.  Otherwise, and for sparse X, scikit-learn's check
+    decides (finite values whose sum overflows pass it).
+    """
+    if column_means is not None and np.isfinite(column_means).all():
+        return
+    assert_all_finite(X.data if sp.issparse(X) else X, input_name="X")
 
 
 def check_weights(sample_weight, X):
