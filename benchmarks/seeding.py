@@ -66,8 +66,9 @@ def run(args):
     start = time.perf_counter()
     # Compile (or load) kmlab's kernels and load scikit-learn's before any timing.
     warm = _digits()
-    kmeans_plusplus(warm, 10, random_state=0)
-    kmeans_plusplus(warm.astype(np.float32), 10, random_state=0)
+    for seed_centres in (kmeans_plusplus, sklearn_kmeans_plusplus):
+        seed_centres(warm, 10, random_state=0)
+        seed_centres(warm.astype(np.float32), 10, random_state=0)
     warm_up_kmlab_kernels()
     cases = {}
     for name, description, load, n_clusters, repeats in CASES:
