@@ -22,9 +22,9 @@ from kmlab._kernels._intrinsics import (
     first_argmin,
     group_tile_minima_2,
     group_tile_minima_3,
-    screen_dots,
+    screen_undecided,
 )
-from kmlab._kernels.seeding import chained_products
+from kmlab._kernels.seeding import chained_products, empty_screen
 from kmlab._lloyd import packed_rows
 
 
@@ -75,38 +75,61 @@ def test_candidate_dots_are_the_chains(seed, dtype, n_features, n_candidates):
 
 
 @njit
-def _all_screen_dots(X, first, lanes, out):
-    for q in range(0, out.shape[0], SCREEN_ROWS):
-        screen_dots(X, first + q, lanes, out, q)
+def _all_screen_undecided(X, first, lanes, row_terms, row_norms, terms, coefs, lane_first, undecided):
+    for q in range(0, undecided.shape[0], SCREEN_ROWS):
+        screen_undecided(X, first + q, lanes, row_terms, row_norms, terms, coefs, lane_first, undecided, q)
 
 
-def _split_chains(rows, vectors):
-    """screen_dots' values: a chain over the even features plus one over the odd
-    features (the last one apart when there is an odd number of them)."""
-    n_pairs = rows.shape[1] // 2
+def _screen_order(rows, vectors):
+    """screen_undecided's dot products: chains over the features 4i + r (r = 0 to 3), the last
+    pair and the last feature apart; then the even lanes (r = 0, 2) and the odd ones added."""
+    n_features = rows.shape[1]
+    n_quads = n_features // 4
 
-    def chains(features):
-        if n_pairs == 0:
+    def chain(first):
+        if n_quads == 0:
             return np.zeros((vectors.shape[0], rows.shape[0]), dtype=rows.dtype)
+        features = slice(first, 4 * n_quads, 4)
         return _chains(np.ascontiguousarray(rows[:, features].T), np.ascontiguousarray(vectors[:, features]))
 
-    total = chains(slice(0, 2 * n_pairs, 2)) + chains(slice(1, 2 * n_pairs, 2))
-    if rows.shape[1] % 2:
-        total += vectors[:, -1:] * rows[:, -1]
-    return total
+    def product(feature):
+        if feature >= n_features:
+            return np.zeros((vectors.shape[0], rows.shape[0]), dtype=rows.dtype)
+        return vectors[:, feature : feature + 1] * rows[:, feature]
+
+    last_pair = 4 * n_quads if (n_features // 2) % 2 else n_features
+    last_feature = n_features - 1 if n_features % 2 else n_features
+    even = ((chain(0) + chain(2)) + product(last_pair)) + product(last_feature)
+    odd = (chain(1) + chain(3)) + product(last_pair + 1)
+    return even + odd
 
 
-@pytest.mark.parametrize("n_features", [1, 2, 3, 17, 64])
+@pytest.mark.parametrize("n_features", [1, 2, 3, 4, 5, 6, 7, 17, 18, 64])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_screen_dots_are_the_split_chains_and_stop_at_the_last_row(seed, dtype, n_features):
-    rows, candidates = _operands(seed, dtype, 45, n_features, VECTOR_BYTES // np.dtype(dtype).itemsize)
-    lanes = np.ascontiguousarray(candidates.T.astype(dtype))
+def test_screen_undecided_tests_the_split_chains_and_stops_at_the_last_row(seed, dtype, n_features):
+    n_lanes = VECTOR_BYTES // np.dtype(dtype).itemsize
+    rows, candidates = _operands(seed, dtype, 45, n_features, n_lanes)
+    candidates = candidates.astype(dtype)
+    screen_lanes, _, _ = empty_screen(rows, n_lanes, True)
+    lanes = screen_lanes[0]
+    for f in range(n_features):
+        lanes[f // 2, f % 2 :: 2] = candidates[:, f]
     # From row 5: the last call's rows past row 44 read row 44 (its prefetch too).
-    out = np.full((48, lanes.shape[1]), np.nan, dtype=dtype)
-    _all_screen_dots(rows, 5, lanes, out)
-    expected = _split_chains(rows, lanes.T).T
-    assert_array_equal(out[:40], expected[5:])
-    assert_array_equal(out[40:], np.repeat(expected[-1:], 8, axis=0))
+    dots = _screen_order(rows, candidates).T[5:].astype(np.float64)
+    dots = np.concatenate([dots, np.repeat(dots[-1:], 8, axis=0)])
+    rng = np.random.default_rng(seed)
+    # The candidates' terms from lane n_lanes on; each row's term just above or
+    # just below the one that makes its largest lane fail.
+    terms, coefs = rng.uniform(-50, 50, 2 * n_lanes), rng.uniform(0, 1e-3, 2 * n_lanes)
+    row_norms = rng.uniform(0, 100, 48)
+    largest = (2.0 * dots - terms[n_lanes:] + coefs[n_lanes:] * row_norms[:, None]).max(axis=1)
+    row_terms = largest + rng.choice([-1e-6, 1e-6], 48) * np.abs(largest) + rng.choice([0.0, 1e-3], 48)
+    undecided = rng.integers(0, 2, 48)
+    bounds = (row_terms[:, None] + terms[n_lanes:]) - coefs[n_lanes:] * row_norms[:, None]
+    expected = undecided | (bounds < 2.0 * dots).any(axis=1)
+    _all_screen_undecided(rows, 5, lanes, row_terms, row_norms, terms, coefs, n_lanes, undecided)
+    assert_array_equal(undecided, expected)
+    assert 0 < expected.sum() < 48
 
 
 @pytest.mark.parametrize("n_vectors", [1, 2, 3, 5, 7, 8, 9, 17])

@@ -106,13 +106,15 @@ def _splat(builder, vector, value):
 
 
 def _fma_chains(
-    context, builder, x_dtype, dtype, n_lanes, n_features, x_starts, x_feature_bytes, lane_starts, lane_feature_bytes
+    context, builder, x_dtype, dtype, n_lanes, n_features, x_starts, x_feature_bytes, lane_starts, lane_feature_bytes,
+    x_group=1,
 ):  # fmt: skip
     """Independent chains of vector fused multiply-adds in feature order, from zero.
 
     Chain p adds ``x_p[f] * lanes_p[f, :]`` for f in order, where ``x_p`` is
-    read from the address ``x_starts[p]`` (one scalar per feature, broadcast to
-    the ``n_lanes`` lanes, in ``x_dtype``, converted exactly to ``dtype``) and
+    read from the address ``x_starts[p]`` (``x_group`` consecutive scalars per
+    feature, repeated across the ``n_lanes`` lanes: lane l gets scalar ``l %
+    x_group``; in ``x_dtype``, converted exactly to ``dtype``) and
     ``lanes_p`` from ``lane_starts[p]`` (``n_lanes`` contiguous values per
     feature, in ``dtype``).  Interleaved, so that the vector
     unit does not wait on each multiply-add's latency.  Returns the vector
@@ -120,6 +122,7 @@ def _fma_chains(
     """
     element, x_element = context.get_data_type(dtype), context.get_data_type(x_dtype)
     vector = ir.VectorType(element, n_lanes)
+    x_vector = ir.VectorType(x_element, x_group)
     suffix = "f32" if dtype == types.float32 else "f64"
     fma_vector = cgutils.get_or_insert_function(
         builder.module, ir.FunctionType(vector, [vector] * 3), f"llvm.fma.v{n_lanes}{suffix}"
@@ -129,9 +132,16 @@ def _fma_chains(
         f = loop.index
         x_offset, lane_offset = builder.mul(f, x_feature_bytes), builder.mul(f, lane_feature_bytes)
         for total, x_start, lane_start in zip(sums, x_starts, lane_starts):
-            x_f = builder.load(builder.inttoptr(builder.add(x_start, x_offset), x_element.as_pointer()))
-            x_f = context.cast(builder, x_f, x_dtype, dtype)
-            x_splat = _splat(builder, vector, x_f)
+            x_address = builder.add(x_start, x_offset)
+            if x_group == 1:
+                x_f = builder.load(builder.inttoptr(x_address, x_element.as_pointer()))
+                x_splat = _splat(builder, vector, context.cast(builder, x_f, x_dtype, dtype))
+            else:
+                x_f = builder.load(builder.inttoptr(x_address, x_vector.as_pointer()), align=1)
+                if x_dtype != dtype:
+                    x_f = builder.fpext(x_f, ir.VectorType(element, x_group))
+                pattern = ir.Constant(ir.VectorType(ir.IntType(32), n_lanes), [lane % x_group for lane in range(n_lanes)])
+                x_splat = builder.shuffle_vector(x_f, ir.Constant(x_f.type, ir.Undefined), pattern)
             lanes_f = builder.load(builder.inttoptr(builder.add(lane_start, lane_offset), vector.as_pointer()), align=1)
             builder.store(builder.call(fma_vector, [x_splat, lanes_f, builder.load(total)]), total)
     return vector, sums
@@ -204,7 +214,7 @@ candidate_dots_4 = _candidate_dots(4, CANDIDATE_ROWS_4)
 candidate_dots_8 = _candidate_dots(8, CANDIDATE_ROWS_8)
 
 
-# Rows per call of screen_dots, and how far ahead of a call's rows it asks the
+# Rows per call of screen_undecided, and how far ahead of a call's rows it asks the
 # memory for more.  The screen streams data larger than the caches, and the
 # hardware's prefetcher left the cores waiting; eight rows' chains in flight
 # spilled their row addresses to the stack.  Gaussian 200k x 64 float32, 8
@@ -213,73 +223,149 @@ candidate_dots_8 = _candidate_dots(8, CANDIDATE_ROWS_8)
 # ahead 5.0-5.6; 4 rows 4 KB ahead 3.4-3.7.  Each row then keeps two chains
 # (even and odd features): 8 in flight without more addresses, one thread
 # 100,000 rows 3.7 -> 2.7 ms; whole k-means++ at k=1000 7.0-7.5 -> 6.3-7.4 s.
+# Pairs of features across the lanes (half the multiply-adds and loads on
+# AVX-512), with the test on the dot products done in the same call, in
+# registers: whole k-means++ at k=1000 4.8-5.3 -> 4.2-4.5 s, same centres.
 SCREEN_ROWS = 4
 PREFETCH_BYTES = 4096
 
 
-@intrinsic
-def screen_dots(typingctx, X, first, lanes, out, out_first):
-    """``out[out_first + p, l] = X[first + p] . lanes[:, l]`` for the SCREEN_ROWS rows p of a call, in X's dtype.
+def _screen_dots(context, builder, dtype, x_arr, first, lanes_arr):
+    """:func:`screen_undecided`'s dot products: one vector of L candidates' values for each
+    of the SCREEN_ROWS rows ``first + p`` (the rows past X's last read the last one).
 
-    k-means++'s screen (:mod:`kmlab._kernels.seeding`): ``X`` (n, d) the raw
-    rows, ``lanes`` (d, L) one vector of candidates feature-major (L =
-    VECTOR_BYTES // itemsize: 8 float32, 4 float64), ``out`` (>= out_first +
-    SCREEN_ROWS, L); all of X's dtype, C order.  Rows past X's last read the
-    last one (their values are computed and not meant to be read).  Each dot
-    product is two chains of fused multiply-adds (even and odd features, then
-    added), 2 * SCREEN_ROWS chains in flight; the screen needs only a bound on
-    its error, which holds for any order.  The call also prefetches its rows' bytes PREFETCH_BYTES
-    ahead (up to X's end).
+    A row's two features of a pair are read at once and repeated across the
+    2 L lanes, so that each fused multiply-add serves two features of every
+    candidate (an AVX-512 register of float32: half the loads and
+    multiply-adds of a feature at a time).  Each row keeps two chains (pairs
+    ``0, 2, 4, ...`` and ``1, 3, 5, ...``; then the last pair and the last
+    feature apart), added at the end, and each candidate's two lanes are then
+    added: 2 * SCREEN_ROWS chains in flight.  Prefetches the rows' bytes
+    PREFETCH_BYTES ahead (up to X's end).
     """
-    if not (_float_arrays((X, lanes, out), (2, 2, 2)) and _integers(first, out_first)):
+    item_bytes = context.get_abi_sizeof(context.get_data_type(dtype))
+    n_lanes = VECTOR_BYTES // item_bytes
+    row_bytes = builder.extract_value(x_arr.strides, 0)
+    base = builder.ptrtoint(x_arr.data, cgutils.intp_t)
+    last = builder.sub(builder.extract_value(x_arr.shape, 0), ir.Constant(cgutils.intp_t, 1))
+
+    def constant(value):
+        return ir.Constant(cgutils.intp_t, value)
+
+    def row_start(p):
+        row = builder.add(first, constant(p))
+        return builder.add(base, builder.mul(builder.select(builder.icmp_signed("<", row, last), row, last), row_bytes))
+
+    def ahead(address):
+        address = builder.add(address, constant(PREFETCH_BYTES))
+        return builder.select(builder.icmp_signed("<", address, end), address, end)
+
+    end = builder.add(base, builder.mul(builder.extract_value(x_arr.shape, 0), row_bytes))
+    _prefetch(builder, ahead(row_start(0)), ahead(row_start(SCREEN_ROWS)))
+    n_features = builder.extract_value(x_arr.shape, 1)
+    pair_bytes = builder.extract_value(lanes_arr.strides, 0)
+    starts = [row_start(p) for p in range(SCREEN_ROWS)]
+    lanes_start = builder.ptrtoint(lanes_arr.data, cgutils.intp_t)
+
+    def chains(n_steps, x_starts, x_step_bytes, lane_starts, lane_step_bytes, x_group=2):
+        return _fma_chains(
+            context, builder, dtype, dtype, 2 * n_lanes, n_steps, x_starts, x_step_bytes, lane_starts,
+            lane_step_bytes, x_group,
+        )  # fmt: skip
+
+    # Pairs 2i and 2i + 1 (features 4i to 4i + 3) in two chains per row; X is
+    # C-ordered, so a row's next pair is a constant displacement away.
+    n_quads = builder.ashr(n_features, constant(2))
+    vector, sums = chains(
+        n_quads, [a for start in starts for a in (start, builder.add(start, constant(2 * item_bytes)))],
+        constant(4 * item_bytes), [lanes_start, builder.add(lanes_start, pair_bytes)] * SCREEN_ROWS,
+        builder.shl(pair_bytes, constant(1)),
+    )  # fmt: skip
+    # The last pair when the pairs are odd in number, and the last feature when
+    # the features are (its pair's second lanes are 0): no iteration otherwise.
+    last_pair = builder.shl(n_quads, constant(1))
+    _, pair_tails = chains(
+        builder.and_(builder.ashr(n_features, constant(1)), constant(1)),
+        [builder.add(start, builder.mul(last_pair, constant(2 * item_bytes))) for start in starts],
+        constant(4 * item_bytes), [builder.add(lanes_start, builder.mul(last_pair, pair_bytes))] * SCREEN_ROWS,
+        pair_bytes,
+    )  # fmt: skip
+    last_feature = builder.sub(n_features, constant(1))
+    _, feature_tails = chains(
+        builder.and_(n_features, constant(1)),
+        [builder.add(start, builder.mul(last_feature, constant(item_bytes))) for start in starts],
+        constant(item_bytes),
+        [builder.add(lanes_start, builder.mul(builder.ashr(n_features, constant(1)), pair_bytes))] * SCREEN_ROWS,
+        pair_bytes, x_group=1,
+    )  # fmt: skip
+    pattern = ir.VectorType(ir.IntType(32), n_lanes)
+    firsts, seconds = (ir.Constant(pattern, list(range(q, 2 * n_lanes, 2))) for q in (0, 1))
+    undefined = ir.Constant(vector, ir.Undefined)
+    dots = []
+    for p in range(SCREEN_ROWS):
+        total = builder.fadd(builder.load(sums[2 * p]), builder.load(sums[2 * p + 1]))
+        total = builder.fadd(builder.fadd(total, builder.load(pair_tails[p])), builder.load(feature_tails[p]))
+        halves = (builder.shuffle_vector(total, undefined, lanes) for lanes in (firsts, seconds))
+        dots.append(builder.fadd(*halves))
+    return dots
+
+
+@intrinsic
+def screen_undecided(typingctx, X, first, lanes, row_terms, row_norms, terms, coefs, lane_first, undecided, row_first):
+    """k-means++'s screen (:mod:`kmlab._kernels.seeding`) for the SCREEN_ROWS rows ``first + p``:
+    ``undecided[row_first + p] |= any(row_terms[row_first + p] + terms[lane_first + l]
+    - coefs[lane_first + l] * row_norms[row_first + p] < 2 g_pl)``, g_pl the dot
+    product of row ``first + p`` with candidate l of ``lanes``.
+
+    ``X`` (n, d) the raw rows; ``lanes`` (ceil(d / 2), 2 L) one vector of L =
+    VECTOR_BYTES // itemsize candidates (8 float32, 4 float64) by pairs of
+    features: ``lanes[j, 2 l + q]`` is feature ``2 j + q`` of candidate l (0
+    past the last feature, as :func:`kmlab._kernels.seeding.empty_screen`
+    makes them); both of X's dtype.  ``row_terms``, ``row_norms``, ``terms``
+    and ``coefs`` float64, ``undecided`` int64 (0 or 1); all C-ordered.  Rows
+    past X's last read the last one (their flags are computed and not meant
+    to be read).  The dot products, in X's dtype, sum in their own order
+    (:func:`_screen_dots`): the screen needs only a bound on their error,
+    which holds for any order.  The test, in float64, rounds each operation
+    apart, with the candidates as lanes, right after the products (a check
+    over the stored values, row by row, took as long as a third of the products).
+    """
+    if not (_float_arrays((X, lanes), (2, 2)) and _integers(first, lane_first, row_first)):
+        return None
+    if not (_float_arrays((row_terms, row_norms, terms, coefs), (1, 1, 1, 1)) and row_terms.dtype == types.float64):
+        return None
+    if not (isinstance(undecided, types.Array) and undecided.dtype == types.int64 and undecided.layout == "C"):
         return None
 
     def codegen(context, builder, signature, args):
-        x_arr, first, lanes_arr, out_arr, out_first = _operands(context, builder, signature, args)
-        dtype = signature.args[0].dtype
-        n_lanes = VECTOR_BYTES // context.get_abi_sizeof(context.get_data_type(dtype))
-        row_bytes = builder.extract_value(x_arr.strides, 0)
-        base = builder.ptrtoint(x_arr.data, cgutils.intp_t)
-        last = builder.sub(builder.extract_value(x_arr.shape, 0), ir.Constant(cgutils.intp_t, 1))
+        operands = _operands(context, builder, signature, args)
+        x_arr, first, lanes_arr, row_terms_arr, row_norms_arr, terms_arr, coefs_arr = operands[:7]
+        lane_first, undecided_arr, row_first = operands[7:]
+        dots = _screen_dots(context, builder, signature.args[0].dtype, x_arr, first, lanes_arr)
+        n_lanes = dots[0].type.count
+        double, i64 = ir.DoubleType(), ir.IntType(64)
+        lane_vector = ir.VectorType(double, n_lanes)
 
-        def row_start(p):
-            row = builder.add(first, ir.Constant(cgutils.intp_t, p))
-            return builder.add(base, builder.mul(builder.select(builder.icmp_signed("<", row, last), row, last), row_bytes))
+        def item(array, position, element):
+            return builder.gep(builder.bitcast(array.data, element.as_pointer()), [position])
 
-        def ahead(address):
-            address = builder.add(address, ir.Constant(cgutils.intp_t, PREFETCH_BYTES))
-            return builder.select(builder.icmp_signed("<", address, end), address, end)
-
-        end = builder.add(base, builder.mul(builder.extract_value(x_arr.shape, 0), row_bytes))
-        _prefetch(builder, ahead(row_start(0)), ahead(row_start(SCREEN_ROWS)))
-        # Two chains per row, over the even and the odd features, then added:
-        # 2 * SCREEN_ROWS chains in flight with SCREEN_ROWS row addresses.
-        n_features = builder.extract_value(x_arr.shape, 1)
-        # A constant (X is C-ordered), so that a row's odd features are a displacement from its even ones.
-        x_feature_bytes = ir.Constant(cgutils.intp_t, context.get_abi_sizeof(context.get_data_type(dtype)))
-        lane_feature_bytes = builder.extract_value(lanes_arr.strides, 0)
-        starts = [row_start(p) for p in range(SCREEN_ROWS)]
-        lanes_start = builder.ptrtoint(lanes_arr.data, cgutils.intp_t)
-        one = ir.Constant(cgutils.intp_t, 1)
-        vector, sums = _fma_chains(
-            context, builder, dtype, dtype, n_lanes, builder.ashr(n_features, one),
-            [a for start in starts for a in (start, builder.add(start, x_feature_bytes))], builder.shl(x_feature_bytes, one),
-            [lanes_start, builder.add(lanes_start, lane_feature_bytes)] * SCREEN_ROWS, builder.shl(lane_feature_bytes, one),
-        )  # fmt: skip
-        # The last feature when there is an odd number of them (no iteration otherwise).
-        last = builder.sub(n_features, one)
-        _, tails = _fma_chains(
-            context, builder, dtype, dtype, n_lanes, builder.and_(n_features, one),
-            [builder.add(start, builder.mul(last, x_feature_bytes)) for start in starts], x_feature_bytes,
-            [builder.add(lanes_start, builder.mul(last, lane_feature_bytes))] * SCREEN_ROWS, lane_feature_bytes,
-        )  # fmt: skip
-        for p, tail in enumerate(tails):
-            total = builder.fadd(builder.fadd(builder.load(sums[2 * p]), builder.load(sums[2 * p + 1])), builder.load(tail))
-            builder.store(total, tail)
-        _store_rows(context, builder, signature.args[3], out_arr, out_first, vector, tails)
+        terms_v = builder.load(builder.bitcast(item(terms_arr, lane_first, double), lane_vector.as_pointer()), align=8)
+        coefs_v = builder.load(builder.bitcast(item(coefs_arr, lane_first, double), lane_vector.as_pointer()), align=8)
+        for p, dot in enumerate(dots):
+            row = builder.add(row_first, ir.Constant(cgutils.intp_t, p))
+            row_term = _splat(builder, lane_vector, builder.load(item(row_terms_arr, row, double)))
+            row_norm = _splat(builder, lane_vector, builder.load(item(row_norms_arr, row, double)))
+            if dot.type.element != double:
+                dot = builder.fpext(dot, lane_vector)
+            bound = builder.fsub(builder.fadd(row_term, terms_v), builder.fmul(coefs_v, row_norm))
+            fails = builder.fcmp_ordered("<", bound, builder.fadd(dot, dot))
+            lane_bits = builder.bitcast(fails, ir.IntType(n_lanes))
+            any_fails = builder.zext(builder.icmp_unsigned("!=", lane_bits, ir.Constant(lane_bits.type, 0)), i64)
+            flag = item(undecided_arr, row, i64)
+            builder.store(builder.or_(builder.load(flag), any_fails), flag)
         return context.get_dummy_value()
 
-    return types.void(X, first, lanes, out, out_first), codegen
+    return types.void(X, first, lanes, row_terms, row_norms, terms, coefs, lane_first, undecided, row_first), codegen
 
 
 # Rows per call of the group_tile_minima intrinsics: with 2 or 3 blocks, 8 or

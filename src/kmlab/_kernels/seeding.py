@@ -21,7 +21,7 @@ candidates as vector lanes, several rows at a time
 it skips work: an entry whose exact distance provably cannot go below the
 closest one is the closest one, whatever the exact value.  Such pairs are
 found by a *screen* (fast dot products in X's dtype with a rigorous error bound,
-:func:`~kmlab._kernels._intrinsics.screen_dots`; the
+:func:`~kmlab._kernels._intrinsics.screen_undecided`; the
 driver, :class:`kmlab._init._CandidateDistances`, derives the bound, with
 margins for every rounding), and the rows it leaves go through the lanes.
 Each entry is thus either computed exactly or provably equal to the exact
@@ -52,7 +52,7 @@ from ._intrinsics import (
     block_dots,
     candidate_dots_4,
     candidate_dots_8,
-    screen_dots,
+    screen_undecided,
 )
 from .lloyd import _feature_major_copy, _sparse_center_dots
 from .packing import PACKED_ROWS, _einsum_sqnorms_t
@@ -107,46 +107,48 @@ STEP_ROWS = PACKED_ROWS
 @njit(cache=True)
 def empty_screen(X, n_candidates, screen):
     """The screen's candidates as :func:`prepare_candidates_dense` fills them: ``(lanes,
-    terms, coefs)``, the candidates by vectors of VECTOR_BYTES (8 float32, 4 float64),
-    ``lanes`` (blocks, d, L) in X's dtype, zero-padded, ``terms`` and ``coefs``
-    (blocks * L,) float64, inf and 0 past the candidates (never undecided).  No
-    blocks without the screen."""
+    terms, coefs)``, the candidates by blocks of L = VECTOR_BYTES // itemsize (8 float32,
+    4 float64), ``lanes`` (blocks, ceil(d / 2), 2 L) in X's dtype by pairs of features
+    (``lanes[b, j, 2 l + q]``: feature ``2 j + q`` of the block's candidate l, as
+    :func:`~kmlab._kernels._intrinsics.screen_undecided` reads them), zero-padded,
+    ``terms`` and ``coefs`` (blocks * L,) float64, inf and 0 past the candidates
+    (never undecided).  No blocks without the screen."""
     n_lanes = VECTOR_BYTES // X.itemsize
     n_blocks = -(-n_candidates // n_lanes) if screen else 0
-    lanes = np.zeros((n_blocks, X.shape[1], n_lanes), dtype=X.dtype)
+    lanes = np.zeros((n_blocks, -(-X.shape[1] // 2), 2 * n_lanes), dtype=X.dtype)
     return lanes, np.full(n_blocks * n_lanes, np.inf), np.zeros(n_blocks * n_lanes)
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
 def _screen(
-    X, start, m, sqnorms, norms, near, screen_lanes, screen_terms, screen_coefs, formula_slack, screen_values,
-    row_terms, undecided, kept, out,
+    X, start, m, sqnorms, norms, near, screen_lanes, screen_terms, screen_coefs, formula_slack, row_terms,
+    row_norms, undecided, kept, out,
 ):  # fmt: skip
     """The screen of :func:`_screened_step` (its arguments): writes ``near`` to every
-    entry of ``out``, lists in ``kept`` the rows that some candidate leaves undecided
-    and returns their number."""
-    n_candidates = out.shape[0]
-    # A constant for the compiler (empty_screen's width): the lane loop below unrolls.
-    n_blocks, n_lanes = screen_lanes.shape[0], VECTOR_BYTES // X.itemsize
-    # The entries the screen leaves are the closest distances: write them first.
+    entry of the step's columns of ``out``, lists in ``kept`` the rows that some
+    candidate leaves undecided and returns their number."""
+    n_candidates, n_blocks = out.shape[0], screen_lanes.shape[0]
+    # The entries the screen leaves are the closest distances: write them first,
+    # through contiguous slices of the whole array (a column slice's rows have an
+    # unknown stride for the compiler: a scalar copy, a sixth of the screen's time).
     for c in range(n_candidates):
-        _copy_into(out[c], near)
+        _copy_into(out[c, start : start + m], near)
+    # In scratch arrays of STEP_ROWS values: a call's rows past m read them.
     for i in range(m):
         row_terms[i] = (1.0 - formula_slack) * sqnorms[i] - near[i]
+        row_norms[i] = norms[i]
         undecided[i] = 0
     # Raw x.c, a vector of candidates at a time, in any order: only a bound on its
     # error matters (see the driver).  A lower bound of ||x - c||^2 - near: where it
     # is >= 0, the exact value is >= near (padding lanes: term inf, never undecided).
     # The rows are listed without branches (a branch per row would often be mispredicted).
+    n_lanes = VECTOR_BYTES // X.itemsize
     for b in range(n_blocks):
         for q in range(0, m, SCREEN_ROWS):
-            screen_dots(X, start + q, screen_lanes[b], screen_values, q)
-        terms, coefs = screen_terms[b * n_lanes : (b + 1) * n_lanes], screen_coefs[b * n_lanes : (b + 1) * n_lanes]
-        for i in range(m):
-            row_term, norm, fails = row_terms[i], norms[i], 0
-            for lane in range(n_lanes):
-                fails |= row_term + terms[lane] - coefs[lane] * norm < 2.0 * screen_values[i, lane]
-            undecided[i] |= fails
+            screen_undecided(
+                X, start + q, screen_lanes[b], row_terms, row_norms, screen_terms, screen_coefs, b * n_lanes,
+                undecided, q,
+            )  # fmt: skip
     n_kept = 0
     for i in range(m):
         kept[n_kept] = i
@@ -165,22 +167,22 @@ def _screened_step(
     near,  # IN (m,) dtype of X: their closest squared distances
     candidate_lanes,  # IN (ceil(t / LANES), d, LANES) float64 the candidates, feature-major, zero-padded
     cand_sqnorms,  # IN (t,) float64
-    screen_lanes,  # IN (blocks, d, L) dtype of X: the candidates for the screen (empty_screen)
+    screen_lanes,  # IN (blocks, ceil(d / 2), 2 L) dtype of X: the candidates for the screen (empty_screen)
     screen_terms,  # IN (blocks * L,) float64, inf past the candidates
     screen_coefs,  # IN (blocks * L,) float64, 0 past the candidates
     formula_slack,  # IN float64
-    screen_values,  # SCRATCH (STEP_ROWS, L) dtype of X
-    row_terms,  # SCRATCH (>= m,) float64
-    undecided,  # SCRATCH (>= m,) int64
+    row_terms,  # SCRATCH (STEP_ROWS,) float64
+    row_norms,  # SCRATCH (STEP_ROWS,) float64
+    undecided,  # SCRATCH (STEP_ROWS,) int64
     kept,  # SCRATCH (>= m,) int64
     kept_rows,  # SCRATCH (1, d, >= m) dtype of X: the rows the screen leaves, packed
     lane_dots,  # SCRATCH (>= m, LANES) float64
-    out,  # OUT (t, m) min(near, squared distance to each candidate)
+    out,  # OUT (t, n) min(near, squared distance to each candidate), in the step's columns
 ):
     n_features = X.shape[1]
     n_kept = _screen(
-        X, start, m, sqnorms, norms, near, screen_lanes, screen_terms, screen_coefs, formula_slack, screen_values,
-        row_terms, undecided, kept, out,
+        X, start, m, sqnorms, norms, near, screen_lanes, screen_terms, screen_coefs, formula_slack, row_terms,
+        row_norms, undecided, kept, out,
     )  # fmt: skip
     if n_kept == 0:
         return
@@ -189,7 +191,8 @@ def _screened_step(
     for k in range(n_kept):
         for f in range(n_features):
             kept_rows[0, f, k] = X[start + kept[k], f] - offset[f]
-    _packed_distances(kept_rows, 0, kept, n_kept, candidate_lanes, cand_sqnorms, sqnorms, near, lane_dots, out)
+    step_out = out[:, start : start + m]
+    _packed_distances(kept_rows, 0, kept, n_kept, candidate_lanes, cand_sqnorms, sqnorms, near, lane_dots, step_out)
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
@@ -269,7 +272,7 @@ def closest_sq_distances_dense(
     candidates_t,  # IN (d, t) float64 candidate centres (coordinates of x - offset), transposed
     cand_sqnorms,  # IN (t,) float64
     closest,  # IN (n,) dtype of X: squared distance of each sample to its closest centre
-    screen_lanes,  # IN (blocks, d, L) dtype of X: the candidates for the screen (empty_screen); no blocks: no screen
+    screen_lanes,  # IN (blocks, ceil(d / 2), 2 L) dtype of X: the screen's candidates (empty_screen); none: no screen
     screen_terms,  # IN (blocks * L,) float64 screen constant of each candidate
     screen_coefs,  # IN (blocks * L,) float64 screen coefficient of ||x - offset|| for each candidate
     formula_slack,  # IN float64 bound on the formula's error per unit of ||x||^2 + ||c||^2
@@ -311,8 +314,7 @@ def _closest_in_rows(
     # rows the screen leaves (_screened_step).
     direct = not screen and n_features <= PADDED_MAX_WIDTH
     screen_rows = STEP_ROWS if screen else 0
-    screen_values = np.empty((screen_rows, screen_lanes.shape[2]), dtype=X.dtype)
-    row_terms = np.empty(screen_rows)
+    row_terms, row_norms = np.empty(screen_rows), np.empty(screen_rows)
     undecided = np.empty(screen_rows, dtype=np.int64)
     kept = np.arange(0 if direct else STEP_ROWS)  # without the screen: every row of a step
     kept_rows = np.zeros((1, n_features, screen_rows), dtype=X.dtype)
@@ -327,8 +329,8 @@ def _closest_in_rows(
         if screen:
             _screened_step(
                 X, start, stop - start, offset, x_sqnorms[start:stop], x_norms[start:stop], closest[start:stop],
-                candidate_lanes, cand_sqnorms, screen_lanes, screen_terms, screen_coefs, formula_slack,
-                screen_values, row_terms, undecided, kept, kept_rows, lane_dots, out[:, start:stop],
+                candidate_lanes, cand_sqnorms, screen_lanes, screen_terms, screen_coefs, formula_slack, row_terms,
+                row_norms, undecided, kept, kept_rows, lane_dots, out,
             )  # fmt: skip
         elif direct:
             rows_t = packed[start // STEP_ROWS]
@@ -452,7 +454,7 @@ def prepare_candidates_dense(
     formula_slack,  # IN float64
     candidates_t,  # OUT (d, t) float64 the candidates transposed
     cand_sqnorms,  # OUT (t,) float64
-    screen_lanes,  # OUT (blocks, d, L) dtype of X, from empty_screen: written when it has blocks (screen)
+    screen_lanes,  # OUT (blocks, ceil(d / 2), 2 L) dtype of X, from empty_screen: written when it has blocks (screen)
     screen_terms,  # OUT (blocks * L,) float64 (screen): its first t entries
     screen_coefs,  # OUT (blocks * L,) float64 (screen): its first t entries
 ):
@@ -467,12 +469,12 @@ def prepare_candidates_dense(
         cand_sqnorms[c] = x_sqnorms[ids[c]]
         for f in range(n_features):
             candidates_t[f, c] = X[ids[c], f] - offset[f]
-    n_lanes = screen_lanes.shape[2]
+    n_lanes = screen_lanes.shape[2] // 2
     for c in range(n_candidates if screen_lanes.shape[0] > 0 else 0):
         norm = np.sqrt(cand_sqnorms[c])
         offset_dot = 0.0
         for f in range(n_features):
-            screen_lanes[c // n_lanes, f, c % n_lanes] = candidates_t[f, c]
+            screen_lanes[c // n_lanes, f // 2, 2 * (c % n_lanes) + f % 2] = candidates_t[f, c]
             offset_dot += candidates_t[f, c] * shift64[f]
         screen_terms[c] = (1.0 - formula_slack) * cand_sqnorms[c] + 2.0 * offset_dot - 2.0 * screen_b * norm
         screen_coefs[c] = 2.0 * screen_a * norm
