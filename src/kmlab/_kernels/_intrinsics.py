@@ -114,12 +114,14 @@ def _fma_chains(
     Chain p adds ``x_p[f] * lanes_p[f, :]`` for f in order, where ``x_p`` is
     read from the address ``x_starts[p]`` (``x_group`` consecutive scalars per
     feature, repeated across the ``n_lanes`` lanes: lane l gets scalar ``l %
-    x_group``; in ``x_dtype``, converted exactly to ``dtype``) and
+    x_group``; in ``x_dtype``, converted exactly to ``dtype``, which a group of
+    more than one scalar must already be in) and
     ``lanes_p`` from ``lane_starts[p]`` (``n_lanes`` contiguous values per
     feature, in ``dtype``).  Interleaved, so that the vector
     unit does not wait on each multiply-add's latency.  Returns the vector
     type and the chains' sums (pointers to them).
     """
+    assert x_group == 1 or x_dtype == dtype, "grouped scalars are read in the chains' dtype"
     element, x_element = context.get_data_type(dtype), context.get_data_type(x_dtype)
     vector = ir.VectorType(element, n_lanes)
     x_vector = ir.VectorType(x_element, x_group)
@@ -138,8 +140,6 @@ def _fma_chains(
                 x_splat = _splat(builder, vector, context.cast(builder, x_f, x_dtype, dtype))
             else:
                 x_f = builder.load(builder.inttoptr(x_address, x_vector.as_pointer()), align=1)
-                if x_dtype != dtype:
-                    x_f = builder.fpext(x_f, ir.VectorType(element, x_group))
                 pattern = ir.Constant(ir.VectorType(ir.IntType(32), n_lanes), [lane % x_group for lane in range(n_lanes)])
                 x_splat = builder.shuffle_vector(x_f, ir.Constant(x_f.type, ir.Undefined), pattern)
             lanes_f = builder.load(builder.inttoptr(builder.add(lane_start, lane_offset), vector.as_pointer()), align=1)
