@@ -28,7 +28,7 @@ from kmlab._init import (
     kernel_rounds_supported,
     rounds_in_kernel,
 )
-from kmlab._kernels.seeding import blas_products, draw_candidates, legacy_weighted_choice
+from kmlab._kernels.seeding import DRAW_BLOCK, blas_products, draw_candidates, legacy_weighted_choice
 from kmlab._threads import kernel_threads, max_threads
 
 
@@ -339,6 +339,24 @@ def test_draw_candidates_is_numpys_cumsum_and_searchsorted(weighted, fractions):
     expected = np.minimum(np.searchsorted(cumulative, values), weighted.size - 1)
     out = np.empty(values.size, dtype=np.int64)
     draw_candidates(weighted, closest, values, out)
+    assert_array_equal(out, expected)
+
+
+def test_draw_candidates_finds_values_inside_and_at_the_ends_of_its_blocks():
+    # The sum is added DRAW_BLOCK samples at a time with one comparison: values
+    # reached inside a block, at its last sample, several in one block, on a run
+    # of zero terms (equal sums: the first sample reaching them is the answer).
+    rng = np.random.default_rng(0)
+    weights, closest = rng.random(1000).astype(np.float32), rng.random(1000).astype(np.float32)
+    closest[100:140] = 0
+    cumulative = np.cumsum(weights * closest)
+    positions = [0, 1, DRAW_BLOCK - 1, DRAW_BLOCK, DRAW_BLOCK + 1, 2 * DRAW_BLOCK, 99, 100, 120, 140, 500, 501, 503]
+    positions += [998, 999]
+    hits = cumulative[positions].astype(np.float64)
+    values = np.concatenate([hits, np.nextafter(hits, np.inf), np.nextafter(hits, -np.inf), [2.0 * hits[-1]]])
+    expected = np.minimum(np.searchsorted(cumulative, values), 999)
+    out = np.empty(values.size, dtype=np.int64)
+    draw_candidates(weights, closest, values, out)
     assert_array_equal(out, expected)
 
 

@@ -382,6 +382,10 @@ def closest_sq_distances_sparse(
                     out[c, i] = near
 
 
+# Additions per comparison in draw_candidates' running sum.
+DRAW_BLOCK = 8
+
+
 @njit(cache=True, fastmath=SEPARATE_ROUNDING)
 def draw_candidates(
     sample_weight,  # IN (n,) dtype of the data
@@ -397,6 +401,9 @@ def draw_candidates(
     sum reaches the value is the answer (a float32 sum compares exactly with a
     float64 value).  One pass, without the two temporary arrays, that stops
     at the largest value (the sum is sequential: its additions are the time).
+    The terms are not negative (validated weights, clipped distances), so the
+    sum never decreases: a block of DRAW_BLOCK additions whose end stays below
+    the value holds no answer, and is added without a comparison per sample.
     """
     n, n_values = closest.shape[0], values.shape[0]
     if n_values == 0:
@@ -407,6 +414,8 @@ def draw_candidates(
     # The next value in a register: the loop is the chain of additions and one
     # comparison (reading values[order[found]] at every sample cost a fifth more).
     threshold = values[order[0]]
+    # Samples up to here go one at a time: the block ending there reached the value.
+    single_until = 0
     while True:
         if running >= threshold:
             out[order[found]] = i
@@ -415,6 +424,16 @@ def draw_candidates(
                 return
             threshold = values[order[found]]
             continue
+        if i >= single_until:
+            while i + DRAW_BLOCK < n:
+                ahead = running
+                for j in range(i + 1, i + DRAW_BLOCK + 1):
+                    ahead = ahead + sample_weight[j] * closest[j]
+                if ahead >= threshold:
+                    single_until = i + DRAW_BLOCK
+                    break
+                running = ahead
+                i += DRAW_BLOCK
         i += 1
         if i == n:
             break
