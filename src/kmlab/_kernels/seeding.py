@@ -414,8 +414,6 @@ def draw_candidates(
     # The next value in a register: the loop is the chain of additions and one
     # comparison (reading values[order[found]] at every sample cost a fifth more).
     threshold = values[order[0]]
-    # Samples up to here go one at a time: the block ending there reached the value.
-    single_until = 0
     while True:
         if running >= threshold:
             out[order[found]] = i
@@ -424,16 +422,16 @@ def draw_candidates(
                 return
             threshold = values[order[found]]
             continue
-        if i >= single_until:
-            while i + DRAW_BLOCK < n:
-                ahead = running
-                for j in range(i + 1, i + DRAW_BLOCK + 1):
-                    ahead = ahead + sample_weight[j] * closest[j]
-                if ahead >= threshold:
-                    single_until = i + DRAW_BLOCK
-                    break
-                running = ahead
-                i += DRAW_BLOCK
+        # Whole blocks while they end below the value; the block that reaches it
+        # goes one sample at a time (tried again after each: a few additions).
+        while i + DRAW_BLOCK < n:
+            ahead = running
+            for j in range(i + 1, i + DRAW_BLOCK + 1):
+                ahead = ahead + sample_weight[j] * closest[j]
+            if ahead >= threshold:
+                break
+            running = ahead
+            i += DRAW_BLOCK
         i += 1
         if i == n:
             break
