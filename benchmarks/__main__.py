@@ -8,7 +8,7 @@ import time
 
 from . import environment, report
 from .cases import suite
-from .measure import measure_case, warm_up, warm_up_kmlab_kernels
+from .measure import MAX_ROUNDS, ROUNDS_BUDGET_S, measure_case, warm_up, warm_up_kmlab_kernels
 from .overheads import measure_overheads
 from .runners import available_runners
 
@@ -23,7 +23,7 @@ def parse_args(argv=None):
     parser.add_argument("--quick", action="store_true", help="reduced suite, a few minutes (default: full suite)")
     parser.add_argument(
         "--repeats", type=environment.count_type("--repeats"),
-        help="timed fits per implementation and case (default: 3)",
+        help="timed fits per implementation and case, at least (default: 3; short cases get more, up to 15)",
     )  # fmt: skip
     parser.add_argument(
         "--seeds", type=environment.seed_list, default=[0],
@@ -78,6 +78,8 @@ def run(args):
         "settings": {
             "mode": "quick" if args.quick else "full",
             "repeats": repeats,
+            "max_rounds": MAX_ROUNDS,
+            "rounds_budget_s": ROUNDS_BUDGET_S,
             "seeds": args.seeds,
             "threads": args.threads,
         },

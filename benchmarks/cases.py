@@ -59,7 +59,8 @@ class Case:
     max_iter : int
         Iteration cap of each run.
     max_repeats : int or None
-        Cap on the timed repeats (slow cases); None: as many as asked.
+        Cap on the timed repeats (slow cases); None: as many as asked, and more
+        within the rounds' time budget (:data:`benchmarks.measure.ROUNDS_BUDGET_S`).
     max_seeds : int or None
         Cap on the seeds of the equivalence check (slow cases); None: all.
     """

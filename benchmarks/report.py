@@ -189,6 +189,16 @@ def run_header(results, details):
     return f"{run_line(results, details)}\n{_machine_line(results)}"
 
 
+def _timed_fits(settings):
+    """How many timed fits the run's medians are of, in words."""
+    if "max_rounds" not in settings:  # runs before the rounds' time budget
+        return f"{settings['repeats']} timed fits unless capped"
+    return (
+        f"at least {settings['repeats']} timed fits unless capped, more while a case's rounds took under "
+        f"{settings['rounds_budget_s']:g} s (at most {settings['max_rounds']})"
+    )
+
+
 def render(results):
     """The results as markdown: settings, tables, one-time costs, case legend.
 
@@ -205,7 +215,7 @@ def render(results):
     parts = [
         run_header(
             results,
-            f"{settings['mode']} mode, median of {settings['repeats']} timed fits unless capped, "
+            f"{settings['mode']} mode, median of {_timed_fits(settings)}, "
             f"{settings['threads']} threads, {results['wall_s'] / 60:.1f} min in all",
         )
     ]
