@@ -194,8 +194,8 @@ def _timed_fits(settings):
     if "max_rounds" not in settings:  # runs before the rounds' time budget
         return f"{settings['repeats']} timed fits unless capped"
     return (
-        f"at least {settings['repeats']} timed fits unless capped, more while a case's rounds took under "
-        f"{settings['rounds_budget_s']:g} s (at most {settings['max_rounds']})"
+        f"at least {settings['repeats']} timed fits unless capped, more while a case's timed fits added up to "
+        f"under {settings['rounds_budget_s']:g} s (at most {settings['max_rounds']})"
     )
 
 
