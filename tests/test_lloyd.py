@@ -13,8 +13,11 @@ import pytest
 import scipy.sparse as sp
 from testdata import blobs, positive_weights, sparsify
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.cluster import KMeans as SklearnKMeans
 
+import kmlab._init
 import kmlab._lloyd
+from kmlab import KMeans
 from kmlab._kernels.lloyd import (
     numpy_row_sqnorms,
     numpy_sum,
@@ -545,6 +548,39 @@ def test_workspace_computes_the_row_sqnorms_it_is_asked_for(sparse, update):
     assert (workspace.packed.size > 0) == (update and not sparse)
     assert_array_equal(workspace.row_sqnorms, row_sqnorms64(data, offset))
     assert LloydWorkspace(data, 4, update=update, offset=offset).row_sqnorms is None
+
+
+@pytest.mark.parametrize("n_features", [5, 16])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_workspace_packs_the_rows_for_the_seeding_until_released(dtype, n_features):
+    X = np.random.default_rng(n_features).standard_normal((600, n_features)).astype(dtype)
+    offset = X.mean(axis=0).astype(dtype)
+    workspace = LloydWorkspace(X, 40, offset=offset, with_sqnorms=True, pack_for_seeding=True)
+    assert_array_equal(workspace.shared_packed_rows(), packed_rows(X, offset))
+    assert_array_equal(workspace.row_sqnorms, row_sqnorms64(X, offset))
+    workspace.release_seeding_rows()
+    # The assignments keep the rows they read; the others are freed.
+    assert (workspace.shared_packed_rows() is not None) == workspace.direct_capable
+    # Nothing to pack for sparse data, nor for a single assignment.
+    assert LloydWorkspace(sparsify(X, 0), 40, pack_for_seeding=True).shared_packed_rows() is None
+    assert LloydWorkspace(X, 40, update=False, pack_for_seeding=True).shared_packed_rows() is None
+
+
+@pytest.mark.parametrize("n_features", [3, 16])
+def test_kmeans_packs_the_rows_once_with_their_norms(monkeypatch, n_features):
+    # k-means++ reads the workspace's packed rows: one packing pass, which also
+    # gives the norms, whether or not the assignments read the rows too.
+    X = np.random.default_rng(0).standard_normal((3000, n_features)).astype(np.float32)
+    if not einsum_sqnorms_supported(np.float64):
+        pytest.skip("the norms take numpy's pass on this machine")
+    calls = []
+    for module, name in [(kmlab._lloyd, "pack_rows_dense"), (kmlab._init, "centred_sqnorms64")]:
+        kernel = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *args, _k=kernel, _n=name: calls.append(_n) or _k(*args))
+    fitted = KMeans(20, n_init=2, random_state=0).fit(X)
+    assert calls == ["pack_rows_dense"]
+    reference = SklearnKMeans(20, n_init=2, random_state=0).fit(X)
+    assert_array_equal(fitted.labels_, reference.labels_)
 
 
 def test_rows_too_many_to_pack_are_transposed_as_they_go(monkeypatch):

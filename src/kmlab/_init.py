@@ -216,6 +216,14 @@ def _screens(X):
     return not packs_rows(X)
 
 
+def reads_packed_rows(X):
+    """Whether k-means++ on ``X`` reads packed rows (:func:`kmlab._lloyd.packed_rows`): dense data without the screen.
+
+    The Lloyd workspace then packs them for it, with the norms in the same pass.
+    """
+    return not sp.issparse(X) and not _screens(X)
+
+
 def _product_widths(dtype, n_samples, n_features, n_candidates):
     """The widths of scikit-learn's candidate GEMMs, ``(n_candidates x d) @ (d x width)``.
 

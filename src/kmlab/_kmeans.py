@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from sklearn.utils.validation import _is_arraylike_not_scalar, check_array, check_is_fitted
 
 from ._history import HISTORY_MAX_LABELS, FitRecorder
-from ._init import SEEDINGS, greedy_kmeans_plusplus
+from ._init import SEEDINGS, greedy_kmeans_plusplus, reads_packed_rows
 from ._lloyd import (
     ALGORITHMS,
     LloydWorkspace,
@@ -360,15 +360,22 @@ class KMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, 
         )  # fmt: skip
         with kernel_threads(self._n_threads):
             # 'auto' starts its bounds late, and computes their norms then, if at all.
-            need_norms = (n_groups > 0 and not adaptive) or (isinstance(init, str) and init == "k-means++")
-            # Shared by every run: the seeding's and the bounds' squared norms.
-            workspace = LloydWorkspace(X, self.n_clusters, offset=offset, n_groups=n_groups, with_sqnorms=need_norms)
+            kmeans_plusplus = isinstance(init, str) and init == "k-means++"
+            need_norms = (n_groups > 0 and not adaptive) or kmeans_plusplus
+            # Shared by every run: the seeding's and the bounds' squared norms,
+            # and the packed rows (computed with the norms in one pass).
+            workspace = LloydWorkspace(
+                X, self.n_clusters, offset=offset, n_groups=n_groups, with_sqnorms=need_norms,
+                pack_for_seeding=kmeans_plusplus and reads_packed_rows(X),
+            )  # fmt: skip
             x_sqnorms64 = workspace.row_sqnorms
             best_inertia, best_labels = None, None
             for run in range(self._n_init):
                 centers_init = self._init_centroids(
                     X, x_sqnorms64, init, random_state, sample_weight, offset, workspace.shared_packed_rows()
                 )
+                if run == self._n_init - 1:
+                    workspace.release_seeding_rows()
                 if self.verbose:
                     print("Initialization complete")
                 recorder.start_run(run)

@@ -557,9 +557,16 @@ class LloydWorkspace:
         Without ``x_sqnorms``, compute them (:func:`kmlab._init.row_sqnorms64`'s
         values), in the same pass as the packed rows where the rows are packed;
         ``row_sqnorms`` holds them for the caller (the k-means++ seeding).
+    pack_for_seeding : bool, default=False
+        The caller's seeding reads the packed rows (:meth:`shared_packed_rows`):
+        pack them even where the assignments do not read them, so that the
+        seeding does not pack them itself in a pass of its own, after the norms'.
     """
 
-    def __init__(self, X, n_clusters, update=True, offset=None, n_groups=0, x_sqnorms=None, with_sqnorms=False):
+    def __init__(
+        self, X, n_clusters, update=True, offset=None, n_groups=0, x_sqnorms=None, with_sqnorms=False,
+        pack_for_seeding=False,
+    ):  # fmt: skip
         n_samples, n_features = X.shape
         self.sparse = sp.issparse(X)
         self.update = update
@@ -590,9 +597,9 @@ class LloydWorkspace:
             self.offset = np.zeros(n_features, dtype=X.dtype) if offset is None else offset
         # Without bounds (or once they are dropped), assignments may skip GEMM.
         self.direct_capable = not self.sparse and direct_supported(X.dtype, n_features, n_clusters, n_samples)
-        # Packed once for the iterations; a single assignment (update False), or
-        # rows too many to copy, are transposed a step at a time instead.
-        packs = self.direct_capable and update and packs_rows(X)
+        # Packed once for the iterations (and the seeding); a single assignment
+        # (update False), or rows too many to copy, are transposed a step at a time instead.
+        packs = (self.direct_capable or pack_for_seeding) and update and not self.sparse and packs_rows(X)
         # The norms the caller wants, in the packing's pass where it can.
         fused_sqnorms = packs and with_sqnorms and x_sqnorms is None and einsum_sqnorms_supported(np.float64)
         if fused_sqnorms:
@@ -836,6 +843,11 @@ class LloydWorkspace:
     def shared_packed_rows(self):
         """The packed rows (:func:`packed_rows`) for other kernels on the same data, or None without them."""
         return self.packed if self.packed.size else None
+
+    def release_seeding_rows(self):
+        """Free packed rows that only the seeding read (``pack_for_seeding``) once it is done with them."""
+        if not self.direct_capable:
+            self.packed = np.empty((0, 1, 1), dtype=self.dtype)
 
     def _relocate_empty_clusters(self, X, sample_weight, centers_old, labels):
         empty = np.flatnonzero(self.weights == 0)

@@ -149,18 +149,21 @@ def _kmeans_colors(points, weights, n_colors, random_state):
     the tolerance scaled by the variance), called directly: importing
     scikit-learn would double the start-up time of ``kmlab quantize``.
     """
-    from ._init import greedy_kmeans_plusplus
+    from ._init import greedy_kmeans_plusplus, reads_packed_rows
     from ._lloyd import LloydWorkspace, column_moments, kmeans_single_lloyd, scaled_tolerance
 
     if not isinstance(random_state, np.random.RandomState):
         random_state = np.random.RandomState(random_state)
     # One pass for the centring offset and the tolerance's variances, as KMeans.fit.
     offset, variances = column_moments(points, with_var=KMEANS_TOL != 0)
-    workspace = LloydWorkspace(points, n_colors, offset=offset, with_sqnorms=True)
+    workspace = LloydWorkspace(
+        points, n_colors, offset=offset, with_sqnorms=True, pack_for_seeding=reads_packed_rows(points)
+    )
     x_sqnorms64 = workspace.row_sqnorms
     centers, _ = greedy_kmeans_plusplus(
         points, n_colors, weights, random_state, x_sqnorms64, offset=offset, packed=workspace.shared_packed_rows()
     )
+    workspace.release_seeding_rows()
     tol = scaled_tolerance(points, KMEANS_TOL, variances)
     labels, _, centers, _ = kmeans_single_lloyd(points, weights, centers, KMEANS_MAX_ITER, 0, tol, workspace)
     return centers + offset, labels
