@@ -12,7 +12,7 @@ from testdata import blobs, positive_weights
 import kmlab._lloyd
 from kmlab import KMeans
 from kmlab._kernels._intrinsics import LANES, _gemm_order_dot
-from kmlab._kernels.lloyd import _chain_formula_values, group_formula_values
+from kmlab._kernels.lloyd import SETTLE_ROWS, _chain_formula_values, group_formula_values
 from kmlab._lloyd import (
     ALGORITHMS,
     BOUND_ENTRY_BYTES,
@@ -53,6 +53,22 @@ def test_bounded_variants_equal_plain_lloyd(seed, dtype, algorithm):
     plain = KMeans(24, algorithm="lloyd", random_state=seed).fit(X, sample_weight=weights)
     bounded = KMeans(24, algorithm=algorithm, random_state=seed).fit(X, sample_weight=weights)
     assert_identical(bounded, plain)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("algorithm", BOUNDED)
+def test_bounded_variants_on_a_block_of_several_settling_passes(seed, dtype, algorithm, monkeypatch):
+    # One block of every row: its bounds are moved and tried SETTLE_ROWS rows at a
+    # time before the rows they leave are compared, the last pass shorter.
+    X = structured(seed, dtype)
+    assert X.shape[0] > 2 * SETTLE_ROWS and X.shape[0] % SETTLE_ROWS
+    monkeypatch.setattr(kmlab._lloyd, "PARTIAL_SUMS_BYTES", 1)
+    assert LloydWorkspace(X, 24).block_starts.tolist() == [0, X.shape[0]]
+    # (The blocks' inertias add up in block order: plain Lloyd on the same block.)
+    plain = KMeans(24, algorithm="lloyd", random_state=seed).fit(X)
+    bounded = KMeans(24, algorithm=algorithm, random_state=seed).fit(X)
+    assert_identical(bounded, plain)
+    assert bounded.n_distances_ < 0.4 * plain.n_distances_
 
 
 @pytest.mark.parametrize("algorithm", BOUNDED)

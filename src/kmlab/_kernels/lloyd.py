@@ -164,11 +164,23 @@ def _assign_block(
         n_batch = 0
         changed = 0
         computed = 0
+        settled = np.empty(SETTLE_ROWS, dtype=np.bool_)
         for row in range(first_row, stop_row):
-            certain = track_bounds and labels[row] >= 0 and _label_is_certain(
-                X, offset, row, centers, labels, use_groups, center_moves, global_moves, global_mover,
-                group_drift, x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp, effective,
-            )  # fmt: skip
+            # Every SETTLE_ROWS rows, a tight pass moves the next rows' bounds and
+            # tries the global ones, which settle most rows late in a run.
+            if (row - first_row) % SETTLE_ROWS == 0:
+                for i in range(min(SETTLE_ROWS, stop_row - row)):
+                    settled[i] = labels[row + i] >= 0 and _moved_bounds_separated(
+                        row + i, labels, center_moves, global_moves, global_mover, x_sqnorms, err_coef,
+                        center_norm_max, upper, lower_min,
+                    )  # fmt: skip
+            certain = settled[(row - first_row) % SETTLE_ROWS]
+            if certain and row != stop_row - 1:  # the last row flushes the lists below
+                continue
+            certain = certain or (labels[row] >= 0 and _tightened_bounds_separated(
+                X, offset, row, centers, labels, use_groups, group_drift, x_sqnorms, err_coef, center_norm_max,
+                upper, lower_min, lower, stamp, effective,
+            ))  # fmt: skip
             queued = False
             if not certain and filtering and labels[row] >= 0:
                 n_failing = _failing_groups(row, effective, upper, x_sqnorms, err_coef, center_norm_max, failing)
@@ -539,20 +551,18 @@ def _separated(low, up, margin):
     return low > 0 and low * low - up * up > margin + 1e-12 * (low * low + up * up)
 
 
-@njit(inline="always", cache=True, fastmath=FASTMATH)
-def _label_is_certain(
-    X, offset, row, centers, labels, use_groups, center_moves, global_moves, global_mover, group_drift,
-    x_sqnorms, err_coef, center_norm_max, upper, lower_min, lower, stamp, effective,
-):  # fmt: skip
-    """Move the bounds of ``row`` by the centres' moves; True when its label must stay.
+# A label stays when every other centre is farther than the own centre by more
+# than the rounding error of the distance formula, so that the formula
+# scikit-learn evaluates would pick the same centre.  Three tries, cheapest
+# first: the global bounds as they are (_moved_bounds_separated); with the upper
+# bound made exact; with the per-group bounds (_tightened_bounds_separated).
 
-    The label stays when every other centre is farther than the own centre by
-    more than the rounding error of the distance formula, so that the formula
-    scikit-learn evaluates would pick the same centre.  Three tries, cheapest
-    first: the global bounds as they are; with the upper bound made exact; with
-    the per-group bounds (Yinyang/Elkan), each less its group's net drift since
-    it was computed (:func:`_effective_bounds`, written to ``effective``).
-    """
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _moved_bounds_separated(
+    row, labels, center_moves, global_moves, global_mover, x_sqnorms, err_coef, center_norm_max, upper, lower_min
+):  # fmt: skip
+    """Move the bounds of ``row`` by the centres' moves; True when they settle its label as they are."""
     label = labels[row]
     up = upper[row] + center_moves[label]
     # The others moved at most the largest move, or the second largest when the
@@ -560,9 +570,22 @@ def _label_is_certain(
     low = lower_min[row] - global_moves[1 if global_mover == label else 0]
     upper[row] = up
     lower_min[row] = low
+    return _separated(low, up, 2.0 * _formula_error(err_coef, center_norm_max, x_sqnorms[row]))
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _tightened_bounds_separated(
+    X, offset, row, centers, labels, use_groups, group_drift, x_sqnorms, err_coef, center_norm_max, upper,
+    lower_min, lower, stamp, effective,
+):  # fmt: skip
+    """After :func:`_moved_bounds_separated` failed: True when tighter bounds settle the label of ``row``.
+
+    First with the upper bound made exact, then with the per-group bounds
+    (Yinyang/Elkan), each less its group's net drift since it was computed
+    (:func:`_effective_bounds`, written to ``effective``).
+    """
+    label, low = labels[row], lower_min[row]
     margin = 2.0 * _formula_error(err_coef, center_norm_max, x_sqnorms[row])
-    if _separated(low, up, margin):
-        return True
     up = np.sqrt(_sq_dist_for_bound(X, offset, row, centers, label))
     upper[row] = up
     if _separated(low, up, margin):
@@ -680,7 +703,7 @@ def _group_members(group_of, n_groups):
 def _failing_groups(row, effective, upper, x_sqnorms, err_coef, center_norm_max, failing):
     """The groups whose bound does not rule out beating the label of ``row``, into ``failing``; returns how many.
 
-    ``effective``: the row's group bounds now (:func:`_label_is_certain` computed
+    ``effective``: the row's group bounds now (:func:`_tightened_bounds_separated` computed
     them, and made the upper bound exact).
     """
     up = upper[row]
@@ -693,6 +716,12 @@ def _failing_groups(row, effective, upper, x_sqnorms, err_coef, center_norm_max,
         n_failing += not _separated(bounds[g], up, margin)
     return n_failing
 
+
+# Rows whose bounds a bounded assignment moves and tries in a tight pass before
+# its main loop: there, among the queues and calls, the same test cost four times
+# as much (100,000 blobs x 16, k=32, an assignment whose bounds settle every row,
+# one thread: 1.73 ms, 0.39 with the pass).
+SETTLE_ROWS = 1024
 
 # Rows the group filter takes together: each group's centres are read once per
 # batch, for all the batch's rows that need them, and fewer of a group's calls
@@ -905,7 +934,7 @@ def _label_batch_by_groups(
         labels[row] = best
         if best != label:
             changed += 1
-            # (A queued row's upper bound is already the exact one for its label: _label_is_certain.)
+            # (A queued row's upper bound is already the exact one for its label: _tightened_bounds_separated.)
             upper[row] = np.sqrt(_sq_dist_for_bound(X, offset, row, centers, best))
         bounds, stamps = lower[row], stamp[row]
         for p in range(first_pair, stop_pair):
