@@ -583,6 +583,40 @@ def test_kmeans_packs_the_rows_once_with_their_norms(monkeypatch, n_features):
     assert_array_equal(fitted.labels_, reference.labels_)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_groups", [0, 1, 3])  # plain, one lower bound, groups
+def test_assign_keeps_the_sums_of_the_blocks_whose_labels_stay(dtype, n_groups):
+    X, weights, centers = make_input(0, (3000, 4, 6), dtype=dtype, weighted=True)
+    # Rows sorted along a feature: a cluster's border crosses a few blocks only.
+    X = np.ascontiguousarray(X[np.argsort(X[:, 0])])
+    workspace = LloydWorkspace(X, 6, n_groups=n_groups, x_sqnorms=row_sqnorms64(X))
+    workspace.start(centers, 10)
+    labels = np.full(X.shape[0], -1, dtype=np.int32)
+    workspace.assign(X, weights, centers, labels, update=True)
+    made = workspace.block_sums.copy()
+    # The same centres: no label changes, and every block keeps its sums as they are.
+    workspace.block_sums[0] += 1.0
+    marked = workspace.block_sums.copy()
+    assert workspace.assign(X, weights, centers, labels, update=True, sums_kept=True)[1] == 0
+    assert_array_equal(workspace.block_sums, marked)
+    workspace.block_sums[:] = made
+    # One centre moved: the blocks where labels change add their rows up again, the
+    # others keep theirs, and the sums are those of the new labels made afresh.
+    moved = centers.copy()
+    moved[0] += (0.2 * X.std(axis=0)).astype(dtype)
+    workspace.moves[0] = 1.001 * np.linalg.norm(moved[0].astype(np.float64) - centers[0])  # for the bounds
+    n_changed = workspace.assign(X, weights, moved, labels, update=True, sums_kept=True)[1]
+    n_blocks_changed = np.count_nonzero(workspace.block_changed)
+    assert n_changed > 0 and 0 < n_blocks_changed < workspace.block_changed.shape[0]
+    fresh = LloydWorkspace(X, 6)
+    fresh_labels = np.full(X.shape[0], -1, dtype=np.int32)
+    fresh.assign(X, weights, moved, fresh_labels, update=True)
+    assert_array_equal(fresh_labels, labels)
+    assert_array_equal(workspace.block_sums, fresh.block_sums)
+    assert_array_equal(workspace.sums, fresh.sums)
+    assert_array_equal(workspace.weights, fresh.weights)
+
+
 def test_rows_too_many_to_pack_are_transposed_as_they_go(monkeypatch):
     X, weights, centers = make_input(0, (3000, 3, 16), dtype=np.float32, weighted=True)
     workspace = LloydWorkspace(X, 16)

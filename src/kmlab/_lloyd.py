@@ -735,12 +735,16 @@ class LloydWorkspace:
                     self.slot_centers, centers.shape[1], centers.dtype
                 )
 
-    def assign(self, X, sample_weight, centers, labels, update, with_inertia=True):
+    def assign(self, X, sample_weight, centers, labels, update, with_inertia=True, sums_kept=False):
         """Assign every sample to its closest centre.
 
         Updates ``labels`` in place (-1: no label yet); when ``update``, also
         fills ``self.sums`` (weighted sums of the samples of each cluster,
-        float64) and ``self.weights``.
+        float64) and ``self.weights``.  ``sums_kept``: the last assignment
+        with ``update`` (the previous iteration's) returned these very
+        ``labels``, with the same weights; dense data then leaves the sums of
+        the blocks whose labels all stay as that assignment made them (the
+        same values: each block adds its rows in order).
 
         Returns
         -------
@@ -778,7 +782,8 @@ class LloydWorkspace:
                 fill_group_layout(centers, sqnorms, self.slot_centers, self.group_blocks, self.slot_sqnorms)
             assign_dense(
                 X, self.offset, sample_weight, centers, sqnorms,
-                self.block_starts, update, with_inertia, self.direct_capable and not self.track_bounds, self.packed,
+                self.block_starts, update, update and sums_kept, with_inertia,
+                self.direct_capable and not self.track_bounds, self.packed,
                 self.track_bounds, self.use_groups,
                 self.moves, global_moves, global_mover, self.group_of, self.group_drift, self.step,
                 self.x_sqnorms, self.err_coef, center_norm_max,
@@ -924,7 +929,7 @@ def kmeans_single_lloyd(
         ):
             workspace.resume_bounds(X)
         inertia, n_changed = workspace.assign(
-            X, sample_weight, centers, labels, update=True, with_inertia=bool(verbose) or observe
+            X, sample_weight, centers, labels, update=True, with_inertia=bool(verbose) or observe, sums_kept=i > 0
         )
         if observe:
             on_step("assign", i + 1, centers, labels, inertia, {"n_changed": n_changed})

@@ -166,7 +166,9 @@ class SphericalKMeans(ModelFileMixin, ClassNamePrefixFeaturesOutMixin, Transform
         workspace.start(centers, self.max_iter + 1)
         strict_convergence = False
         for i in range(self.max_iter):
-            _, n_changed = workspace.assign(X, sample_weight, centers, labels, update=True, with_inertia=False)
+            _, n_changed = workspace.assign(
+                X, sample_weight, centers, labels, update=True, with_inertia=False, sums_kept=i > 0
+            )
             # The mean of unit vectors, then its direction: a zero mean keeps its old centre.
             workspace.update_centers(X, sample_weight, centers, labels, centers_new)
             lengths = np.linalg.norm(centers_new, axis=1)

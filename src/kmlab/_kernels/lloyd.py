@@ -70,6 +70,7 @@ def assign_dense(
     centers_sqnorm,  # IN (k,) dtype of X
     block_starts,  # IN (n_blocks + 1,) int64 row offsets
     update,  # IN bool: accumulate partial sums and weights
+    sums_kept,  # IN bool: (with update) block_sums and block_weights hold the sums of the labels passed in
     with_inertia,  # IN bool: compute block_inertia (else it is left at 0)
     direct,  # IN bool: distances by _formula_values instead of GEMM (never with bounds)
     packed,  # IN (ceil(n / PACKED_ROWS), width, PACKED_ROWS) dtype of X: pack_rows_dense's rows; (0, 1, 1): none
@@ -94,8 +95,9 @@ def assign_dense(
     slot_centers,  # IN (n_slots,) int64: the centre in each slot, k for padding
     group_first_block,  # IN (G + 1,) int64: the lane blocks of group g are group_first_block[g]:[g + 1]
     screen_groups,  # IN bool: the group filter's values may round otherwise than GEMM's (_label_batch_by_groups)
-    block_sums,  # OUT (n_blocks, k, d) float64, written when update
-    block_weights,  # OUT (n_blocks, k) float64, written when update
+    block_sums,  # IN/OUT (n_blocks, k, d) float64, written when update (a block's kept with sums_kept
+    # when none of its labels changes)
+    block_weights,  # IN/OUT (n_blocks, k) float64, the same
     block_inertia,  # OUT (n_blocks,) float64
     block_changed,  # OUT (n_blocks,) int64: labels that changed
     block_computed,  # OUT (n_blocks,) int64: sample-centre distances computed
@@ -103,9 +105,9 @@ def assign_dense(
     for b in prange(block_starts.shape[0] - 1):
         # int64 whichever type prange gives its index: one compiled block function.
         _assign_block(
-            np.int64(b), X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, False, with_inertia,
-            direct, packed, track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift,
-            step, x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
+            np.int64(b), X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, sums_kept,
+            with_inertia, direct, packed, track_bounds, use_groups, center_moves, global_moves, global_mover,
+            group_of, group_drift, step, x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
             group_blocks, slot_sqnorms, slot_centers, group_first_block, screen_groups,
             block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip
@@ -121,10 +123,10 @@ def _assign_block(
 ):  # fmt: skip
     """Block ``b`` of :func:`assign_dense` (its arguments); the one-call run calls it too.
 
+    With ``sums_kept``, the block's sums and weights are left as they are when
+    none of its labels changes: the caller knows them to be those of its labels.
     Without bounds, every sample is compared with every centre: by the direct
-    kernel (:func:`_assign_direct`; with ``sums_kept``, the block's sums and
-    weights are left as they are when none of its labels changes: the caller
-    knows them to be those of its labels) or through GEMM (:func:`_assign_by_gemm`).
+    kernel (:func:`_assign_direct`) or through GEMM (:func:`_assign_by_gemm`).
     A sample the bounds cannot settle is compared with every centre through GEMM,
     gathered with others; with ``group_blocks`` (Yinyang's group filter), only
     with the centres of the groups its bounds do not rule out, by
@@ -133,9 +135,6 @@ def _assign_block(
     """
     n_clusters, n_features = centers.shape
     first_row, stop_row = block_starts[b], block_starts[b + 1]
-    if update and not direct:
-        block_sums[b, :, :] = 0.0
-        block_weights[b, :] = 0.0
     if direct:
         changed = _assign_direct(
             X, offset, packed, sample_weight, centers, centers_sqnorm, first_row, stop_row, update, sums_kept,
@@ -235,8 +234,12 @@ def _assign_block(
     block_computed[b] = computed
     # Sums and inertia in row order, once every label of the block is final, so
     # that they do not depend on which samples the bounds let through (the
-    # direct kernel adds the sums as it goes, in the same order).
-    accumulate = update and not direct
+    # direct kernel adds the sums as it goes, in the same order).  Late in a
+    # bounded run whole blocks keep their labels: their sums stay.
+    accumulate = update and not direct and not (sums_kept and changed == 0)
+    if accumulate:
+        block_sums[b, :, :] = 0.0
+        block_weights[b, :] = 0.0
     inertia = 0.0
     if with_inertia or accumulate:
         for row in range(first_row, stop_row):
@@ -1084,8 +1087,9 @@ def assign_sparse(
     update,  # IN bool
     with_inertia,  # IN bool
     labels,  # IN/OUT (n,) int32: previous labels in, new labels out
-    block_sums,  # OUT (n_blocks, k, d) float64, written when update
-    block_weights,  # OUT (n_blocks, k) float64, written when update
+    block_sums,  # IN/OUT (n_blocks, k, d) float64, written when update (a block's kept with sums_kept
+    # when none of its labels changes)
+    block_weights,  # IN/OUT (n_blocks, k) float64, the same
     block_inertia,  # OUT (n_blocks,) float64
     block_changed,  # OUT (n_blocks,) int64: labels that changed
 ):
