@@ -1087,9 +1087,8 @@ def assign_sparse(
     update,  # IN bool
     with_inertia,  # IN bool
     labels,  # IN/OUT (n,) int32: previous labels in, new labels out
-    block_sums,  # IN/OUT (n_blocks, k, d) float64, written when update (a block's kept with sums_kept
-    # when none of its labels changes)
-    block_weights,  # IN/OUT (n_blocks, k) float64, the same
+    block_sums,  # OUT (n_blocks, k, d) float64, written when update
+    block_weights,  # OUT (n_blocks, k) float64, written when update
     block_inertia,  # OUT (n_blocks,) float64
     block_changed,  # OUT (n_blocks,) int64: labels that changed
 ):
