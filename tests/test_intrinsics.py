@@ -1,5 +1,6 @@
 """The dot-product intrinsics give the chains' values (_gemm_order_dot, seeding.chained_products);
-the group filter's keep the two smallest values and the first slot; first_argmin finds numpy's argmin."""
+the group filter's keep the two smallest values and the first slot, and reduce_lanes brings its lanes
+together; first_argmin finds numpy's argmin."""
 
 import numpy as np
 import pytest
@@ -22,6 +23,7 @@ from kmlab._kernels._intrinsics import (
     first_argmin,
     group_tile_minima_2,
     group_tile_minima_3,
+    reduce_lanes,
     screen_undecided,
 )
 from kmlab._kernels.seeding import chained_products, empty_screen
@@ -198,6 +200,53 @@ def test_group_tile_minima_keep_the_two_smallest_values_and_the_first_slot(seed,
             assert least[entry, lane] == lane_values[first]
             assert least_slot[entry, lane] == first * LANES + lane
             assert next_least[entry, lane] == np.sort(lane_values)[1]
+
+
+
+def _lanes_reduced(least, next_least, least_slot):
+    """What reduce_lanes computes, row by row as the group filter's scalar loop did: the smallest
+    value, the smallest slot holding it, and the smallest of the other lanes' values and every
+    lane's next smallest."""
+    out = []
+    for values, nexts, slots in zip(least, next_least, least_slot):
+        smallest = values.min()
+        nearest = slots[values == smallest].min()
+        second = min(np.where(slots != nearest, values, np.inf).min(), nexts.min())
+        out.append((smallest, nearest, second))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["distinct", "ties", "infinite"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_reduce_lanes_gives_the_smallest_its_first_slot_and_the_next(seed, dtype, kind):
+    rng = np.random.default_rng(seed)
+    n_rows = 300
+    if kind == "ties":  # the smallest in several lanes, next smallest equal to it
+        least = rng.integers(-2, 2, (n_rows, LANES)).astype(dtype)
+        next_least = np.maximum(least, rng.integers(-2, 3, (n_rows, LANES)).astype(dtype))
+    else:
+        least = rng.standard_normal((n_rows, LANES)).astype(dtype)
+        next_least = least + rng.exponential(size=(n_rows, LANES)).astype(dtype)
+        if kind == "infinite":  # lanes of padding slots only, or with a single slot of their group
+            next_least[rng.uniform(size=(n_rows, LANES)) < 0.5] = np.inf
+            padded = rng.uniform(size=(n_rows, LANES)) < 0.3
+            least[padded] = next_least[padded] = np.inf
+            least[::7, 1:] = next_least[::7, 1:] = np.inf
+    # Lane l's slots are l, LANES + l, ...: a lane's smallest sits in one of its own.
+    least_slot = rng.integers(0, 6, (n_rows, LANES)) * LANES + np.arange(LANES)
+    expected = _lanes_reduced(least, next_least, least_slot)
+    n_reduced = n_rows - 5  # rows past n_rows stay as they are
+    untouched = least[n_reduced:].copy(), next_least[n_reduced:].copy(), least_slot[n_reduced:].copy()
+    _reduce_lanes(least, next_least, least_slot, n_reduced)
+    for t in range(n_reduced):
+        assert (least[t, 0], least_slot[t, 0], next_least[t, 0]) == expected[t], t
+    for before, after in zip(untouched, (least[n_reduced:], next_least[n_reduced:], least_slot[n_reduced:])):
+        assert_array_equal(after, before)
+
+
+@njit
+def _reduce_lanes(least, next_least, least_slot, n_rows):
+    reduce_lanes(least, next_least, least_slot, n_rows)
 
 
 @njit

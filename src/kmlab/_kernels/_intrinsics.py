@@ -488,6 +488,77 @@ group_tile_minima_2 = _group_tile_minima(TILE_ROWS, 2)
 group_tile_minima_3 = _group_tile_minima(TILE_ROWS, 3)
 
 
+
+def _butterfly_minimum(builder, values, lesser):
+    """Every lane of ``values`` (a vector of LANES) set to their minimum under ``lesser(x, y)``, by
+    exchanging halves, quarters and neighbours (three shuffles, however the lanes are ordered)."""
+    undefined = ir.Constant(values.type, ir.Undefined)
+    distance = LANES // 2
+    while distance:
+        partners = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [lane ^ distance for lane in range(LANES)])
+        values = lesser(builder.shuffle_vector(values, undefined, partners), values)
+        distance //= 2
+    return values
+
+
+@intrinsic
+def reduce_lanes(typingctx, least, next_least, least_slot, n_rows):
+    """For each of the first ``n_rows`` rows of :func:`_group_tile_minima`'s lane minima, the group's
+    smallest value into ``least[t, 0]``, the first slot holding it into ``least_slot[t, 0]`` and the
+    smallest of the others (the next smallest, possibly equal) into ``next_least[t, 0]``.
+
+    The per-lane minima of a group, reduced across the lanes in vector registers:
+    three butterfly steps per quantity, where a scalar loop over the lanes kept
+    three chains of dependent comparisons per row (Gaussian 200k x 64, k=1000:
+    a quarter of the group filter's time).  The values are those of the scalar
+    loop: a minimum does not depend on the order of comparison, and the slot
+    is the smallest among the lanes that hold the smallest value.
+    """
+    if not _float_arrays((least, next_least), (2, 2)) or not _integers(n_rows):
+        return None
+    if not (isinstance(least_slot, types.Array) and least_slot.dtype == types.int64 and least_slot.layout == "C"):
+        return None
+    if least_slot.ndim != 2:
+        return None
+
+    def codegen(context, builder, signature, args):
+        least_arr, next_arr, slot_arr, n = _operands(context, builder, signature, args)
+        element = context.get_data_type(signature.args[0].dtype)
+        vector = ir.VectorType(element, LANES)
+        slot_vector = ir.VectorType(ir.IntType(64), LANES)
+        lane_zero = ir.Constant(ir.IntType(32), 0)
+        infinite = ir.Constant(vector, [float("inf")] * LANES)
+
+        def smaller_value(x, y):
+            return builder.select(builder.fcmp_ordered("<", x, y), x, y)
+
+        def smaller_slot(x, y):
+            return builder.select(builder.icmp_signed("<", x, y), x, y)
+
+        with cgutils.for_range(builder, n) as loop:
+            position = [loop.index, ir.Constant(cgutils.intp_t, 0)]
+            pointers = [
+                builder.bitcast(
+                    cgutils.get_item_pointer(context, builder, signature.args[i], arr, position), kind.as_pointer()
+                )
+                for i, arr, kind in ((0, least_arr, vector), (1, next_arr, vector), (2, slot_arr, slot_vector))
+            ]
+            least, next_least, slots = (builder.load(pointer, align=1) for pointer in pointers)
+            smallest = _butterfly_minimum(builder, least, smaller_value)
+            # Slots hold a group's centres in order; past any real slot for the lanes without the smallest.
+            holding = builder.fcmp_ordered("==", least, smallest)
+            beyond = ir.Constant(slot_vector, [2**62] * LANES)
+            nearest = _butterfly_minimum(builder, builder.select(holding, slots, beyond), smaller_slot)
+            others = builder.select(builder.icmp_signed("==", slots, nearest), infinite, least)
+            second = _butterfly_minimum(builder, smaller_value(next_least, others), smaller_value)
+            for pointer, result in zip(pointers, (smallest, second, nearest)):
+                scalar_pointer = builder.bitcast(pointer, result.type.element.as_pointer())
+                builder.store(builder.extract_element(result, lane_zero), scalar_pointer)
+        return context.get_dummy_value()
+
+    return types.void(least, next_least, least_slot, n_rows), codegen
+
+
 # Bytes per cache line, the unit a prefetch asks for.
 CACHE_LINE_BYTES = 64
 

@@ -41,6 +41,7 @@ from ._intrinsics import (
     fma,
     group_tile_minima_2,
     group_tile_minima_3,
+    reduce_lanes,
 )
 from .packing import PACKED_ROWS, _einsum_sqnorms_t
 
@@ -887,23 +888,14 @@ def _label_batch_by_groups(
         for slot in range(first_block * LANES, group_first_block[g + 1] * LANES):
             n_members += slot_centers[slot] < n_clusters
         n_computed += n_rows * n_members
+        # The lanes' minima together: the smallest (the first slot of equal
+        # values: slots hold a group's centres in order), and the next.
+        reduce_lanes(least, next_least, least_slot, n_rows)
         for t in range(n_rows):
-            # The lanes' minima together: the smallest (the first slot of equal
-            # values: slots hold a group's centres in order), and the next.
-            smallest = np.float64(least[t, 0])
-            for lane in range(1, LANES):
-                smallest = min(smallest, np.float64(least[t, lane]))
-            nearest = slot_centers.shape[0]
-            for lane in range(LANES):
-                nearest = min(nearest, least_slot[t, lane] if least[t, lane] == smallest else nearest)
-            second = np.inf
-            for lane in range(LANES):
-                other = np.float64(least[t, lane]) if least_slot[t, lane] != nearest else np.inf
-                second = min(second, min(other, np.float64(next_least[t, lane])))
             p = pair_order[group_start + t]
-            pair_best[p] = smallest
-            pair_center[p] = slot_centers[nearest]
-            pair_second[p] = second
+            pair_best[p] = least[t, 0]
+            pair_center[p] = slot_centers[least_slot[t, 0]]
+            pair_second[p] = next_least[t, 0]
         group_start = group_ends[g]
     # Each row's value for its current centre, the chains of several rows interleaved.
     for i in range(n_batch):
