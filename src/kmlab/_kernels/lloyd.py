@@ -208,7 +208,7 @@ def _assign_block(
                 n_computed, relabelled, n_ambiguous = _label_batch_by_groups(
                     X, offset, n_batch, batch, centers, centers_sqnorm, group_of, group_blocks, slot_sqnorms,
                     slot_centers, group_first_block, x_sqnorms, err_coef, center_norm_max, screen_groups, labels,
-                    upper, lower_min, lower, stamp, group_drift, step,
+                    upper, lower_min, lower, stamp, group_drift, step, effective,
                 )  # fmt: skip
                 computed += n_computed
                 changed += relabelled
@@ -596,9 +596,7 @@ def _tightened_bounds_separated(
         return True
     if not use_groups:
         return False
-    _effective_bounds(lower[row], stamp[row], group_drift, effective)
-    # By index, in vectors (first_argmin): a running float minimum would stay scalar.
-    tightest = effective[first_argmin(effective)]
+    tightest = _effective_bounds(lower[row], stamp[row], group_drift, effective)
     if tightest > low:
         low = tightest
         lower_min[row] = low
@@ -614,9 +612,29 @@ def _effective_bound(bounds, stamps, group_drift, g):
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
 def _effective_bounds(bounds, stamps, group_drift, out):
-    """``out[g]`` = :func:`_effective_bound` of every group g."""
-    for g in range(bounds.shape[0]):
+    """``out[g]`` = :func:`_effective_bound` of every group g; returns the smallest.
+
+    Four groups at a time, each with its running minimum: one loop where
+    writing the bounds and then finding the smallest (first_argmin) took two,
+    and a single running minimum would have waited on each comparison
+    (27 groups, 200,000 rows, 2 threads: 1.7-2.1 ms instead of 3.4-3.5).
+    """
+    n_groups = bounds.shape[0]
+    m0 = m1 = m2 = m3 = np.inf
+    g = 0
+    while g + 4 <= n_groups:
+        e0 = _effective_bound(bounds, stamps, group_drift, g)
+        e1 = _effective_bound(bounds, stamps, group_drift, g + 1)
+        e2 = _effective_bound(bounds, stamps, group_drift, g + 2)
+        e3 = _effective_bound(bounds, stamps, group_drift, g + 3)
+        out[g], out[g + 1], out[g + 2], out[g + 3] = e0, e1, e2, e3
+        m0, m1, m2, m3 = min(m0, e0), min(m1, e1), min(m2, e2), min(m3, e3)
+        g += 4
+    while g < n_groups:
         out[g] = _effective_bound(bounds, stamps, group_drift, g)
+        m0 = min(m0, out[g])
+        g += 1
+    return min(min(m0, m1), min(m2, m3))
 
 
 # The largest group bound stored (float32): larger ones, inf included, are stored as this, a lower bound still.
@@ -823,7 +841,7 @@ def _group_minima(rows, row_list, first, blocks, sqnorms, first_block, stop_bloc
 def _label_batch_by_groups(
     X, offset, n_batch, batch, centers, centers_sqnorm, group_of, group_blocks, slot_sqnorms, slot_centers,
     group_first_block, x_sqnorms, err_coef, center_norm_max, screen, labels, upper, lower_min, lower, stamp,
-    group_drift, step,
+    group_drift, step, effective,
 ):  # fmt: skip
     """Label the ``n_batch`` queued rows from their current centre and the centres of their failing groups.
 
@@ -841,7 +859,8 @@ def _label_batch_by_groups(
     Elsewhere (``screen``) they may differ from GEMM's by the rounding error
     of each, so a row whose best value another lies within four errors of is
     left unlabelled, its index moved to the front of ``batch_ids``, for GEMM.
-    The recomputed bounds are stamped with ``step``; the others keep theirs.
+    The recomputed bounds are stamped with ``step``; the others keep theirs
+    (``effective``: scratch for a row's bounds now, :func:`_effective_bounds`).
     Returns the distances computed, the labels changed and those rows' number.
     """
     batch_ids, batch_rows, row_pairs, pair_groups, pair_rows, pair_order, group_ends = batch[:7]
@@ -941,10 +960,7 @@ def _label_batch_by_groups(
             current = _effective_bound(bounds, stamps, group_drift, old_group)
             bounds[old_group] = _stored_bound(min(current, _distance_from_formula(label_value, x_sqnorm, error)), bounds)
             stamps[old_group] = step
-        tightest = np.inf
-        for g in range(bounds.shape[0]):
-            tightest = min(tightest, _effective_bound(bounds, stamps, group_drift, g))
-        lower_min[row] = tightest
+        lower_min[row] = _effective_bounds(bounds, stamps, group_drift, effective)
     return n_computed, changed, n_ambiguous
 
 
