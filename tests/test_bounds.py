@@ -11,7 +11,7 @@ from testdata import blobs, positive_weights
 
 import kmlab._lloyd
 from kmlab import KMeans
-from kmlab._kernels._intrinsics import LANES, _gemm_order_dot
+from kmlab._kernels._intrinsics import _gemm_order_dot, group_lanes
 from kmlab._kernels.lloyd import SETTLE_ROWS, _chain_formula_values, group_formula_values
 from kmlab._lloyd import (
     ALGORITHMS,
@@ -302,19 +302,23 @@ def test_group_centers_is_a_deterministic_partition():
     assert_array_equal(group_centers(centers, 50), np.arange(50))
 
 
-def test_group_layout_puts_each_centre_in_one_slot_of_its_group():
-    group_of = np.array([2, 0, 2, 1, 2, 0, 2, 2, 2, 2, 2, 2, 2, 2])  # group 2: 11 centres, two blocks
-    slot_centers, first_block = group_layout(group_of, 4)  # group 3 is empty
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_group_layout_puts_each_centre_in_one_slot_of_its_group(dtype):
+    lanes = group_lanes(dtype)
+    group_of = np.array([2, 0, 2, 1] + [0] + [2] * lanes)  # group 2: lanes + 2 centres, two blocks
+    n_clusters = group_of.shape[0]
+    slot_centers, first_block = group_layout(group_of, 4, dtype)  # group 3 is empty
     assert_array_equal(first_block, [0, 1, 2, 4, 4])
-    assert slot_centers.shape == (4 * LANES,)
+    assert slot_centers.shape == (4 * lanes,)
     for g in range(4):
-        slots = slot_centers[first_block[g] * LANES : first_block[g + 1] * LANES]
-        assert_array_equal(np.sort(slots[slots < 14]), np.flatnonzero(group_of == g))
-        assert (slots[np.count_nonzero(slots < 14) :] == 14).all()  # padding after the centres
-    centers = np.random.RandomState(0).normal(size=(14, 3)).astype(np.float32)
+        slots = slot_centers[first_block[g] * lanes : first_block[g + 1] * lanes]
+        assert_array_equal(np.sort(slots[slots < n_clusters]), np.flatnonzero(group_of == g))
+        assert (slots[np.count_nonzero(slots < n_clusters) :] == n_clusters).all()  # padding after the centres
+    centers = np.random.RandomState(0).normal(size=(n_clusters, 3)).astype(dtype)
     blocks, sqnorms = fill_group_layout(centers, center_sqnorms(centers), slot_centers)
+    assert blocks.shape == (4, 3, lanes)
     by_slot = blocks.transpose(0, 2, 1).reshape(-1, 3)
-    used = slot_centers < 14
+    used = slot_centers < n_clusters
     assert_array_equal(by_slot[used], centers[slot_centers[used]])
     assert (by_slot[~used] == 0).all() and np.isinf(sqnorms[~used]).all()
 
@@ -331,7 +335,7 @@ def test_group_filter_values_are_the_gemm_values(dtype, n_features):
     rows = (rng.normal(size=(37, n_features)) * 10.0 ** rng.uniform(-3, 3, (37, 1))).astype(dtype)
     centers = rng.normal(size=(n_clusters, n_features)).astype(dtype)
     sqnorms = center_sqnorms(centers)
-    slot_centers, _ = group_layout(rng.randint(0, 6, n_clusters), 6)
+    slot_centers, _ = group_layout(rng.randint(0, 6, n_clusters), 6, dtype)
     blocks, slot_sqnorms = fill_group_layout(centers, sqnorms, slot_centers)
     values = np.empty((37, n_clusters), dtype=dtype)
     group_formula_values(rows, centers, sqnorms, blocks, slot_sqnorms, slot_centers, values)

@@ -22,6 +22,7 @@ from kmlab._kernels._intrinsics import (
     candidate_dots_8,
     first_argmin,
     group_tile_minima_2,
+    group_lanes,
     group_tile_minima_3,
     reduce_lanes,
     screen_undecided,
@@ -173,8 +174,8 @@ def _all_tile_minima(per_call, rows, row_list, blocks, sqnorms, calls, least, ne
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_group_tile_minima_keep_the_two_smallest_values_and_the_first_slot(seed, dtype, per_call, ties):
     rng = np.random.RandomState(seed)
-    n_blocks, n_features = 6, 7
-    n_slots = n_blocks * LANES
+    n_blocks, n_features, lanes = 6, 7, group_lanes(dtype)
+    n_slots = n_blocks * lanes
     if ties:  # few distinct values: equal values in a lane, and as smallest
         rows, centers = rng.randint(-1, 2, (10, n_features)), rng.randint(-1, 2, (n_slots, n_features))
     else:
@@ -184,21 +185,21 @@ def test_group_tile_minima_keep_the_two_smallest_values_and_the_first_slot(seed,
     centers[padding] = 0.0
     sqnorms = (centers * centers).sum(axis=1, dtype=dtype)
     sqnorms[padding] = np.inf
-    blocks = np.ascontiguousarray(centers.reshape(n_blocks, LANES, n_features).transpose(0, 2, 1))
+    blocks = np.ascontiguousarray(centers.reshape(n_blocks, lanes, n_features).transpose(0, 2, 1))
     row_list = rng.randint(0, 10, 3 * TILE_ROWS)
     # A call whose minima the restart then drops; block 0 alone; the rest in calls of per_call (the last taking fewer).
     calls = [(5, 1, 1), (0, 1, 1)] + [(b, min(per_call, n_blocks - b), 0) for b in range(1, n_blocks, per_call)]
-    least, next_least = (np.full((row_list.shape[0], LANES), np.nan, dtype=dtype) for _ in range(2))
-    least_slot = np.full((row_list.shape[0], LANES), -1, dtype=np.int64)
+    least, next_least = (np.full((row_list.shape[0], lanes), np.nan, dtype=dtype) for _ in range(2))
+    least_slot = np.full((row_list.shape[0], lanes), -1, dtype=np.int64)
     _all_tile_minima(per_call, rows, row_list, blocks, sqnorms, np.array(calls), least, next_least, least_slot)
     dots = _chains(np.ascontiguousarray(rows.T), centers).T  # (10, n_slots): the chains' values
     values = sqnorms - (dots + dots)
     for entry, row in enumerate(row_list):
-        for lane in range(LANES):
-            lane_values = values[row, lane::LANES]  # slots lane, LANES + lane, ... in the order taken in
+        for lane in range(lanes):
+            lane_values = values[row, lane::lanes]  # slots lane, lanes + lane, ... in the order taken in
             first = np.argmin(lane_values)
             assert least[entry, lane] == lane_values[first]
-            assert least_slot[entry, lane] == first * LANES + lane
+            assert least_slot[entry, lane] == first * lanes + lane
             assert next_least[entry, lane] == np.sort(lane_values)[1]
 
 
@@ -220,20 +221,20 @@ def _lanes_reduced(least, next_least, least_slot):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_reduce_lanes_gives_the_smallest_its_first_slot_and_the_next(seed, dtype, kind):
     rng = np.random.default_rng(seed)
-    n_rows = 300
+    n_rows, lanes = 300, group_lanes(dtype)
     if kind == "ties":  # the smallest in several lanes, next smallest equal to it
-        least = rng.integers(-2, 2, (n_rows, LANES)).astype(dtype)
-        next_least = np.maximum(least, rng.integers(-2, 3, (n_rows, LANES)).astype(dtype))
+        least = rng.integers(-2, 2, (n_rows, lanes)).astype(dtype)
+        next_least = np.maximum(least, rng.integers(-2, 3, (n_rows, lanes)).astype(dtype))
     else:
-        least = rng.standard_normal((n_rows, LANES)).astype(dtype)
-        next_least = least + rng.exponential(size=(n_rows, LANES)).astype(dtype)
+        least = rng.standard_normal((n_rows, lanes)).astype(dtype)
+        next_least = least + rng.exponential(size=(n_rows, lanes)).astype(dtype)
         if kind == "infinite":  # lanes of padding slots only, or with a single slot of their group
-            next_least[rng.uniform(size=(n_rows, LANES)) < 0.5] = np.inf
-            padded = rng.uniform(size=(n_rows, LANES)) < 0.3
+            next_least[rng.uniform(size=(n_rows, lanes)) < 0.5] = np.inf
+            padded = rng.uniform(size=(n_rows, lanes)) < 0.3
             least[padded] = next_least[padded] = np.inf
             least[::7, 1:] = next_least[::7, 1:] = np.inf
-    # Lane l's slots are l, LANES + l, ...: a lane's smallest sits in one of its own.
-    least_slot = rng.integers(0, 6, (n_rows, LANES)) * LANES + np.arange(LANES)
+    # Lane l's slots are l, lanes + l, ...: a lane's smallest sits in one of its own.
+    least_slot = rng.integers(0, 6, (n_rows, lanes)) * lanes + np.arange(lanes)
     expected = _lanes_reduced(least, next_least, least_slot)
     n_reduced = n_rows - 5  # rows past n_rows stay as they are
     untouched = least[n_reduced:].copy(), next_least[n_reduced:].copy(), least_slot[n_reduced:].copy()

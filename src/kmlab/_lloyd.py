@@ -25,7 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._kernels._config import CHUNK, PADDED_MAX_WIDTH, _padded_width
-from ._kernels._intrinsics import LANES
+from ._kernels._intrinsics import LANES, group_lanes
 from ._kernels.lloyd import (
     assign_dense,
     assign_sparse,
@@ -207,7 +207,7 @@ def _gemm_formula_values(rows, centers, sqnorms):
         return gemm(-2.0, centers.T, rows.T, beta=1.0, c=start, trans_a=1).T
 
 
-# Yinyang's group filter pays where a group fills most of a block of LANES slots
+# Yinyang's group filter pays where a group fills most of an AVX2 block of LANES slots
 # (see group_layout): with smaller groups (Elkan's one centre per group), GEMM.
 GROUP_FILTER_MIN_GROUP_SIZE = LANES // 2
 
@@ -235,41 +235,43 @@ def _group_filter_matches_gemm(dtype, n_features, n_clusters, chunk_rows):
     rows, centers, sqnorms = _check_operands(dtype, n_features, n_clusters, chunk_rows)
     # Groups of every size from 1 on, so that every lane of a block is checked.
     group_of = np.minimum(np.sqrt(2 * np.arange(n_clusters)).astype(np.int64), n_clusters - 1)
-    slot_centers, first_block = group_layout(group_of, int(group_of.max()) + 1)
+    slot_centers, first_block = group_layout(group_of, int(group_of.max()) + 1, dtype)
     group_blocks, slot_sqnorms = fill_group_layout(centers, sqnorms, slot_centers)
     values = np.empty((chunk_rows, n_clusters), dtype=dtype)
     group_formula_values(rows, centers, sqnorms, group_blocks, slot_sqnorms, slot_centers, values)
     return np.array_equal(_gemm_formula_values(rows, centers, sqnorms), values)
 
 
-def group_layout(group_of, n_groups):
-    """Where each centre sits for Yinyang's group filter: slots by group, each group padded to whole blocks of LANES.
+def group_layout(group_of, n_groups, dtype):
+    """Where each centre sits for Yinyang's group filter on data of ``dtype``: slots by group,
+    each group padded to whole blocks of ``group_lanes(dtype)`` slots.
 
     Returns ``slot_centers`` (the centre in each slot, ``k`` in padding) and
     ``first_block`` (n_groups + 1: group g holds the lane blocks
     ``first_block[g]:first_block[g + 1]``).
     """
+    lanes = group_lanes(dtype)
     n_clusters = group_of.shape[0]
     counts = np.bincount(group_of, minlength=n_groups)
     first_block = np.zeros(n_groups + 1, dtype=np.int64)
-    np.cumsum(-(-counts // LANES), out=first_block[1:])
+    np.cumsum(-(-counts // lanes), out=first_block[1:])
     order = np.argsort(group_of, kind="stable")
     rank = np.arange(n_clusters) - np.repeat(np.cumsum(counts) - counts, counts)
-    slot_centers = np.full(first_block[-1] * LANES, n_clusters, dtype=np.int64)
-    slot_centers[first_block[group_of[order]] * LANES + rank] = order
+    slot_centers = np.full(first_block[-1] * lanes, n_clusters, dtype=np.int64)
+    slot_centers[first_block[group_of[order]] * lanes + rank] = order
     return slot_centers, first_block
 
 
 def empty_group_layout(slot_centers, n_features, dtype):
     """Unfilled arrays for :func:`fill_group_layout`: ``(group_blocks, slot_sqnorms)``."""
-    n_slots = slot_centers.shape[0]
-    return np.empty((n_slots // LANES, n_features, LANES), dtype=dtype), np.empty(n_slots, dtype=dtype)
+    n_slots, lanes = slot_centers.shape[0], group_lanes(dtype)
+    return np.empty((n_slots // lanes, n_features, lanes), dtype=dtype), np.empty(n_slots, dtype=dtype)
 
 
 def fill_group_layout(centers, sqnorms, slot_centers, group_blocks=None, slot_sqnorms=None):
     """The centres and their squared norms by slot (:func:`group_layout`): zeros and inf in padding.
 
-    ``group_blocks`` (n_lane_blocks, d, LANES) holds each block feature-major,
+    ``group_blocks`` (n_lane_blocks, d, lanes) holds each block feature-major,
     as :func:`kmlab._kernels._intrinsics.group_tile_minima_3` reads it; given
     arrays are filled in place.
     """
@@ -280,7 +282,8 @@ def fill_group_layout(centers, sqnorms, slot_centers, group_blocks=None, slot_sq
     by_slot = np.zeros((n_slots, n_features), dtype=centers.dtype)
     used = slot_centers < n_clusters
     by_slot[used] = centers[slot_centers[used]]
-    group_blocks[:] = by_slot.reshape(n_slots // LANES, LANES, n_features).transpose(0, 2, 1)
+    lanes = group_blocks.shape[2]
+    group_blocks[:] = by_slot.reshape(n_slots // lanes, lanes, n_features).transpose(0, 2, 1)
     slot_sqnorms.fill(np.inf)
     slot_sqnorms[used] = sqnorms[slot_centers[used]]
     return group_blocks, slot_sqnorms
@@ -634,7 +637,7 @@ class LloydWorkspace:
         )
         self.slot_centers = np.empty(0, dtype=np.int64)
         self.first_block = np.zeros(1, dtype=np.int64)
-        self.group_blocks = np.empty((0, n_features, LANES), dtype=X.dtype)
+        self.group_blocks = np.empty((0, n_features, group_lanes(X.dtype)), dtype=X.dtype)
         self.slot_sqnorms = np.empty(0, dtype=X.dtype)
         self.step = 0
         self.bounded_assignments = 0
@@ -729,7 +732,7 @@ class LloydWorkspace:
             self.group_of = group_centers(centers, self.n_groups)
             self._start_drifts(min(max_assignments, BOUND_STEP_LIMIT) + 1, centers)
             if self.group_filter:
-                self.slot_centers, self.first_block = group_layout(self.group_of, self.n_groups)
+                self.slot_centers, self.first_block = group_layout(self.group_of, self.n_groups, centers.dtype)
                 # Filled by each assignment, with the centres it compares.
                 self.group_blocks, self.slot_sqnorms = empty_group_layout(
                     self.slot_centers, centers.shape[1], centers.dtype

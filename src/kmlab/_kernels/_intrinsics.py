@@ -1,13 +1,27 @@
 """LLVM intrinsics the kernels need and numba does not expose."""
 
+import numpy as np
 from llvmlite import binding as llvm
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils, config
 from numba.extending import intrinsic
 
-# Centres per block of the group_tile_minima intrinsics: one vector of float32 on AVX2, of float64 on AVX-512.
+# Lanes of k-means++'s blocks of candidates, and of the group filter's blocks of
+# centres where group_lanes says so: one vector of float32 on AVX2, of float64 on AVX-512.
 LANES = 8
+# Whether numba compiles for a CPU with AVX-512 (the host's, unless NUMBA_CPU_NAME names another).
+AVX512 = config.CPU_NAME is None and llvm.get_host_cpu_features().get("avx512f", False)
+
+
+def group_lanes(dtype):
+    """Centres per block of the group filter (group_tile_minima, reduce_lanes) for data of ``dtype``
+    (a numpy dtype or a numba type): a whole AVX-512 register of float32 where numba compiles
+    for one, else LANES.  Gaussian 200k x 64 float32, k=1000, on a Zen 5 core: the group
+    filter's multiply-adds 5.5 -> 3.2 G cycles over the run, its groups of about 37 centres in 3
+    blocks of 16 instead of 5 of 8.  float64 keeps LANES (one AVX-512 register already)."""
+    itemsize = dtype.bitwidth // 8 if isinstance(dtype, types.Float) else np.dtype(dtype).itemsize
+    return 16 if AVX512 and itemsize == 4 else LANES
 # Bytes per vector of first_argmin, of the screen's blocks of candidates and, without
 # AVX-512, of block_dots: an AVX2 register (4 float64 or 8 float32 values; LLVM splits
 # such vectors on narrower units).
@@ -383,12 +397,12 @@ def _group_tile_minima(n_rows, n_blocks):
     (1 to ``n_blocks``) lane blocks from ``block`` on.
 
     Yinyang's group filter by group (:mod:`kmlab._kernels.lloyd`): ``rows``
-    (m, d), ``row_list`` int64; ``blocks`` (n_blocks, d, LANES) the centres
-    feature-major per block of LANES slots (``blocks[b, f, l]``: feature f of
-    slot ``b * LANES + l``); ``sqnorms`` by slot (inf in padding); ``least``,
-    ``next_least`` (m, LANES) and ``least_slot`` (m, LANES, int64) hold the
+    (m, d), ``row_list`` int64; ``blocks`` (n_blocks, d, L) the centres
+    feature-major per block of L = :func:`group_lanes` slots (``blocks[b, f, l]``: feature f of
+    slot ``b * L + l``); ``sqnorms`` by slot (inf in padding); ``least``,
+    ``next_least`` (m, L) and ``least_slot`` (m, L, int64) hold the
     minima of ``row_list``'s entry ``first + p`` in their row ``first + p``,
-    in lane l over the slots ``l, LANES + l, ...`` taken in so far, started
+    in lane l over the slots ``l, L + l, ...`` taken in so far, started
     afresh where ``restart`` is non-zero.  A value replaces the smallest only
     when strictly smaller, and blocks are taken in order, so the slot kept is
     the first of equal values.  Each dot product is a chain of fused
@@ -420,6 +434,7 @@ def _group_tile_minima(n_rows, n_blocks):
         )
         intp = cgutils.intp_t
         dtype = signature.args[0].dtype
+        lanes = group_lanes(dtype)
         row_bytes = builder.extract_value(rows_arr.strides, 0)
         rows_base = builder.ptrtoint(rows_arr.data, intp)
         row_starts = []
@@ -435,19 +450,19 @@ def _group_tile_minima(n_rows, n_blocks):
         block_starts = [builder.add(blocks_base, builder.mul(b, block_bytes)) for b in block_ids]
         chains = [(p, c) for p in range(n_rows) for c in range(n_blocks)]
         vector, sums = _fma_chains(
-            context, builder, dtype, dtype, LANES, builder.extract_value(rows_arr.shape, 1),
+            context, builder, dtype, dtype, lanes, builder.extract_value(rows_arr.shape, 1),
             [row_starts[p] for p, _ in chains], builder.extract_value(rows_arr.strides, 1),
             [block_starts[c] for _, c in chains], builder.extract_value(blocks_arr.strides, 1),
         )  # fmt: skip
-        slot_vector = ir.VectorType(ir.IntType(64), LANES)
-        lane_numbers = ir.Constant(slot_vector, list(range(LANES)))
+        slot_vector = ir.VectorType(ir.IntType(64), lanes)
+        lane_numbers = ir.Constant(slot_vector, list(range(lanes)))
         slots, sqnorm = [], []
         for b in block_ids:
-            first_slot = builder.mul(b, ir.Constant(intp, LANES))
+            first_slot = builder.mul(b, ir.Constant(intp, lanes))
             slots.append(builder.add(_splat(builder, slot_vector, first_slot), lane_numbers))
             sq_ptr = cgutils.get_item_pointer(context, builder, signature.args[4], sq_arr, [first_slot])
             sqnorm.append(builder.load(builder.bitcast(sq_ptr, vector.as_pointer()), align=1))
-        infinite = ir.Constant(vector, [float("inf")] * LANES)
+        infinite = ir.Constant(vector, [float("inf")] * lanes)
         fresh = builder.icmp_signed("!=", restart, ir.Constant(intp, 0))
         for p in range(n_rows):
             position = [builder.add(first, ir.Constant(intp, p)), ir.Constant(intp, 0)]
@@ -490,12 +505,14 @@ group_tile_minima_3 = _group_tile_minima(TILE_ROWS, 3)
 
 
 def _butterfly_minimum(builder, values, lesser):
-    """Every lane of ``values`` (a vector of LANES) set to their minimum under ``lesser(x, y)``, by
-    exchanging halves, quarters and neighbours (three shuffles, however the lanes are ordered)."""
+    """Every lane of ``values`` (a vector of a power of two lanes) set to their minimum under
+    ``lesser(x, y)``, by exchanging halves, quarters, ... and neighbours (a shuffle per halving,
+    however the lanes are ordered)."""
     undefined = ir.Constant(values.type, ir.Undefined)
-    distance = LANES // 2
+    n_lanes = values.type.count
+    distance = n_lanes // 2
     while distance:
-        partners = ir.Constant(ir.VectorType(ir.IntType(32), LANES), [lane ^ distance for lane in range(LANES)])
+        partners = ir.Constant(ir.VectorType(ir.IntType(32), n_lanes), [lane ^ distance for lane in range(n_lanes)])
         values = lesser(builder.shuffle_vector(values, undefined, partners), values)
         distance //= 2
     return values
@@ -508,7 +525,7 @@ def reduce_lanes(typingctx, least, next_least, least_slot, n_rows):
     smallest of the others (the next smallest, possibly equal) into ``next_least[t, 0]``.
 
     The per-lane minima of a group, reduced across the lanes in vector registers:
-    three butterfly steps per quantity, where a scalar loop over the lanes kept
+    three or four butterfly steps per quantity, where a scalar loop over the lanes kept
     three chains of dependent comparisons per row (Gaussian 200k x 64, k=1000:
     a quarter of the group filter's time).  The values are those of the scalar
     loop: a minimum does not depend on the order of comparison, and the slot
@@ -524,10 +541,11 @@ def reduce_lanes(typingctx, least, next_least, least_slot, n_rows):
     def codegen(context, builder, signature, args):
         least_arr, next_arr, slot_arr, n = _operands(context, builder, signature, args)
         element = context.get_data_type(signature.args[0].dtype)
-        vector = ir.VectorType(element, LANES)
-        slot_vector = ir.VectorType(ir.IntType(64), LANES)
+        lanes = group_lanes(signature.args[0].dtype)
+        vector = ir.VectorType(element, lanes)
+        slot_vector = ir.VectorType(ir.IntType(64), lanes)
         lane_zero = ir.Constant(ir.IntType(32), 0)
-        infinite = ir.Constant(vector, [float("inf")] * LANES)
+        infinite = ir.Constant(vector, [float("inf")] * lanes)
 
         def smaller_value(x, y):
             return builder.select(builder.fcmp_ordered("<", x, y), x, y)
@@ -547,7 +565,7 @@ def reduce_lanes(typingctx, least, next_least, least_slot, n_rows):
             smallest = _butterfly_minimum(builder, least, smaller_value)
             # Slots hold a group's centres in order; past any real slot for the lanes without the smallest.
             holding = builder.fcmp_ordered("==", least, smallest)
-            beyond = ir.Constant(slot_vector, [2**62] * LANES)
+            beyond = ir.Constant(slot_vector, [2**62] * lanes)
             nearest = _butterfly_minimum(builder, builder.select(holding, slots, beyond), smaller_slot)
             others = builder.select(builder.icmp_signed("==", slots, nearest), infinite, least)
             second = _butterfly_minimum(builder, smaller_value(next_least, others), smaller_value)
@@ -585,7 +603,7 @@ BLOCK_ROWS = 16
 # a CPU that has them (k-means++ on 100k x 16 float32 rows with 5 candidates, 2
 # threads of a Zen 5: 0.28 -> 0.14 ms a round), else VECTOR_BYTES (LLVM would split
 # wider vectors in two, and BLOCK_CHAINS chains of two halves outgrow AVX2's 16 registers).
-BLOCK_DOT_BYTES = 64 if config.CPU_NAME is None and llvm.get_host_cpu_features().get("avx512f", False) else VECTOR_BYTES
+BLOCK_DOT_BYTES = 64 if AVX512 else VECTOR_BYTES
 BLOCK_VECTORS = 8
 BLOCK_CHAINS = 12
 

@@ -47,7 +47,7 @@ from .packing import PACKED_ROWS, _einsum_sqnorms_t
 
 # A sample its bounds cannot settle goes through the group filter when the
 # groups they do not rule out hold at most this fraction of the centres (in
-# whole blocks of LANES slots); beyond, GEMM with every centre costs less.
+# whole blocks of lanes); beyond, GEMM with every centre costs less.
 GROUP_FILTER_MAX_FRACTION = 0.5
 
 ensure_blas()
@@ -91,7 +91,7 @@ def assign_dense(
     lower_min,  # IN/OUT (n,) float64 lower bound of the distance to every other centre
     lower,  # IN/OUT (n, G) float32 lower bound per group, as of the step in stamp
     stamp,  # IN/OUT (n, G) int16 step at which each lower bound was computed
-    group_blocks,  # IN (n_lane_blocks, d, LANES) dtype of X: the centres by group (group_layout); (0, d, LANES): GEMM only
+    group_blocks,  # IN (n_lane_blocks, d, L) dtype of X: the centres by group (group_layout, L lanes); (0, d, L): GEMM only
     slot_sqnorms,  # IN (n_slots,) dtype of X: centres_sqnorm by slot, inf for padding
     slot_centers,  # IN (n_slots,) int64: the centre in each slot, k for padding
     group_first_block,  # IN (G + 1,) int64: the lane blocks of group g are group_first_block[g]:[g + 1]
@@ -154,7 +154,7 @@ def _assign_block(
         gathered = np.empty(CHUNK + FILTER_BATCH, dtype=np.int64)
         group_members, member_starts = _group_members(group_of, lower.shape[1] if use_groups else 0)
         # The group filter's queue (rows, their failing groups): a batch, and the last GEMM rows of a block.
-        batch = _filter_batch(FILTER_BATCH + CHUNK if filtering else 0, n_features, n_groups, X.dtype)
+        batch = _filter_batch(FILTER_BATCH + CHUNK if filtering else 0, n_features, n_groups, group_blocks.shape[2], X.dtype)
         batch_ids, batch_rows, row_pairs, pair_groups = batch[0], batch[1], batch[2], batch[3]
         failing = np.empty(n_groups, dtype=np.int64)
         all_groups = np.arange(n_groups)
@@ -187,7 +187,7 @@ def _assign_block(
                 n_slots = 0
                 for q in range(n_failing):
                     n_slots += group_first_block[failing[q] + 1] - group_first_block[failing[q]]
-                if n_slots * LANES <= max_filtered_slots:
+                if n_slots * group_blocks.shape[2] <= max_filtered_slots:
                     n_batch = _queue_row(
                         X, offset, row, failing, n_failing, n_batch, batch_ids, batch_rows, row_pairs, pair_groups
                     )  # fmt: skip
@@ -400,7 +400,7 @@ def group_formula_values(
     rows,  # IN (m, d) float32/float64
     centers,  # IN (k, d) dtype of rows
     centers_sqnorm,  # IN (k,) dtype of rows
-    group_blocks,  # IN (n_lane_blocks, d, LANES) dtype of rows: the centres by slot (kmlab._lloyd.group_layout)
+    group_blocks,  # IN (n_lane_blocks, d, L) dtype of rows: the centres by slot (kmlab._lloyd.group_layout)
     slot_sqnorms,  # IN (n_slots,) dtype of rows
     slot_centers,  # IN (n_slots,) int64
     out,  # OUT (m, k) dtype of rows
@@ -417,9 +417,10 @@ def group_formula_values(
     n_clusters = centers.shape[0]
     row_list = np.minimum(np.arange(n_rows + TILE_ROWS), n_rows - 1)
     # One block at a time, started afresh: each lane's minimum is its slot's value.
-    values = np.empty((n_rows + TILE_ROWS, LANES), dtype=rows.dtype)
+    lanes = group_blocks.shape[2]
+    values = np.empty((n_rows + TILE_ROWS, lanes), dtype=rows.dtype)
     next_values = np.empty_like(values)
-    value_slots = np.empty((n_rows + TILE_ROWS, LANES), dtype=np.int64)
+    value_slots = np.empty((n_rows + TILE_ROWS, lanes), dtype=np.int64)
     # The chains the filter computes for a row's current centre, of the first rows with every centre.
     n_checked = min(n_rows, LABEL_CHAIN_CHECK_ROWS)
     chain_rows = np.repeat(np.arange(n_checked), n_clusters)
@@ -432,8 +433,8 @@ def group_formula_values(
                 rows, row_list, q, group_blocks, slot_sqnorms, block, 1, 1, values, next_values, value_slots
             )  # fmt: skip
         for i in range(n_rows):
-            for lane in range(LANES):
-                j = slot_centers[block * LANES + lane]
+            for lane in range(lanes):
+                j = slot_centers[block * lanes + lane]
                 if j < n_clusters:
                     value = values[i, lane]
                     same = i >= n_checked or value == chain_values[i * n_clusters + j]
@@ -755,7 +756,7 @@ FILTER_BATCH = 512
 
 
 @njit(inline="always", cache=True)
-def _filter_batch(capacity, n_features, n_groups, dtype):
+def _filter_batch(capacity, n_features, n_groups, lanes, dtype):
     """Scratch of :func:`_queue_row` and :func:`_label_batch_by_groups` for up to ``capacity`` rows.
 
     ``(batch_ids, batch_rows, row_pairs, pair_groups, pair_rows, pair_order, group_ends,
@@ -783,9 +784,9 @@ def _filter_batch(capacity, n_features, n_groups, dtype):
         np.empty(n_pairs),
         np.empty(tile_rows, dtype=np.int64),
         (
-            np.empty((tile_rows, LANES), dtype=dtype),
-            np.empty((tile_rows, LANES), dtype=dtype),
-            np.empty((tile_rows, LANES), dtype=np.int64),
+            np.empty((tile_rows, lanes), dtype=dtype),
+            np.empty((tile_rows, lanes), dtype=dtype),
+            np.empty((tile_rows, lanes), dtype=np.int64),
         ),
         np.arange(capacity),
         np.empty(capacity, dtype=np.int64),
@@ -868,6 +869,7 @@ def _label_batch_by_groups(
     chain_rows, chain_centers, label_values = batch[12:]
     n_clusters = centers.shape[0]
     n_groups = group_ends.shape[0]
+    lanes = group_blocks.shape[2]
     n_pairs = row_pairs[n_batch]
     # The pairs by group (a counting sort); group g's are pair_order[group_ends[g - 1]:group_ends[g]].
     group_ends[:] = 0
@@ -904,7 +906,7 @@ def _label_batch_by_groups(
                 least, next_least, least_slot,
             )  # fmt: skip
         n_members = 0
-        for slot in range(first_block * LANES, group_first_block[g + 1] * LANES):
+        for slot in range(first_block * lanes, group_first_block[g + 1] * lanes):
             n_members += slot_centers[slot] < n_clusters
         n_computed += n_rows * n_members
         # The lanes' minima together: the smallest (the first slot of equal
