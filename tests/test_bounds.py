@@ -11,8 +11,9 @@ from testdata import blobs, positive_weights
 
 import kmlab._lloyd
 from kmlab import KMeans
+from kmlab._kernels._config import CHUNK
 from kmlab._kernels._intrinsics import _gemm_order_dot, group_lanes
-from kmlab._kernels.lloyd import SETTLE_ROWS, _chain_formula_values, group_formula_values
+from kmlab._kernels.lloyd import SETTLE_ROWS, _assign_gathered, _chain_formula_values, group_formula_values
 from kmlab._lloyd import (
     ALGORITHMS,
     BOUND_ENTRY_BYTES,
@@ -28,6 +29,7 @@ from kmlab._lloyd import (
     group_layout,
     n_bound_groups,
 )
+from kmlab._threads import kernel_threads
 from kmlab._init import row_sqnorms64
 
 BOUNDED = [algorithm for algorithm in ALGORITHMS if algorithm != "lloyd"]
@@ -457,3 +459,41 @@ def test_group_screen_sends_more_near_ties_than_a_chunk_to_gemm(dtype, monkeypat
     assert_array_equal(labels, expected)
     # The midpoints went through the filter (their group's centres), then GEMM.
     assert workspace.n_distances > 2 * n_samples * n_clusters
+
+
+def _near_tie_rows(rng, n_rows, n_features, dtype):
+    """Rows each as far from two centres in exact arithmetic (the second centre is the first one's
+    offset from the row with its coordinates permuted), so that rounding alone picks the label."""
+    rows = rng.normal(size=(n_rows, n_features))
+    offsets = rng.normal(size=(n_rows, n_features))
+    permuted = offsets[:, rng.permutation(n_features)]
+    centers = np.concatenate([rows + offsets, rows + permuted]).astype(dtype)
+    return rows.astype(dtype), centers
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gathered_rows_round_as_in_scikit_learns_chunks(dtype):
+    # GEMM may round a row's values by the row's place in the call (OpenBLAS's
+    # Haswell sgemm does): gathered rows, taken out of order and from several
+    # chunks, get the labels of scikit-learn's chunked GEMM, near ties included.
+    rng = np.random.RandomState(0)
+    X, centers = _near_tie_rows(rng, 3 * CHUNK + 37, 64, dtype)
+    sqnorms = center_sqnorms(centers)
+    chunks = range(0, len(X), CHUNK)
+    expected = np.concatenate(
+        [kmlab._lloyd._gemm_formula_values(X[s : s + CHUNK], centers, sqnorms).argmin(axis=1) for s in chunks]
+    )
+    offset = np.zeros(X.shape[1], dtype=dtype)
+    # Out of order, from every chunk: places in the gathered chunk unlike those in scikit-learn's.
+    order = np.concatenate([np.arange(len(X) - 1, 0, -3), np.arange(1, len(X), 7)])
+    gathered = np.array(list(dict.fromkeys(order.tolist())), dtype=np.int64)[:CHUNK]
+    rows = np.ascontiguousarray(X[gathered])
+    labels = np.full(len(X), -1, dtype=np.int32)
+    dummy_bounds = np.zeros(1), np.zeros((1, 1), dtype=np.float32), np.zeros((1, 1), dtype=np.int16)
+    with kernel_threads(1):  # single-threaded BLAS, as in a fit
+        _assign_gathered(
+            rows, np.empty((CHUNK, len(centers)), dtype=dtype), gathered, len(gathered), centers, sqnorms, False,
+            False, np.empty(0, dtype=np.int64), np.zeros(1, dtype=np.int64), 0, np.zeros(1), 0.0, 0.0, X, offset,
+            labels, dummy_bounds[0], dummy_bounds[0].copy(), dummy_bounds[1], dummy_bounds[2],
+        )  # fmt: skip
+    assert_array_equal(labels[gathered], expected[gathered])

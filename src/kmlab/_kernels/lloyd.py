@@ -148,13 +148,15 @@ def _assign_block(
     else:
         filtering = track_bounds and group_blocks.shape[0] > 0
         n_groups = group_first_block.shape[0] - 1
-        # GEMM's rows: a chunk, and room for the near ties of a batch.
-        rows = np.empty((CHUNK + FILTER_BATCH, n_features), dtype=X.dtype)
+        # GEMM's rows: GATHER_ROWS, and room for the near ties of a batch.
+        rows = np.empty((GATHER_ROWS + FILTER_BATCH, n_features), dtype=X.dtype)
         dots = np.empty((CHUNK, n_clusters), dtype=X.dtype)
-        gathered = np.empty(CHUNK + FILTER_BATCH, dtype=np.int64)
+        gathered = np.empty(GATHER_ROWS + FILTER_BATCH, dtype=np.int64)
         group_members, member_starts = _group_members(group_of, lower.shape[1] if use_groups else 0)
         # The group filter's queue (rows, their failing groups): a batch, and the last GEMM rows of a block.
-        batch = _filter_batch(FILTER_BATCH + CHUNK if filtering else 0, n_features, n_groups, group_blocks.shape[2], X.dtype)
+        batch = _filter_batch(
+            FILTER_BATCH + GATHER_ROWS if filtering else 0, n_features, n_groups, group_blocks.shape[2], X.dtype
+        )  # fmt: skip
         batch_ids, batch_rows, row_pairs, pair_groups = batch[0], batch[1], batch[2], batch[3]
         failing = np.empty(n_groups, dtype=np.int64)
         all_groups = np.arange(n_groups)
@@ -216,9 +218,9 @@ def _assign_block(
                 # Near ties the screen leaves (batch_ids' first entries): GEMM decides.
                 for i in range(n_ambiguous):
                     n_gathered = _gather_row(X, offset, batch_ids[i], n_gathered, rows, gathered)
-            # GEMM on whole chunks, and at the block's end on the rest.
-            while n_gathered >= CHUNK or (last and n_gathered > 0):
-                n_rows = min(n_gathered, CHUNK)
+            # GEMM on GATHER_ROWS rows at a time, and at the block's end on the rest.
+            while n_gathered >= GATHER_ROWS or (last and n_gathered > 0):
+                n_rows = min(n_gathered, GATHER_ROWS)
                 changed += _assign_gathered(
                     rows, dots, gathered, n_rows, centers, centers_sqnorm, track_bounds,
                     use_groups, group_members, member_starts, step, x_sqnorms, err_coef, center_norm_max, X,
@@ -662,44 +664,84 @@ def _assign_gathered(
 ):  # fmt: skip
     """Label the gathered rows from all k distances; reset their bounds.
 
-    dots = rows . centers by BLAS GEMM, the call scikit-learn makes, so
-    ||c||^2 - 2 x.c rounds as in scikit-learn and ties go to the lowest index.
+    dots = rows . centers by BLAS GEMM, the call scikit-learn makes, each row
+    at the place it has in scikit-learn's chunk (row % CHUNK, in a call of its
+    chunk's size): OpenBLAS's kernels may round an entry by its row's place in
+    the call (its Haswell sgemm: by the place modulo 12), so that elsewhere a
+    near tie could go the other way.  Rows that want a taken place wait for the
+    next call.  So ||c||^2 - 2 x.c rounds as in scikit-learn and ties go to
+    the lowest index.
     The groups' bounds come from their members' values (:func:`_group_members`):
     reading a group's values one after the other, where updating each value's
     group minimum in turn waited on the previous update (1000 centres: most of
     a bounded assignment's time besides the GEMM).
     Returns how many labels changed.
     """
-    _formula_by_gemm(rows, n_gathered, centers, centers_sqnorm, dots)
+    n_samples, n_features = X.shape
+    placed = np.zeros((CHUNK, n_features), dtype=rows.dtype)
+    place_of = np.full(CHUNK, -1, dtype=np.int64)
+    waiting = np.ones(n_gathered, dtype=np.bool_)
+    n_done = 0
     changed = 0
-    for i in range(n_gathered):
-        row = gathered[i]
-        row_dots = dots[i]
-        best_label = first_argmin(row_dots)
-        if labels[row] != best_label:
-            changed += 1
-            labels[row] = best_label
-        if track_bounds:
-            upper[row] = np.sqrt(_sq_dist_for_bound(X, offset, row, centers, best_label))
-            # Smallest formula value of the other centres (per group too), then the
-            # square roots: D^2 >= ||x||^2 + formula - error.  The own value out of the way.
-            x_sqnorm = x_sqnorms[row]
-            error = _formula_error(err_coef, center_norm_max, x_sqnorm)
-            own_value = row_dots[best_label]
-            row_dots[best_label] = np.inf
-            if use_groups:
-                smallest = np.inf
-                for g in range(lower.shape[1]):
-                    group_smallest = np.inf
-                    for member in range(member_starts[g], member_starts[g + 1]):
-                        group_smallest = min(group_smallest, np.float64(row_dots[group_members[member]]))
-                    smallest = min(smallest, group_smallest)
-                    lower[row, g] = _stored_bound(_distance_from_formula(group_smallest, x_sqnorm, error), lower[row])
-                    stamp[row, g] = step
-            else:
-                smallest = np.float64(row_dots[first_argmin(row_dots)])
-            row_dots[best_label] = own_value
-            lower_min[row] = _distance_from_formula(smallest, x_sqnorm, error)
+    while n_done < n_gathered:
+        call_rows = -1
+        for i in range(n_gathered):
+            if not waiting[i]:
+                continue
+            row = gathered[i]
+            chunk_rows = min(CHUNK, n_samples - (row - row % CHUNK))
+            if call_rows < 0:
+                call_rows = chunk_rows
+            if chunk_rows == call_rows and place_of[row % CHUNK] < 0:
+                place_of[row % CHUNK] = i
+                waiting[i] = False
+                for f in range(n_features):
+                    placed[row % CHUNK, f] = rows[i, f]
+        _formula_by_gemm(placed, call_rows, centers, centers_sqnorm, dots)
+        for place in range(call_rows):
+            if place_of[place] >= 0:
+                changed += _label_gathered_row(
+                    gathered[place_of[place]], dots[place], centers, track_bounds, use_groups, group_members,
+                    member_starts, step, x_sqnorms, err_coef, center_norm_max, X, offset, labels, upper, lower_min,
+                    lower, stamp,
+                )  # fmt: skip
+                place_of[place] = -1
+                n_done += 1
+    return changed
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def _label_gathered_row(
+    row, row_dots, centers, track_bounds, use_groups, group_members, member_starts, step, x_sqnorms, err_coef,
+    center_norm_max, X, offset, labels, upper, lower_min, lower, stamp,
+):  # fmt: skip
+    """:func:`_assign_gathered` for one row from its GEMM values ``row_dots``; returns 1 if its label changed."""
+    changed = 0
+    best_label = first_argmin(row_dots)
+    if labels[row] != best_label:
+        changed += 1
+        labels[row] = best_label
+    if track_bounds:
+        upper[row] = np.sqrt(_sq_dist_for_bound(X, offset, row, centers, best_label))
+        # Smallest formula value of the other centres (per group too), then the
+        # square roots: D^2 >= ||x||^2 + formula - error.  The own value out of the way.
+        x_sqnorm = x_sqnorms[row]
+        error = _formula_error(err_coef, center_norm_max, x_sqnorm)
+        own_value = row_dots[best_label]
+        row_dots[best_label] = np.inf
+        if use_groups:
+            smallest = np.inf
+            for g in range(lower.shape[1]):
+                group_smallest = np.inf
+                for member in range(member_starts[g], member_starts[g + 1]):
+                    group_smallest = min(group_smallest, np.float64(row_dots[group_members[member]]))
+                smallest = min(smallest, group_smallest)
+                lower[row, g] = _stored_bound(_distance_from_formula(group_smallest, x_sqnorm, error), lower[row])
+                stamp[row, g] = step
+        else:
+            smallest = np.float64(row_dots[first_argmin(row_dots)])
+        row_dots[best_label] = own_value
+        lower_min[row] = _distance_from_formula(smallest, x_sqnorm, error)
     return changed
 
 
@@ -739,6 +781,11 @@ def _failing_groups(row, effective, upper, x_sqnorms, err_coef, center_norm_max,
         n_failing += not _separated(bounds[g], up, margin)
     return n_failing
 
+
+# Rows gathered for GEMM before its calls (_assign_gathered): each row goes to
+# the place it has in scikit-learn's chunk, so the more rows at hand, the fuller
+# each call of CHUNK places.
+GATHER_ROWS = 4 * CHUNK
 
 # Rows whose bounds a bounded assignment moves and tries in a tight pass before
 # its main loop: there, among the queues and calls, the same test cost four times
