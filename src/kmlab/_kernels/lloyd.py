@@ -198,8 +198,8 @@ def _assign_block(
                 n_gathered = _gather_row(X, offset, row, n_gathered, rows, gathered)
             last = row == stop_row - 1
             if last and n_gathered > 0 and filtering and not screen_groups and labels[gathered[0]] >= 0:
-                # GEMM on a few rows may round otherwise than on scikit-learn's
-                # chunks (OpenBLAS's small-matrix kernels); the exact chains do not.
+                # The block's last few rows: the exact chains (GEMM's bits here)
+                # cost less than a GEMM call of a whole chunk's places for them.
                 for i in range(n_gathered):
                     n_batch = _queue_row(
                         X, offset, gathered[i], all_groups, n_groups, n_batch, batch_ids, batch_rows, row_pairs,
