@@ -24,6 +24,7 @@ from kmlab._lloyd import (
     choose_algorithm,
     direct_supported,
     fill_group_layout,
+    gemm_place_classes,
     group_centers,
     group_filter_supported,
     group_layout,
@@ -472,10 +473,40 @@ def _near_tie_rows(rng, n_rows, n_features, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_gathered_rows_round_as_in_scikit_learns_chunks(dtype):
+@pytest.mark.parametrize("n_features, n_clusters, n_samples", [(64, 300, 3 * CHUNK + 64), (5, 3, 70)])
+def test_gemm_place_classes_round_alike(dtype, n_features, n_clusters, n_samples):
+    # Every place that gemm_place_classes puts in a chunk place's class gives that place's bits, on
+    # other rows and centres than its probes; each chunk's own call has every place of its classes.
+    wanted_class, call_classes, call_capacity = gemm_place_classes(dtype, n_features, n_clusters, n_samples)
+    for (size, *classes), capacity in zip(call_classes, call_capacity):
+        classes = np.array(classes[:size])
+        assert_array_equal(np.bincount(classes[classes >= 0], minlength=len(capacity)), capacity)
+    rng = np.random.default_rng(7)
+    centers = rng.standard_normal((n_clusters, n_features)).astype(dtype)
+    sqnorms = center_sqnorms(centers)
+    for _ in range(3):
+        row = (rng.standard_normal(n_features) * 10.0 ** rng.uniform(-2, 2)).astype(dtype)
+        values = {}
+        for size, *classes in call_classes:
+            call_values = kmlab._lloyd._gemm_formula_values(np.tile(row, (size, 1)), centers, sqnorms)
+            for place, c in enumerate(classes[:size]):
+                if c >= 0:
+                    assert_array_equal(call_values[place], values.setdefault(c, call_values[place]))
+        assert set(values) == set(wanted_class[wanted_class >= 0].tolist())
+    for which, size in ((0, CHUNK if n_samples >= CHUNK else 0), (1, n_samples % CHUNK)):
+        call = call_classes[call_classes[:, 0] == size]
+        assert len(call) == 1 or size == 0
+        if size:
+            assert_array_equal(call[0, 1 : size + 1], wanted_class[which, :size])
+
+
+@pytest.mark.parametrize("n_gathered", [CHUNK, 5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gathered_rows_round_as_in_scikit_learns_chunks(dtype, n_gathered):
     # GEMM may round a row's values by the row's place in the call (OpenBLAS's
     # Haswell sgemm does): gathered rows, taken out of order and from several
-    # chunks, get the labels of scikit-learn's chunked GEMM, near ties included.
+    # chunks, the last shorter one included, get the labels of scikit-learn's
+    # chunked GEMM, near ties included; a few rows (a short call) too.
     rng = np.random.RandomState(0)
     X, centers = _near_tie_rows(rng, 3 * CHUNK + 37, 64, dtype)
     sqnorms = center_sqnorms(centers)
@@ -486,14 +517,15 @@ def test_gathered_rows_round_as_in_scikit_learns_chunks(dtype):
     offset = np.zeros(X.shape[1], dtype=dtype)
     # Out of order, from every chunk: places in the gathered chunk unlike those in scikit-learn's.
     order = np.concatenate([np.arange(len(X) - 1, 0, -3), np.arange(1, len(X), 7)])
-    gathered = np.array(list(dict.fromkeys(order.tolist())), dtype=np.int64)[:CHUNK]
+    gathered = np.array(list(dict.fromkeys(order.tolist())), dtype=np.int64)[:n_gathered]
     rows = np.ascontiguousarray(X[gathered])
+    place_classes = gemm_place_classes(dtype, X.shape[1], len(centers), len(X))
     labels = np.full(len(X), -1, dtype=np.int32)
     dummy_bounds = np.zeros(1), np.zeros((1, 1), dtype=np.float32), np.zeros((1, 1), dtype=np.int16)
     with kernel_threads(1):  # single-threaded BLAS, as in a fit
         _assign_gathered(
-            rows, np.empty((CHUNK, len(centers)), dtype=dtype), gathered, len(gathered), centers, sqnorms, False,
-            False, np.empty(0, dtype=np.int64), np.zeros(1, dtype=np.int64), 0, np.zeros(1), 0.0, 0.0, X, offset,
+            rows, np.empty((CHUNK, len(centers)), dtype=dtype), gathered, len(gathered), centers, sqnorms,
+            *place_classes, False, False, np.empty(0, dtype=np.int64), np.zeros(1, dtype=np.int64), 0, np.zeros(1), 0.0, 0.0, X, offset,
             labels, dummy_bounds[0], dummy_bounds[0].copy(), dummy_bounds[1], dummy_bounds[2],
         )  # fmt: skip
     assert_array_equal(labels[gathered], expected[gathered])

@@ -40,6 +40,7 @@ from ._kernels.lloyd import (
     numpy_column_moments,
     numpy_row_sqnorms,
     numpy_sum,
+    place_formula_values,
     reduce_blocks,
     relocation_sq_distances_sparse,
 )
@@ -205,6 +206,76 @@ def _gemm_formula_values(rows, centers, sqnorms):
     start = np.asfortranarray(np.repeat(sqnorms[:, None], rows.shape[0], axis=1))
     with blas_controller().limit(limits=1, user_api="blas"):
         return gemm(-2.0, centers.T, rows.T, beta=1.0, c=start, trans_a=1).T
+
+
+# The sizes of GEMM call that the bounded variants' gathered rows may get
+# (kmlab._kernels.lloyd._assign_gathered), so that a few rows late in a run go
+# in a short call: every multiple of 4 up to 64, of 16 beyond.
+GATHER_CALL_SIZES = tuple(range(4, 64, 4)) + tuple(range(64, CHUNK + 1, 16))
+# Values compared per place when finding the classes of places (4 probes at least, 32 at most).
+PLACE_CHECK_VALUES = 1024
+
+
+def gemm_place_classes(dtype, n_features, n_clusters, n_samples):
+    """Where in which GEMM call a gathered row rounds as in its scikit-learn chunk, for this shape here.
+
+    BLAS kernels may round a row's values by its place in the call: OpenBLAS's
+    Haswell sgemm takes the rows twelve at a time, the first six in one order
+    and the next six in another, a remainder of four or of eight in a third or
+    a fourth, so that a row's values depend on its place modulo 12 and on the
+    call's size.  Places that give the same bits form a class; a gathered row
+    may go to any place of the class of its place in scikit-learn's chunk (row
+    % CHUNK, in a call of that chunk's size).  The classes are found on this
+    machine's BLAS, through the kernels' call: one row copied to every place
+    of calls of each size in GATHER_CALL_SIZES and of the chunks' sizes, a
+    new row and new centres for each probe, until each place has
+    PLACE_CHECK_VALUES values (4 probes at least, 32 at most); places are
+    grouped by the bits of all their values (places whose arithmetic differs
+    do not agree on a thousand values; float64 GEMM here: one class).  Found
+    once per dtype, shape and size of the last chunk per process: 10-70 ms
+    on an AVX2 core (k=64: 32 probes were 45 ms, 16 are 21 ms).
+
+    Returns ``(wanted, call_classes, call_capacity)``, int64: ``wanted``
+    (2, CHUNK) the class of each place of a whole chunk (row 0) and of the
+    last, shorter one (row 1; -1 where it has none); ``call_classes``
+    (n_sizes, CHUNK + 1) a call size per row, ascending, in column 0, then the
+    class of each of its places, -1 for a place of no chunk's class and beyond
+    the size; ``call_capacity`` (n_sizes, n_classes) how many places of each
+    class each call has.
+    """
+    return _place_classes(np.dtype(dtype), n_features, n_clusters, n_samples >= CHUNK, n_samples % CHUNK)
+
+
+@lru_cache(maxsize=None)
+def _place_classes(dtype, n_features, n_clusters, whole_chunks, last_rows):
+    """:func:`gemm_place_classes` for data with whole chunks or not and a last chunk of ``last_rows`` rows (0: none)."""
+    chunk_sizes = ({CHUNK} if whole_chunks else set()) | ({last_rows} if last_rows else set())
+    sizes = sorted(set(GATHER_CALL_SIZES) | chunk_sizes)
+    n_probes = min(32, max(4, -(-PLACE_CHECK_VALUES // n_clusters)))
+    rng = np.random.default_rng(0)
+    probe_rows = (rng.standard_normal((n_probes, n_features)) * 10.0 ** rng.uniform(-2, 2, (n_probes, 1))).astype(dtype)
+    probe_centers = rng.standard_normal((n_probes, n_clusters, n_features)).astype(dtype)
+    probe_sqnorms = np.array([center_sqnorms(centers) for centers in probe_centers])
+    signatures = {}
+    # The kernels' GEMM call, on one BLAS thread as in a fit.
+    with blas_controller().limit(limits=1, user_api="blas"):
+        for size in sizes:
+            values = np.empty((size, n_probes, n_clusters), dtype=dtype)
+            place_formula_values(probe_rows, probe_centers, probe_sqnorms, size, values)
+            signatures[size] = [place.tobytes() for place in values]
+    classes = {}
+    wanted = np.full((2, CHUNK), -1, dtype=np.int64)
+    for which, size in ((0, CHUNK if whole_chunks else 0), (1, last_rows)):
+        for place in range(size):
+            wanted[which, place] = classes.setdefault(signatures[size][place], len(classes))
+    call_classes = np.full((len(sizes), CHUNK + 1), -1, dtype=np.int64)
+    for i, size in enumerate(sizes):
+        call_classes[i, 0] = size
+        call_classes[i, 1 : size + 1] = [classes.get(signature, -1) for signature in signatures[size]]
+    call_capacity = np.zeros((len(sizes), len(classes)), dtype=np.int64)
+    for i, size in enumerate(sizes):
+        np.add.at(call_capacity[i], call_classes[i, 1 : size + 1][call_classes[i, 1 : size + 1] >= 0], 1)
+    return wanted, call_classes, call_capacity
 
 
 # Yinyang's group filter pays where a group fills most of an AVX2 block of LANES slots
@@ -635,6 +706,16 @@ class LloydWorkspace:
         self.screen_groups = self.group_filter and not group_filter_supported(
             X.dtype, n_features, n_clusters, n_samples
         )
+        # Where GEMM rounds the gathered rows as in scikit-learn's chunks (the bounds gather rows).
+        self.gemm_places = (
+            gemm_place_classes(X.dtype, n_features, n_clusters, n_samples)
+            if self.track_bounds
+            else (
+                np.zeros((2, CHUNK), dtype=np.int64),
+                np.zeros((1, CHUNK + 1), dtype=np.int64),
+                np.zeros((1, 1), dtype=np.int64),
+            )
+        )
         self.slot_centers = np.empty(0, dtype=np.int64)
         self.first_block = np.zeros(1, dtype=np.int64)
         self.group_blocks = np.empty((0, n_features, group_lanes(X.dtype)), dtype=X.dtype)
@@ -792,7 +873,7 @@ class LloydWorkspace:
                 self.x_sqnorms, self.err_coef, center_norm_max,
                 labels, self.upper, self.lower_min, self.lower, self.stamp,
                 self.group_blocks, self.slot_sqnorms, self.slot_centers, self.first_block, self.screen_groups,
-                self.block_sums, self.block_weights, self.block_inertia, self.block_changed, self.block_computed,
+                *self.gemm_places, self.block_sums, self.block_weights, self.block_inertia, self.block_changed, self.block_computed,
             )  # fmt: skip
             # The bounds now refer to ``centers``.
             self.moves[:] = 0.0

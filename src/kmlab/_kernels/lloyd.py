@@ -96,6 +96,9 @@ def assign_dense(
     slot_centers,  # IN (n_slots,) int64: the centre in each slot, k for padding
     group_first_block,  # IN (G + 1,) int64: the lane blocks of group g are group_first_block[g]:[g + 1]
     screen_groups,  # IN bool: the group filter's values may round otherwise than GEMM's (_label_batch_by_groups)
+    wanted_class,  # IN (2, CHUNK) int64: class of each place of a whole chunk and of the last (gemm_place_classes)
+    call_classes,  # IN (n_sizes, CHUNK + 1) int64: GEMM call sizes and the class of each place (the same)
+    call_capacity,  # IN (n_sizes, n_classes) int64: places of each class in each call (the same)
     block_sums,  # IN/OUT (n_blocks, k, d) float64, written when update (a block's kept with sums_kept
     # when none of its labels changes)
     block_weights,  # IN/OUT (n_blocks, k) float64, the same
@@ -109,8 +112,8 @@ def assign_dense(
             np.int64(b), X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, sums_kept,
             with_inertia, direct, packed, track_bounds, use_groups, center_moves, global_moves, global_mover,
             group_of, group_drift, step, x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
-            group_blocks, slot_sqnorms, slot_centers, group_first_block, screen_groups,
-            block_sums, block_weights, block_inertia, block_changed, block_computed,
+            group_blocks, slot_sqnorms, slot_centers, group_first_block, screen_groups, wanted_class, call_classes,
+            call_capacity, block_sums, block_weights, block_inertia, block_changed, block_computed,
         )  # fmt: skip
 
 
@@ -119,8 +122,8 @@ def _assign_block(
     b, X, offset, sample_weight, centers, centers_sqnorm, block_starts, update, sums_kept, with_inertia, direct, packed,
     track_bounds, use_groups, center_moves, global_moves, global_mover, group_of, group_drift, step,
     x_sqnorms, err_coef, center_norm_max, labels, upper, lower_min, lower, stamp,
-    group_blocks, slot_sqnorms, slot_centers, group_first_block, screen_groups,
-    block_sums, block_weights, block_inertia, block_changed, block_computed,
+    group_blocks, slot_sqnorms, slot_centers, group_first_block, screen_groups, wanted_class, call_classes,
+    call_capacity, block_sums, block_weights, block_inertia, block_changed, block_computed,
 ):  # fmt: skip
     """Block ``b`` of :func:`assign_dense` (its arguments); the one-call run calls it too.
 
@@ -222,9 +225,9 @@ def _assign_block(
             while n_gathered >= GATHER_ROWS or (last and n_gathered > 0):
                 n_rows = min(n_gathered, GATHER_ROWS)
                 changed += _assign_gathered(
-                    rows, dots, gathered, n_rows, centers, centers_sqnorm, track_bounds,
-                    use_groups, group_members, member_starts, step, x_sqnorms, err_coef, center_norm_max, X,
-                    offset, labels, upper, lower_min, lower, stamp,
+                    rows, dots, gathered, n_rows, centers, centers_sqnorm, wanted_class, call_classes,
+                    call_capacity, track_bounds, use_groups, group_members, member_starts, step, x_sqnorms, err_coef,
+                    center_norm_max, X, offset, labels, upper, lower_min, lower, stamp,
                 )  # fmt: skip
                 computed += n_rows * n_clusters
                 n_gathered -= n_rows
@@ -389,6 +392,27 @@ def direct_formula_values(
         # With one centre, the values are the smallest ones.
         _nearest(rows_t, m, padded[j : j + 1], centers_sqnorm[j : j + 1], values, nearest)
         out[:, j] = values
+
+
+@njit(cache=True)
+def place_formula_values(
+    probe_rows,  # IN (P, d) float32/float64: one row per probe
+    probe_centers,  # IN (P, k, d) dtype of the rows: the centres of each probe
+    probe_sqnorms,  # IN (P, k) dtype of the rows
+    size,  # IN int64 rows of each GEMM call, <= CHUNK
+    out,  # OUT (size, P, k) dtype of the rows
+):
+    """Each probe's row at every place of a GEMM call of ``size`` rows (:func:`_formula_by_gemm`, the
+    gathered rows' call): ``out[place, p]``, for the driver's search of places that round alike
+    (kmlab._lloyd.gemm_place_classes)."""
+    n_probes, n_clusters, n_features = probe_centers.shape
+    rows = np.empty((size, n_features), dtype=probe_rows.dtype)
+    dots = np.empty((size, n_clusters), dtype=probe_rows.dtype)
+    for p in range(n_probes):
+        for place in range(size):
+            rows[place] = probe_rows[p]
+        _formula_by_gemm(rows, size, probe_centers[p], probe_sqnorms[p], dots)
+        out[:, p] = dots
 
 
 # Rows on which group_formula_values also checks the chains of a row's current
@@ -659,18 +683,21 @@ def _stored_bound(value, bounds):
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
 def _assign_gathered(
-    rows, dots, gathered, n_gathered, centers, centers_sqnorm, track_bounds, use_groups, group_members,
-    member_starts, step, x_sqnorms, err_coef, center_norm_max, X, offset, labels, upper, lower_min, lower, stamp,
+    rows, dots, gathered, n_gathered, centers, centers_sqnorm, wanted_class, call_classes, call_capacity, track_bounds,
+    use_groups, group_members, member_starts, step, x_sqnorms, err_coef, center_norm_max, X, offset, labels, upper,
+    lower_min, lower, stamp,
 ):  # fmt: skip
     """Label the gathered rows from all k distances; reset their bounds.
 
     dots = rows . centers by BLAS GEMM, the call scikit-learn makes, each row
-    at the place it has in scikit-learn's chunk (row % CHUNK, in a call of its
-    chunk's size): OpenBLAS's kernels may round an entry by its row's place in
-    the call (its Haswell sgemm: by the place modulo 12), so that elsewhere a
-    near tie could go the other way.  Rows that want a taken place wait for the
-    next call.  So ||c||^2 - 2 x.c rounds as in scikit-learn and ties go to
-    the lowest index.
+    at a place that rounds it as its place in scikit-learn's chunk does
+    (``wanted_class``, ``call_classes``, ``call_capacity``: :func:`kmlab._lloyd.gemm_place_classes`):
+    OpenBLAS's kernels may round an entry by its row's place in the call
+    (its Haswell sgemm: by the place modulo 12 and the call's size), so that
+    elsewhere a near tie could go the other way.  Each call is the shortest
+    that has places for every waiting row, else the one that has most; rows
+    left without a place wait for the next call.  So ||c||^2 - 2 x.c rounds as
+    in scikit-learn and ties go to the lowest index.
     The groups' bounds come from their members' values (:func:`_group_members`):
     reading a group's values one after the other, where updating each value's
     group minimum in turn waited on the previous update (1000 centres: most of
@@ -678,27 +705,46 @@ def _assign_gathered(
     Returns how many labels changed.
     """
     n_samples, n_features = X.shape
+    n_calls, n_classes = call_capacity.shape
+    # Each row's class, and how many of each class wait.
+    wants = np.empty(n_gathered, dtype=np.int64)
+    waiting = np.zeros(n_classes, dtype=np.int64)
+    for i in range(n_gathered):
+        row = gathered[i]
+        in_last_chunk = n_samples - (row - row % CHUNK) < CHUNK
+        wants[i] = wanted_class[1 if in_last_chunk else 0, row % CHUNK]
+        waiting[wants[i]] += 1
+    # Rows of a class take places in their order: the next one is at or after its cursor.
+    cursor = np.zeros(n_classes, dtype=np.int64)
     placed = np.zeros((CHUNK, n_features), dtype=rows.dtype)
     place_of = np.full(CHUNK, -1, dtype=np.int64)
-    waiting = np.ones(n_gathered, dtype=np.bool_)
     n_done = 0
     changed = 0
     while n_done < n_gathered:
-        call_rows = -1
-        for i in range(n_gathered):
-            if not waiting[i]:
+        call, most = 0, -1
+        for i in range(n_calls):
+            taken = 0
+            for c in range(n_classes):
+                taken += min(call_capacity[i, c], waiting[c])
+            if taken > most:
+                call, most = i, taken
+            if taken == n_gathered - n_done:
+                break
+        size = call_classes[call, 0]
+        for place in range(size):
+            c = call_classes[call, 1 + place]
+            if c < 0 or waiting[c] == 0:
                 continue
-            row = gathered[i]
-            chunk_rows = min(CHUNK, n_samples - (row - row % CHUNK))
-            if call_rows < 0:
-                call_rows = chunk_rows
-            if chunk_rows == call_rows and place_of[row % CHUNK] < 0:
-                place_of[row % CHUNK] = i
-                waiting[i] = False
-                for f in range(n_features):
-                    placed[row % CHUNK, f] = rows[i, f]
-        _formula_by_gemm(placed, call_rows, centers, centers_sqnorm, dots)
-        for place in range(call_rows):
+            i = cursor[c]
+            while wants[i] != c:
+                i += 1
+            cursor[c] = i + 1
+            waiting[c] -= 1
+            place_of[place] = i
+            for f in range(n_features):
+                placed[place, f] = rows[i, f]
+        _formula_by_gemm(placed, size, centers, centers_sqnorm, dots)
+        for place in range(size):
             if place_of[place] >= 0:
                 changed += _label_gathered_row(
                     gathered[place_of[place]], dots[place], centers, track_bounds, use_groups, group_members,
@@ -782,9 +828,10 @@ def _failing_groups(row, effective, upper, x_sqnorms, err_coef, center_norm_max,
     return n_failing
 
 
-# Rows gathered for GEMM before its calls (_assign_gathered): each row goes to
-# the place it has in scikit-learn's chunk, so the more rows at hand, the fuller
-# each call of CHUNK places.
+# Rows gathered for GEMM before its calls (_assign_gathered): each row goes to a
+# place of its class (a call of CHUNK rows has 126 places of each of two classes
+# and 4 of a third on OpenBLAS's Haswell sgemm), so that with more rows at hand
+# the calls are fuller.
 GATHER_ROWS = 4 * CHUNK
 
 # Rows whose bounds a bounded assignment moves and tries in a tight pass before
@@ -1594,6 +1641,9 @@ def _assign_blocks(
     no_slot_sqnorms = np.empty(0, dtype=X.dtype)
     no_slots = np.empty(0, dtype=np.int64)
     no_first_block = np.zeros(1, dtype=np.int64)
+    no_classes = np.zeros((2, CHUNK), dtype=np.int64)
+    no_calls = np.zeros((1, CHUNK + 1), dtype=np.int64)
+    no_capacity = np.zeros((1, 1), dtype=np.int64)
     # sums_kept with update: in a run, each block's sums are those of its labels
     # (set by the run's previous assignment; a new run starts without labels).
     for b in prange(block_starts.shape[0] - 1):
@@ -1601,7 +1651,8 @@ def _assign_blocks(
             np.int64(b), X, offset, sample_weight, centers, sqnorms, block_starts, update, update, off, direct, packed,
             off, off, moves, no_moves, zero, no_groups, no_drift, zero, no_bound, 0.0, 0.0, labels, no_bound,
             no_bound, no_bounds, no_stamp, no_group_blocks, no_slot_sqnorms, no_slots, no_first_block, off,
-            block_sums, block_weights, block_inertia, block_changed, block_computed,
+            no_classes, no_calls, no_capacity, block_sums, block_weights, block_inertia, block_changed,
+            block_computed,
         )  # fmt: skip
     return block_changed.sum()
 
