@@ -19,6 +19,7 @@ import kmlab._init
 import kmlab._lloyd
 from kmlab import KMeans
 from kmlab._kernels.lloyd import (
+    _block_inertia,
     numpy_row_sqnorms,
     numpy_sum,
     reduce_blocks,
@@ -164,6 +165,23 @@ def test_workspace_inertia_for_given_labels(seed, container):
     assert workspace.inertia(X, weights, centers, labels) == pytest.approx(
         naive.inertia(X, centers, labels, weights), rel=1e-12
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_block_inertia_adds_the_rows_values_in_row_order(seed, dtype):
+    # Rows go four at a time through the kernel and the rest one by one; the sum
+    # must be the same bits as adding single-row calls in row order.
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(23, 7)).astype(dtype)
+    offset = rng.normal(size=7).astype(dtype)
+    centers = rng.normal(size=(3, 7)).astype(dtype)
+    labels = rng.randint(0, 3, size=23).astype(np.int32)
+    weights = (2.0 ** rng.randint(-3, 4, size=23)).astype(dtype)
+    for start, stop in [(0, 23), (0, 4), (1, 20), (5, 6), (3, 3), (2, 17)]:
+        row_by_row = 0.0
+        for row in range(start, stop):
+            row_by_row += _block_inertia(X, offset, weights, centers, labels, row, row + 1)
+        assert _block_inertia(X, offset, weights, centers, labels, start, stop) == row_by_row
 
 
 def run_update(X, weights, centers):
