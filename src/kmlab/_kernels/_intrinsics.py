@@ -244,8 +244,12 @@ candidate_dots_8 = _candidate_dots(8, CANDIDATE_ROWS_8)
 # AVX-512), with the test on the dot products done in the same call, in
 # registers: whole k-means++ at k=1000 4.8-5.3 -> 4.2-4.5 s, same centres.
 # With AVX-512's 32 registers, 8 rows (16 chains) fit: per round on a Zen 5,
-# 2 threads, 2.34-2.37 -> 1.67-1.81 ms (16 rows: 1.76-1.84).
-SCREEN_ROWS = 8 if AVX512 else 4
+# 2 threads, 2.34-2.37 -> 1.67-1.81 ms (16 rows: 1.76-1.84).  With AVX2's 16,
+# a pair chain of float32 takes two registers: 4 rows' 8 chains took all 16, and
+# LLVM kept three of them on the stack, through a store and a load at every step;
+# 2 rows (8 registers of chains) spill none.  Zen 3, 2 threads: a round 4.75 ->
+# 3.55 ms, whole k-means++ at k=1000 4.83-4.95 -> 3.26-3.31 s, same centres.
+SCREEN_ROWS = 8 if AVX512 else 2
 PREFETCH_BYTES = 4096
 
 
