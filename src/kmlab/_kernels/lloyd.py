@@ -578,8 +578,9 @@ def _formula_error(err_coef, center_norm_max, x_sqnorm):
 def _separated(low, up, margin):
     """Whether a lower bound ``low`` of the other centres' distances beats the upper
     bound ``up`` of the own centre's by more than ``margin`` in squared distance
-    (plus a relative slack for the rounding of the bounds themselves)."""
-    return low > 0 and low * low - up * up > margin + 1e-12 * (low * low + up * up)
+    (plus a relative slack for the rounding of the bounds themselves).  Both tests are
+    made, without a branch between them, so that a loop of them vectorises."""
+    return (low > 0) & (low * low - up * up > margin + 1e-12 * (low * low + up * up))
 
 
 # A label stays when every other centre is farther than the own centre by more
@@ -820,11 +821,18 @@ def _failing_groups(row, effective, upper, x_sqnorms, err_coef, center_norm_max,
     up = upper[row]
     margin = 2.0 * _formula_error(err_coef, center_norm_max, x_sqnorms[row])
     bounds = effective
-    # Listed without branches: which groups fail is hard to predict.
+    # Each group's test first, in a loop of vector compares, then the list, without branches
+    # (which groups fail is hard to predict), in place: position g is read before it is written.
+    # Gaussian 200k x 64, k=1000, the 94 iterations from k-means++'s centres, 2 Zen 3 threads,
+    # alternating processes: 5.6-5.8 s against 5.8-6.4 with one scalar loop of both.
+    n_groups = bounds.shape[0]
+    for g in range(n_groups):
+        failing[g] = not _separated(bounds[g], up, margin)
     n_failing = 0
-    for g in range(bounds.shape[0]):
+    for g in range(n_groups):
+        fails = failing[g]
         failing[n_failing] = g
-        n_failing += not _separated(bounds[g], up, margin)
+        n_failing += fails
     return n_failing
 
 
