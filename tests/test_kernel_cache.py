@@ -1,35 +1,29 @@
 """The kernels' on-disk cache follows every kernel source, not only a kernel's own file."""
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 
 import kmlab._kernels
 from kmlab._kernels import lloyd
 from kmlab._kernels._cache import kernel_sources_digest
+from subprocesses import run_fresh
 
-# Compiles one small kernel of a copy of the kernel package in a fresh process and
-# reports whether numba took it from its cache.
+# Compiles one small kernel of a copy of the kernel package (under ``root``) in a fresh
+# process and reports whether numba took it from its cache.
 COMPILE_ONE = """
 import json, sys
 import numpy as np
-sys.path.insert(0, sys.argv[1])
+sys.path.insert(0, {root!r})
 from kernels_copy.lloyd import numpy_sum
 numpy_sum(np.ones(3))
-print(json.dumps({"hits": sum(numpy_sum.stats.cache_hits.values()),
-                  "misses": sum(numpy_sum.stats.cache_misses.values())}))
+print(json.dumps({{"hits": sum(numpy_sum.stats.cache_hits.values()),
+                  "misses": sum(numpy_sum.stats.cache_misses.values())}}))
 """
 
 
 def compile_one(root):
     env = {key: value for key, value in os.environ.items() if key != "NUMBA_CACHE_DIR"}
-    completed = subprocess.run(
-        [sys.executable, "-c", COMPILE_ONE, str(root)], capture_output=True, text=True, check=False, env=env
-    )
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    return run_fresh(COMPILE_ONE.format(root=str(root)), env=env)
 
 
 def append_comment(path):

@@ -5,8 +5,6 @@ These tests check *which modules* get imported, *which kernels* get compiled and
 timings belong to ``benchmarks/``.
 """
 
-import json
-import subprocess
 import sys
 from collections import Counter
 
@@ -14,6 +12,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from sklearn.datasets import make_blobs
+from subprocesses import run_fresh
 
 import kmlab
 import kmlab._init
@@ -21,13 +20,6 @@ import kmlab._lloyd
 from kmlab.cli import main
 
 HEAVY_MODULES = ("numba", "scipy", "sklearn")
-
-
-def run_fresh(code):
-    """Run ``code`` in a new interpreter and return what it prints on its last line, parsed as JSON."""
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert completed.returncode == 0, completed.stderr
-    return json.loads(completed.stdout.splitlines()[-1])
 
 
 def imported_by(statements):

@@ -19,7 +19,7 @@ KERNELS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 # numba's locators, in its order of preference: NUMBA_CACHE_DIR, then the
 # source's own __pycache__ where writable, then the user-wide cache directory.
-# numba 0.59 named them with a leading underscore.
+# Older numba releases name them, and CacheImpl, with a leading underscore.
 _NUMBA_LOCATORS = ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")
 
 
@@ -63,7 +63,7 @@ def install_locators():
     """Put locators stamped with the kernel sources' digest ahead of numba's own (once).
 
     Only functions defined in this package take them; others find numba's
-    locators as before.  Where this numba has none of the expected classes, the
+    locators as before.  Where this numba lacks any of the expected classes, the
     cache keeps numba's own stamps.
     """
     impl = getattr(caching, "CacheImpl", None) or getattr(caching, "_CacheImpl", None)
