@@ -215,6 +215,12 @@ def quietest_attempt(measure, retries):
 SETTLE_S = 0.3
 
 
+def after_rest(function):
+    """``function()``'s result, called after SETTLE_S of rest (see :func:`after_own_call`)."""
+    time.sleep(SETTLE_S)
+    return function()
+
+
 def after_own_call(function):
     """``function()``'s result, from a second call right after an untimed first one, after a rest.
 
@@ -227,8 +233,7 @@ def after_own_call(function):
     five of seven timed calls after scikit-learn's.  So every library's calls
     start after SETTLE_S of rest, and the timed one follows a call of its own.
     """
-    time.sleep(SETTLE_S)
-    function()
+    after_rest(function)
     return function()
 
 

@@ -23,19 +23,21 @@ def _params_for(runner, params, kmlab_fit):
     return replace(params, max_iter=kmlab_fit.n_iter) if runner.fixed_iterations else params
 
 
-def _fit_each(runners, X, params, threads, settle=False):
+def _fit_each(runners, X, params, threads, settle=None):
     """One fit of ``X`` per implementation, kmlab first (its ``n_iter_`` sets the fixed-iteration runners').
 
-    With ``settle``, each is fitted twice in a row and the second fit kept, so
-    that it follows its own library (:func:`environment.after_own_call`).
+    ``settle``: None, each fit right away; "rest", each after a rest
+    (:func:`environment.after_rest`); "own call", each fitted twice in a row
+    and the second fit kept, so that it follows its own library
+    (:func:`environment.after_own_call`).
 
     Returns ``{runner name: Fit}``.
     """
+    settled = {None: lambda fit: fit(), "rest": environment.after_rest, "own call": environment.after_own_call}[settle]
     fits = {}
     for runner in runners:
         runner_params = _params_for(runner, params, fits.get(KMLAB.name))
-        fit = partial(runner.fit, X, runner_params, threads)
-        fits[runner.name] = environment.after_own_call(fit) if settle else fit()
+        fits[runner.name] = settled(partial(runner.fit, X, runner_params, threads))
     return fits
 
 
@@ -147,7 +149,8 @@ def measure_case(case, runners, *, seeds, repeats, threads):
     less than ROUNDS_BUDGET_S, up to MAX_ROUNDS), interleaved across implementations so
     that a change in the machine's load hits them alike; the median is reported.  A case
     timed more than once gives each timed fit an untimed fit of the same
-    implementation just before it (see :func:`_fit_each`); the first of them
+    implementation just before it (see :func:`_fit_each`), unless
+    ``case.untimed_first`` is False (then a rest only); the first of them
     also pays the one-time costs of a shape (numba loads from its cache the
     kernels the warm-up on the tutorial data did not reach: 50 to 130 ms for
     kmlab on digits and blobs), which :func:`warm_up` and the fresh-process
@@ -183,10 +186,11 @@ def measure_case(case, runners, *, seeds, repeats, threads):
     fits = {runner.name: [] for runner in runners}
     n_timed = min(repeats, case.max_repeats or repeats)
     extensible = case.max_repeats is None
+    settle = ("own call" if case.untimed_first else "rest") if n_timed > 1 or extensible else None
     timed_s = 0.0
     n_rounds = 0
     while n_rounds < n_timed or (extensible and n_rounds < MAX_ROUNDS and timed_s < ROUNDS_BUDGET_S):
-        for name, fit in _fit_each(runners, X, params, threads, settle=n_timed > 1 or extensible).items():
+        for name, fit in _fit_each(runners, X, params, threads, settle=settle).items():
             fits[name].append(fit)
             timed_s += fit.seconds
         n_rounds += 1
@@ -228,6 +232,7 @@ def measure_case(case, runners, *, seeds, repeats, threads):
         "n_clusters": case.n_clusters,
         "n_init": case.n_init,
         "max_iter": case.max_iter,
+        "settle": settle,
         "timing": timing,
         "peers": peers,
         "equivalence": equivalence,

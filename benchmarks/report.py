@@ -235,7 +235,11 @@ def render(results):
             f"{_seconds(results['kmlab_kernels_s'])} s."
         )
     parts.append("\n".join(_overhead_lines(results["overheads"])))
-    repeats = ", ".join(f"{case['name']} {len(case['timing']['kmlab']['times_s'])}" for case in results["cases"])
+    repeats = ", ".join(
+        f"{case['name']} {len(case['timing']['kmlab']['times_s'])}"
+        + (" (each after a rest only)" if case.get("settle") == "rest" else "")
+        for case in results["cases"]
+    )
     legend = [
         f"Timed fits per implementation (each right after an untimed fit of the same implementation, where more "
         f"than one): {repeats}.",
