@@ -387,3 +387,26 @@ def measure_suite(module, settings, warm_up, cases, measure, summary):
         "cases": measured,
         "wall_s": time.perf_counter() - start,
     }
+
+
+def memory_status():
+    """This process's current and peak resident memory (VmRSS, VmHWM), in bytes (Linux)."""
+    fields = {}
+    with open("/proc/self/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                fields[key] = int(value.split()[0]) * 1024
+    return fields["VmRSS"], fields["VmHWM"]
+
+
+def peak_memory_resettable():
+    """Whether :func:`reset_peak_memory` works here (Linux's ``/proc/self/clear_refs``)."""
+    return os.access("/proc/self/clear_refs", os.W_OK) and os.path.exists("/proc/self/status")
+
+
+def reset_peak_memory():
+    """Make this process's peak resident memory (VmHWM) its current size (Linux)."""
+    with open("/proc/self/clear_refs", "w") as clear:
+        clear.write("5")
+

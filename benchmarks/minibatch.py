@@ -192,17 +192,6 @@ def read_chunks(path, chunk_rows):
             yield np.fromfile(source, dtype=dtype, count=rows * shape[1]).reshape(rows, shape[1])
 
 
-def _memory_status():
-    """Current and peak resident memory of this process, in bytes (Linux)."""
-    fields = {}
-    with open("/proc/self/status") as status:
-        for line in status:
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                fields[key] = int(value.split()[0]) * 1024
-    return fields["VmRSS"], fields["VmHWM"]
-
-
 def _stream_child(name, path, threads, seed, connection):
     """In a fresh process: warm up, reset the peak, stream ``path`` into ``name``'s partial_fit."""
     first = next(read_chunks(path, 1000))
@@ -211,14 +200,13 @@ def _stream_child(name, path, threads, seed, connection):
     del first
     gc.collect()
     with threadpool_limits(limits=threads):
-        with open("/proc/self/clear_refs", "w") as clear:
-            clear.write("5")  # peak resident memory := current
-        baseline, _ = _memory_status()
+        environment.reset_peak_memory()  # peak resident memory := current
+        baseline, _ = environment.memory_status()
         start = time.perf_counter()
         for chunk in read_chunks(path, STREAM_CHUNK):
             estimator.partial_fit(chunk)
         seconds = time.perf_counter() - start
-        _, peak = _memory_status()
+        _, peak = environment.memory_status()
     connection.send({
         "seconds": seconds,
         "baseline_rss_bytes": baseline,

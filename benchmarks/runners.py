@@ -186,6 +186,8 @@ _OPTIONAL = (
     (Runner("sklearnex", "scikit-learn-intelex", fit_sklearnex), "sklearnex.cluster", "scikit-learn-intelex"),
     (Runner("faiss", "FAISS", fit_faiss, fixed_iterations=True, dense_only=True), "faiss", "faiss-cpu"),
 )
+# Every runner's name in the tables, by its key in the results (installed or not).
+LABELS = {runner.name: runner.label for runner in (KMLAB, SKLEARN, *(runner for runner, _, _ in _OPTIONAL))}
 
 
 @numba.njit(parallel=True)
