@@ -1,6 +1,7 @@
 """Bounds-accelerated Lloyd: every variant gives plain Lloyd's iterates, bit for bit."""
 
 import itertools
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -498,6 +499,21 @@ def test_gemm_place_classes_round_alike(dtype, n_features, n_clusters, n_samples
         assert len(call) == 1 or size == 0
         if size:
             assert_array_equal(call[0, 1 : size + 1], wanted_class[which, :size])
+
+
+def test_finding_the_place_classes_keeps_one_call_size_of_values_at_a_time():
+    # The gaussian benchmark's shape (k=1000): every place's values of every call size
+    # at once came to 42 MiB, a third of the fit's peak memory; one size's values are 4
+    # (a new size's and the last one's, the probes: 9 MiB in all).
+    gemm_place_classes(np.float32, 64, 10, 300)  # the kernel loaded (or compiled) before measuring
+    kmlab._lloyd._place_classes.cache_clear()
+    tracemalloc.start()
+    try:
+        gemm_place_classes(np.float32, 64, 1000, 200_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2**20
 
 
 @pytest.mark.parametrize("n_gathered", [CHUNK, 5])
