@@ -165,7 +165,8 @@ def render(results):
     lines += [
         "",
         "Each column: the fit's peak resident memory minus the resident memory before it, in a fresh process "
-        "after a warm-up (the data made before); —: a peer that takes dense data only, on sparse data. kmlab's bar: half the input's size plus 100 MB (issue 3).",
+        "after a warm-up (the data made before); —: a peer that takes dense data only, on sparse data. "
+        "kmlab's bar: half the input's size plus 100 MB (issue 3).",
     ]
     return "\n".join(lines)
 
