@@ -1,6 +1,7 @@
 """The machine, its load and the library versions, for the record; the shared options and timing loops."""
 
 import argparse
+import multiprocessing
 import os
 import platform
 import shlex
@@ -409,4 +410,26 @@ def reset_peak_memory():
     """Make this process's peak resident memory (VmHWM) its current size (Linux)."""
     with open("/proc/self/clear_refs", "w") as clear:
         clear.write("5")
+
+
+def in_fresh_process(description, target, *args):
+    """What ``target(*args, connection)`` sends on ``connection``, run in a spawned process.
+
+    For measurements that an earlier call in the same process would disturb
+    (peak memory, first-call costs).  ``description`` names the run in the error
+    raised when the process exits with an error or ends without sending.
+    """
+    context = multiprocessing.get_context("spawn")
+    receive, send = context.Pipe(duplex=False)
+    process = context.Process(target=target, args=(*args, send))
+    process.start()
+    send.close()
+    try:
+        result = receive.recv()
+    except EOFError:
+        result = None
+    process.join()
+    if process.exitcode != 0 or result is None:
+        raise RuntimeError(f"{description} failed in its process (exit code {process.exitcode})")
+    return result
 

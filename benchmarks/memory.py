@@ -15,7 +15,6 @@ half the input's size plus 100 MB.
 
 import argparse
 import gc
-import multiprocessing
 import time
 from dataclasses import replace
 
@@ -31,7 +30,7 @@ from .runners import KMLAB, LABELS, available_runners
 MARKERS = ("<!-- memory:start -->", "<!-- memory:end -->")
 
 CASES = ("blobs", "gaussian")
-MB = 2**20
+MIB = 2**20
 # The bar on kmlab's growth: this fraction of the input's bytes, plus BAR_EXTRA_BYTES.
 BAR_INPUT_FRACTION = 0.5
 BAR_EXTRA_BYTES = 100 * 10**6
@@ -48,7 +47,7 @@ def measure_fit(case, runner, max_iter, threads):
     """Warm ``runner`` up, reset the peak, fit ``case`` once; what was measured (JSON-ready).
 
     ``max_iter``: the iteration cap instead of the case's (None: the case's).
-    Meant for a fresh process (:func:`_fit_in_fresh_process`).
+    Meant for a fresh process (:func:`benchmarks.environment.in_fresh_process`).
     """
     X = case.load()
     tutorial = _case("tutorial")
@@ -70,6 +69,7 @@ def measure_fit(case, runner, max_iter, threads):
         "input_bytes": X.nbytes,
         "shape": list(X.shape),
         "dtype": X.dtype.name,
+        "sparse": sp.issparse(X),
     }
 
 
@@ -78,23 +78,6 @@ def _fit_child(case_name, runner_name, max_iter, threads, connection):
     runner = next(runner for runner in runners if runner.name == runner_name)
     connection.send(measure_fit(_case(case_name), runner, max_iter, threads))
     connection.close()
-
-
-def _fit_in_fresh_process(case_name, runner_name, max_iter, threads):
-    """:func:`measure_fit` in a spawned process."""
-    context = multiprocessing.get_context("spawn")
-    receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_fit_child, args=(case_name, runner_name, max_iter, threads, send))
-    process.start()
-    send.close()
-    try:
-        result = receive.recv()
-    except EOFError:
-        result = None
-    process.join()
-    if process.exitcode != 0 or result is None:
-        raise RuntimeError(f"the {runner_name} process on {case_name} failed with exit code {process.exitcode}")
-    return result
 
 
 def run(args):
@@ -109,16 +92,18 @@ def run(args):
     chosen = {name: _case(name) for name in args.cases.split(",")}
     for case_name, case in chosen.items():
         print(f"{case_name} ...", end=" ", flush=True)
-        sparse = sp.issparse(case.load())
         fits = {}
         for runner in runners:
-            if runner.dense_only and sparse:
+            # kmlab first: its fit says whether the data is sparse, and its iteration
+            # count is the fixed-iteration runners' (FAISS).
+            if runner.dense_only and fits[KMLAB.name]["sparse"]:
                 continue
-            # kmlab first: its iteration count is the fixed-iteration runners' (FAISS).
             kmlab_iter = fits[KMLAB.name]["n_iter"] if runner.fixed_iterations else None
-            fits[runner.name] = _fit_in_fresh_process(case_name, runner.name, kmlab_iter, args.threads)
+            fits[runner.name] = environment.in_fresh_process(
+                f"{runner.name} on {case_name}", _fit_child, case_name, runner.name, kmlab_iter, args.threads
+            )
         first = fits[KMLAB.name]
-        print(", ".join(f"{name} {fit['peak_growth_bytes'] / MB:.1f} MiB" for name, fit in fits.items()), flush=True)
+        print(", ".join(f"{name} {fit['peak_growth_bytes'] / MIB:.1f} MiB" for name, fit in fits.items()), flush=True)
         cases[case_name] = {
             "description": case.description,
             "shape": first["shape"],
@@ -154,13 +139,13 @@ def render(results):
     ]
     for case_name, case in results["cases"].items():
         n_samples, n_features = case["shape"]
-        growth = [case["fits"][name]["peak_growth_bytes"] / MB if name in case["fits"] else None for name in names]
+        growth = [case["fits"][name]["peak_growth_bytes"] / MIB if name in case["fits"] else None for name in names]
         within = case["fits"][KMLAB.name]["peak_growth_bytes"] <= case["kmlab_bar_bytes"]
         lines.append(
             f"| {case_name} | {n_samples:,}×{n_features} {case['dtype']} | {case['n_clusters']} "
-            f"| {case['input_bytes'] / MB:.1f} | "
+            f"| {case['input_bytes'] / MIB:.1f} | "
             + " | ".join("—" if value is None else f"{value:.1f}" for value in growth)
-            + f" | {case['kmlab_bar_bytes'] / MB:.1f} | {'yes' if within else 'NO'} |"
+            + f" | {case['kmlab_bar_bytes'] / MIB:.1f} | {'yes' if within else 'NO'} |"
         )
     lines += [
         "",

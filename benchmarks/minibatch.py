@@ -24,7 +24,6 @@ process's resident memory, so that only real allocations count.
 
 import argparse
 import gc
-import multiprocessing
 import shlex
 import statistics
 import sys
@@ -220,21 +219,15 @@ def _stream_child(name, path, threads, seed, connection):
 def measure_stream(*, threads, seed=0):
     """Stream the file through each implementation's partial_fit, each in a fresh process."""
     start = time.perf_counter()
-    context = multiprocessing.get_context("spawn")
     results = {}
     with tempfile.TemporaryDirectory(prefix="kmlab-stream-") as folder:
         path = Path(folder) / "stream.npy"
         write_stream_file(path)
         file_bytes = path.stat().st_size
         for name in IMPLEMENTATIONS:
-            receive, send = context.Pipe(duplex=False)
-            process = context.Process(target=_stream_child, args=(name, str(path), threads, seed, send))
-            process.start()
-            send.close()
-            results[name] = receive.recv()
-            process.join()
-            if process.exitcode != 0:
-                raise RuntimeError(f"the {name} streaming process failed with exit code {process.exitcode}")
+            results[name] = environment.in_fresh_process(
+                f"streaming into {name}", _stream_child, name, str(path), threads, seed
+            )
     centers = {name: np.array(result.pop("centers")) for name, result in results.items()}
     return {
         "shape": list(STREAM_SHAPE),

@@ -10,7 +10,7 @@ from benchmarks.cases import TUTORIAL
 from benchmarks.memory import measure_fit, render
 from benchmarks.runners import SKLEARN, Fit
 
-pytestmark = pytest.mark.skipif(
+needs_peak_reset = pytest.mark.skipif(
     not environment.peak_memory_resettable(), reason="needs Linux's /proc/self/clear_refs"
 )
 
@@ -24,6 +24,7 @@ def allocating_fit(X, params, threads):
     return Fit(centers=centers, labels=None, n_iter=int(block[0]), inertia=None, seconds=0.0)
 
 
+@needs_peak_reset
 def test_the_peak_growth_counts_a_block_the_fit_freed_and_not_what_was_resident():
     resident = np.ones(BLOCK_BYTES // 8)  # before the reset: not the fit's
     result = measure_fit(TUTORIAL, replace(SKLEARN, fit=allocating_fit), None, 1)
@@ -47,3 +48,17 @@ def test_the_table_says_whether_kmlab_is_within_its_bar():
     rows = [line for line in render(results).splitlines() if line.startswith(("| under", "| over"))]
     assert rows[0].endswith("| 100.0 | 1024.0 | 119.8 | yes |")
     assert rows[1].endswith("| 200.0 | 1024.0 | 119.8 | NO |")
+
+
+def _send_twice(value, connection):
+    connection.send(2 * value)
+
+
+def _exit_without_sending(connection):
+    raise SystemExit(3)
+
+
+def test_a_fresh_process_returns_what_it_sends_and_a_failed_one_says_so():
+    assert environment.in_fresh_process("doubling", _send_twice, 21) == 42
+    with pytest.raises(RuntimeError, match=r"silence failed in its process \(exit code 3\)"):
+        environment.in_fresh_process("silence", _exit_without_sending)
