@@ -11,6 +11,7 @@ from kmlab._kernels._intrinsics import (
     CANDIDATE_ROWS_4,
     CANDIDATE_ROWS_8,
     LANES,
+    SCREEN_CHAINS,
     SCREEN_ROWS,
     BLOCK_ROWS,
     BLOCK_VECTORS,
@@ -78,21 +79,22 @@ def test_candidate_dots_are_the_chains(seed, dtype, n_features, n_candidates):
 
 
 @njit
-def _all_screen_undecided(X, first, lanes, row_terms, row_norms, terms, coefs, lane_first, undecided):
-    for q in range(0, undecided.shape[0], SCREEN_ROWS):
-        screen_undecided(X, first + q, lanes, row_terms, row_norms, terms, coefs, lane_first, undecided, q)
+def _all_screen_undecided(X, first, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided):
+    for q in range(0, near.shape[0], SCREEN_ROWS):
+        screen_undecided(X, first + q, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided, q)
 
 
 def _screen_order(rows, vectors):
-    """screen_undecided's dot products: chains over the features 4i + r (r = 0 to 3), the last
-    pair and the last feature apart; then the even lanes (r = 0, 2) and the odd ones added."""
+    """screen_undecided's dot products: SCREEN_CHAINS chains of pairs (chain r: pairs
+    SCREEN_CHAINS i + r), added in order, then the pair left over and the last
+    feature apart; then the even lanes (the pairs' first features) and the odd ones added."""
     n_features = rows.shape[1]
-    n_quads = n_features // 4
+    n_groups = n_features // (2 * SCREEN_CHAINS)
 
     def chain(first):
-        if n_quads == 0:
+        if n_groups == 0:
             return np.zeros((vectors.shape[0], rows.shape[0]), dtype=rows.dtype)
-        features = slice(first, 4 * n_quads, 4)
+        features = slice(first, 2 * SCREEN_CHAINS * n_groups, 2 * SCREEN_CHAINS)
         return _chains(np.ascontiguousarray(rows[:, features].T), np.ascontiguousarray(vectors[:, features]))
 
     def product(feature):
@@ -100,39 +102,55 @@ def _screen_order(rows, vectors):
             return np.zeros((vectors.shape[0], rows.shape[0]), dtype=rows.dtype)
         return vectors[:, feature : feature + 1] * rows[:, feature]
 
-    last_pair = 4 * n_quads if (n_features // 2) % 2 else n_features
+    # At most one pair past the groups (SCREEN_CHAINS is 1 or 2).
+    tail_pair = 2 * SCREEN_CHAINS * n_groups if n_features // 2 > SCREEN_CHAINS * n_groups else n_features
     last_feature = n_features - 1 if n_features % 2 else n_features
-    even = ((chain(0) + chain(2)) + product(last_pair)) + product(last_feature)
-    odd = (chain(1) + chain(3)) + product(last_pair + 1)
+    even, odd = chain(0), chain(1)
+    for r in range(1, SCREEN_CHAINS):
+        even, odd = even + chain(2 * r), odd + chain(2 * r + 1)
+    even = (even + product(tail_pair)) + product(last_feature)
+    odd = odd + product(tail_pair + 1)
     return even + odd
 
 
+@pytest.mark.parametrize("first_block", [False, True])
 @pytest.mark.parametrize("n_features", [1, 2, 3, 4, 5, 6, 7, 17, 18, 64])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_screen_undecided_tests_the_split_chains_and_stops_at_the_last_row(seed, dtype, n_features):
+def test_screen_undecided_tests_the_chains_and_stops_at_the_last_rows(seed, dtype, n_features, first_block):
     n_lanes = VECTOR_BYTES // np.dtype(dtype).itemsize
-    rows, candidates = _operands(seed, dtype, 45, n_features, n_lanes)
+    rows, candidates = _operands(seed, dtype, 43, n_features, n_lanes)
     candidates = candidates.astype(dtype)
     screen_lanes, _, _ = empty_screen(rows, n_lanes, True)
     lanes = screen_lanes[0]
     for f in range(n_features):
         lanes[f // 2, f % 2 :: 2] = candidates[:, f]
-    # From row 5: the last call's rows past row 44 read row 44 (its prefetch too).
-    dots = _screen_order(rows, candidates).T[5:].astype(np.float64)
-    dots = np.concatenate([dots, np.repeat(dots[-1:], 8, axis=0)])
+    # A step of 39 rows from row 5: its rows past X's last (42) read X's last,
+    # the calls' rows past the step's last read the step's last terms.
+    n_step, n_written = 39, -(-39 // SCREEN_ROWS) * SCREEN_ROWS
+    x_rows = np.minimum(5 + np.arange(n_written), 42)
+    step_rows = np.minimum(np.arange(n_written), n_step - 1)
+    dots = _screen_order(rows, candidates).T[x_rows].astype(np.float64)
     rng = np.random.default_rng(seed)
-    # The candidates' terms from lane n_lanes on; each row's term just above or
-    # just below the one that makes its largest lane fail.
+    # The candidates' terms from lane n_lanes on (lane 0 for the first block);
+    # each row's term just above or just below the one that makes its largest lane fail.
+    lane_first = 0 if first_block else n_lanes
     terms, coefs = rng.uniform(-50, 50, 2 * n_lanes), rng.uniform(0, 1e-3, 2 * n_lanes)
-    row_norms = rng.uniform(0, 100, 48)
-    largest = (2.0 * dots - terms[n_lanes:] + coefs[n_lanes:] * row_norms[:, None]).max(axis=1)
-    row_terms = largest + rng.choice([-1e-6, 1e-6], 48) * np.abs(largest) + rng.choice([0.0, 1e-3], 48)
+    terms_l, coefs_l = terms[lane_first : lane_first + n_lanes], coefs[lane_first : lane_first + n_lanes]
+    norms = rng.uniform(0, 100, n_step)
+    largest = (2.0 * dots - terms_l + coefs_l * norms[step_rows, None]).max(axis=1)[:n_step]
+    row_terms = largest + rng.choice([-1e-6, 1e-6], n_step) * np.abs(largest) + rng.choice([0.0, 1e-3], n_step)
+    # The rows' terms as (1 - slack) ||x||^2 - near, near in X's dtype.
+    slack, near = 2.0**-40, rng.uniform(0, 10, n_step).astype(dtype)
+    sqnorms = (row_terms + near) / (1 - slack)
+    row_terms = (1 - slack) * sqnorms - near
     undecided = rng.integers(0, 2, 48)
-    bounds = (row_terms[:, None] + terms[n_lanes:]) - coefs[n_lanes:] * row_norms[:, None]
-    expected = undecided | (bounds < 2.0 * dots).any(axis=1)
-    _all_screen_undecided(rows, 5, lanes, row_terms, row_norms, terms, coefs, n_lanes, undecided)
+    bounds = (row_terms[step_rows, None] + terms_l) - coefs_l * norms[step_rows, None]
+    expected = undecided.copy()
+    fails = (bounds < 2.0 * dots).any(axis=1)
+    expected[:n_written] = fails if first_block else expected[:n_written] | fails
+    _all_screen_undecided(rows, 5, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided)
     assert_array_equal(undecided, expected)
-    assert 0 < expected.sum() < 48
+    assert 0 < fails[:n_step].sum() < n_step
 
 
 @pytest.mark.parametrize("n_vectors", [1, 2, 3, 5, 7, 8, 9, 17])

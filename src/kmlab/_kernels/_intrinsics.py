@@ -91,11 +91,14 @@ def _load_rows_t(X, offset, start, m, rows_t, width):
 
 
 def _operands(context, builder, signature, args):
-    """An intrinsic's arguments as its code reads them: array structures, and integers as intp."""
-    return [
-        context.make_array(t)(context, builder, a) if isinstance(t, types.Array) else context.cast(builder, a, t, types.intp)
-        for t, a in zip(signature.args, args)
-    ]
+    """An intrinsic's arguments as its code reads them: array structures, integers as intp, other scalars as given."""
+
+    def operand(t, a):
+        if isinstance(t, types.Array):
+            return context.make_array(t)(context, builder, a)
+        return context.cast(builder, a, t, types.intp) if isinstance(t, types.Integer) else a
+
+    return [operand(t, a) for t, a in zip(signature.args, args)]
 
 
 def _float_arrays(arrays, ndims):
@@ -249,7 +252,15 @@ candidate_dots_8 = _candidate_dots(8, CANDIDATE_ROWS_8)
 # LLVM kept three of them on the stack, through a store and a load at every step;
 # 2 rows (8 registers of chains) spill none.  Zen 3, 2 threads: a round 4.75 ->
 # 3.55 ms, whole k-means++ at k=1000 4.83-4.95 -> 3.26-3.31 s, same centres.
-SCREEN_ROWS = 8 if AVX512 else 2
+# There each step of two rows' pairs read four vectors of candidates and two of
+# rows for four multiply-adds, and half the screen's time went outside its
+# loop of products (perf): 4 rows of one chain each (SCREEN_CHAINS, the same 8
+# registers) read six for eight, and pay a call's fixed costs once for 4 rows;
+# with the rows' terms made in the call rather than in a pass of their own,
+# whole k-means++ at k=1000 (8 runs each, alternated) 3.79-4.82 s, median 4.13
+# -> 3.64-4.39, median 3.88, same centres.
+SCREEN_ROWS = 8 if AVX512 else 4
+SCREEN_CHAINS = 2 if AVX512 else 1
 PREFETCH_BYTES = 4096
 
 
@@ -260,11 +271,11 @@ def _screen_dots(context, builder, dtype, x_arr, first, lanes_arr):
     A row's two features of a pair are read at once and repeated across the
     2 L lanes, so that each fused multiply-add serves two features of every
     candidate (an AVX-512 register of float32: half the loads and
-    multiply-adds of a feature at a time).  Each row keeps two chains (pairs
-    ``0, 2, 4, ...`` and ``1, 3, 5, ...``; then the last pair and the last
-    feature apart), added at the end, and each candidate's two lanes are then
-    added: 2 * SCREEN_ROWS chains in flight.  Prefetches the rows' bytes
-    PREFETCH_BYTES ahead (up to X's end).
+    multiply-adds of a feature at a time).  Each row keeps SCREEN_CHAINS chains
+    (chain r: pairs ``C i + r``, C = SCREEN_CHAINS; then the pair left over and
+    the last feature apart), added at the end, and each candidate's two lanes
+    are then added: C * SCREEN_ROWS chains in flight.  Prefetches the rows'
+    bytes PREFETCH_BYTES ahead (up to X's end).
     """
     item_bytes = context.get_abi_sizeof(context.get_data_type(dtype))
     n_lanes = VECTOR_BYTES // item_bytes
@@ -296,21 +307,25 @@ def _screen_dots(context, builder, dtype, x_arr, first, lanes_arr):
             lane_step_bytes, x_group,
         )  # fmt: skip
 
-    # Pairs 2i and 2i + 1 (features 4i to 4i + 3) in two chains per row; X is
-    # C-ordered, so a row's next pair is a constant displacement away.
-    n_quads = builder.ashr(n_features, constant(2))
+    # Pairs SCREEN_CHAINS i + r (r < SCREEN_CHAINS) in the row's chain r; X is
+    # C-ordered, so a row's next pairs are a constant displacement away.
+    group_bytes = constant(2 * SCREEN_CHAINS * item_bytes)
+    n_groups = builder.sdiv(n_features, constant(2 * SCREEN_CHAINS))
     vector, sums = chains(
-        n_quads, [a for start in starts for a in (start, builder.add(start, constant(2 * item_bytes)))],
-        constant(4 * item_bytes), [lanes_start, builder.add(lanes_start, pair_bytes)] * SCREEN_ROWS,
-        builder.shl(pair_bytes, constant(1)),
+        n_groups,
+        [builder.add(start, constant(2 * r * item_bytes)) for start in starts for r in range(SCREEN_CHAINS)],
+        group_bytes,
+        [builder.add(lanes_start, builder.mul(pair_bytes, constant(r))) for r in range(SCREEN_CHAINS)] * SCREEN_ROWS,
+        builder.mul(pair_bytes, constant(SCREEN_CHAINS)),
     )  # fmt: skip
-    # The last pair when the pairs are odd in number, and the last feature when
-    # the features are (its pair's second lanes are 0): no iteration otherwise.
-    last_pair = builder.shl(n_quads, constant(1))
+    # The whole pairs past the groups, then the last feature when the features are
+    # odd in number (its pair's second lanes are 0), in chains of their own:
+    # loops of no iteration for 64 features.
+    grouped_pairs = builder.mul(n_groups, constant(SCREEN_CHAINS))
     _, pair_tails = chains(
-        builder.and_(builder.ashr(n_features, constant(1)), constant(1)),
-        [builder.add(start, builder.mul(last_pair, constant(2 * item_bytes))) for start in starts],
-        constant(4 * item_bytes), [builder.add(lanes_start, builder.mul(last_pair, pair_bytes))] * SCREEN_ROWS,
+        builder.sub(builder.ashr(n_features, constant(1)), grouped_pairs),
+        [builder.add(start, builder.mul(grouped_pairs, constant(2 * item_bytes))) for start in starts],
+        constant(2 * item_bytes), [builder.add(lanes_start, builder.mul(grouped_pairs, pair_bytes))] * SCREEN_ROWS,
         pair_bytes,
     )  # fmt: skip
     last_feature = builder.sub(n_features, constant(1))
@@ -326,7 +341,8 @@ def _screen_dots(context, builder, dtype, x_arr, first, lanes_arr):
     undefined = ir.Constant(vector, ir.Undefined)
     dots = []
     for p in range(SCREEN_ROWS):
-        total = builder.fadd(builder.load(sums[2 * p]), builder.load(sums[2 * p + 1]))
+        row_sums = [builder.load(total) for total in sums[SCREEN_CHAINS * p : SCREEN_CHAINS * (p + 1)]]
+        total = row_sums[0] if SCREEN_CHAINS == 1 else builder.fadd(*row_sums)
         total = builder.fadd(builder.fadd(total, builder.load(pair_tails[p])), builder.load(feature_tails[p]))
         halves = (builder.shuffle_vector(total, undefined, lanes) for lanes in (firsts, seconds))
         dots.append(builder.fadd(*halves))
@@ -334,50 +350,68 @@ def _screen_dots(context, builder, dtype, x_arr, first, lanes_arr):
 
 
 @intrinsic
-def screen_undecided(typingctx, X, first, lanes, row_terms, row_norms, terms, coefs, lane_first, undecided, row_first):
+def screen_undecided(
+    typingctx, X, first, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided, row_first
+):  # fmt: skip
     """k-means++'s screen (:mod:`kmlab._kernels.seeding`) for the SCREEN_ROWS rows ``first + p``:
-    ``undecided[row_first + p] |= any(row_terms[row_first + p] + terms[lane_first + l]
-    - coefs[lane_first + l] * row_norms[row_first + p] < 2 g_pl)``, g_pl the dot
-    product of row ``first + p`` with candidate l of ``lanes``.
+    row ``i = row_first + p`` is undecided when ``r_i + terms[lane_first + l]
+    - coefs[lane_first + l] * norms[i] < 2 g_il`` for some candidate l of ``lanes``,
+    ``r_i = (1 - slack) sqnorms[i] - near[i]`` and g_il the dot product of row
+    ``first + p`` with candidate l.  ``undecided[i]`` is set to that where
+    ``lane_first`` is 0 (the first block of candidates), or-ed into it after.
 
     ``X`` (n, d) the raw rows; ``lanes`` (ceil(d / 2), 2 L) one vector of L =
     VECTOR_BYTES // itemsize candidates (8 float32, 4 float64) by pairs of
     features: ``lanes[j, 2 l + q]`` is feature ``2 j + q`` of candidate l (0
     past the last feature, as :func:`kmlab._kernels.seeding.empty_screen`
-    makes them); both of X's dtype.  ``row_terms``, ``row_norms``, ``terms``
-    and ``coefs`` float64, ``undecided`` int64 (0 or 1); all C-ordered.  Rows
-    past X's last read the last one (their flags are computed and not meant
-    to be read).  The dot products, in X's dtype, sum in their own order
-    (:func:`_screen_dots`): the screen needs only a bound on their error,
-    which holds for any order.  The test, in float64, rounds each operation
-    apart, with the candidates as lanes, right after the products (a check
-    over the stored values, row by row, took as long as a third of the products).
+    makes them); both of X's dtype.  ``sqnorms``, ``norms`` (float64) and
+    ``near`` (X's dtype) hold the step's m rows: row ``i`` past them reads the
+    last (rows past X's last read X's last), its flag computed and not meant
+    to be read (``undecided`` int64, 0 or 1, as long as the calls' rows).
+    ``terms`` and ``coefs`` float64; all C-ordered.  The dot products, in X's
+    dtype, sum in their own order (:func:`_screen_dots`): the screen needs
+    only a bound on their error, which holds for any order.  The test, in
+    float64, right after the products, with the candidates as lanes (a check
+    over the stored values, row by row, took as long as a third of the
+    products; the rows' terms in a pass of their own, a tenth of the screen).
     """
-    if not (_float_arrays((X, lanes), (2, 2)) and _integers(first, lane_first, row_first)):
+    if not (_float_arrays((X, lanes, near), (2, 2, 1)) and near.dtype == X.dtype):
         return None
-    if not (_float_arrays((row_terms, row_norms, terms, coefs), (1, 1, 1, 1)) and row_terms.dtype == types.float64):
+    if not _integers(first, lane_first, row_first) or not isinstance(slack, types.Float):
         return None
-    if not (isinstance(undecided, types.Array) and undecided.dtype == types.int64 and undecided.layout == "C"):
+    if not (_float_arrays((sqnorms, norms, terms, coefs), (1, 1, 1, 1)) and sqnorms.dtype == types.float64):
+        return None
+    if not (isinstance(undecided, types.Array) and undecided.dtype == types.int64):
+        return None
+    if any(array.layout != "C" for array in (sqnorms, norms, near, terms, coefs, undecided)):
         return None
 
     def codegen(context, builder, signature, args):
         operands = _operands(context, builder, signature, args)
-        x_arr, first, lanes_arr, row_terms_arr, row_norms_arr, terms_arr, coefs_arr = operands[:7]
-        lane_first, undecided_arr, row_first = operands[7:]
-        dots = _screen_dots(context, builder, signature.args[0].dtype, x_arr, first, lanes_arr)
+        x_arr, first, lanes_arr, sqnorms_arr, norms_arr, near_arr, slack, terms_arr, coefs_arr = operands[:9]
+        lane_first, undecided_arr, row_first = operands[9:]
+        x_type = signature.args[0].dtype
+        dots = _screen_dots(context, builder, x_type, x_arr, first, lanes_arr)
         n_lanes = dots[0].type.count
         double, i64 = ir.DoubleType(), ir.IntType(64)
         lane_vector = ir.VectorType(double, n_lanes)
+        x_element = context.get_data_type(x_type)
+        last_row = builder.sub(builder.extract_value(near_arr.shape, 0), ir.Constant(cgutils.intp_t, 1))
 
         def item(array, position, element):
             return builder.gep(builder.bitcast(array.data, element.as_pointer()), [position])
 
         terms_v = builder.load(builder.bitcast(item(terms_arr, lane_first, double), lane_vector.as_pointer()), align=8)
         coefs_v = builder.load(builder.bitcast(item(coefs_arr, lane_first, double), lane_vector.as_pointer()), align=8)
+        keep = builder.fsub(ir.Constant(double, 1.0), context.cast(builder, slack, signature.args[6], types.float64))
+        first_block = builder.icmp_signed("==", lane_first, ir.Constant(lane_first.type, 0))
         for p, dot in enumerate(dots):
             row = builder.add(row_first, ir.Constant(cgutils.intp_t, p))
-            row_term = _splat(builder, lane_vector, builder.load(item(row_terms_arr, row, double)))
-            row_norm = _splat(builder, lane_vector, builder.load(item(row_norms_arr, row, double)))
+            source = builder.select(builder.icmp_signed("<", row, last_row), row, last_row)
+            near_value = context.cast(builder, builder.load(item(near_arr, source, x_element)), x_type, types.float64)
+            row_term = builder.fsub(builder.fmul(keep, builder.load(item(sqnorms_arr, source, double))), near_value)
+            row_term = _splat(builder, lane_vector, row_term)
+            row_norm = _splat(builder, lane_vector, builder.load(item(norms_arr, source, double)))
             if dot.type.element != double:
                 dot = builder.fpext(dot, lane_vector)
             bound = builder.fsub(builder.fadd(row_term, terms_v), builder.fmul(coefs_v, row_norm))
@@ -385,10 +419,11 @@ def screen_undecided(typingctx, X, first, lanes, row_terms, row_norms, terms, co
             lane_bits = builder.bitcast(fails, ir.IntType(n_lanes))
             any_fails = builder.zext(builder.icmp_unsigned("!=", lane_bits, ir.Constant(lane_bits.type, 0)), i64)
             flag = item(undecided_arr, row, i64)
-            builder.store(builder.or_(builder.load(flag), any_fails), flag)
+            builder.store(builder.select(first_block, any_fails, builder.or_(builder.load(flag), any_fails)), flag)
         return context.get_dummy_value()
 
-    return types.void(X, first, lanes, row_terms, row_norms, terms, coefs, lane_first, undecided, row_first), codegen
+    signature = types.void(X, first, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided, row_first)
+    return signature, codegen
 
 
 # Rows per call of the group_tile_minima intrinsics: with 2 or 3 blocks, 8 or

@@ -121,8 +121,7 @@ def empty_screen(X, n_candidates, screen):
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
 def _screen(
-    X, start, m, sqnorms, norms, near, screen_lanes, screen_terms, screen_coefs, formula_slack, row_terms,
-    row_norms, undecided, kept, out,
+    X, start, m, sqnorms, norms, near, screen_lanes, screen_terms, screen_coefs, formula_slack, undecided, kept, out,
 ):  # fmt: skip
     """The screen of :func:`_screened_step` (its arguments): writes ``near`` to every
     entry of the step's columns of ``out``, lists in ``kept`` the rows that some
@@ -133,11 +132,6 @@ def _screen(
     # unknown stride for the compiler: a scalar copy, a sixth of the screen's time).
     for c in range(n_candidates):
         _copy_into(out[c, start : start + m], near)
-    # In scratch arrays of STEP_ROWS values: a call's rows past m read them.
-    for i in range(m):
-        row_terms[i] = (1.0 - formula_slack) * sqnorms[i] - near[i]
-        row_norms[i] = norms[i]
-        undecided[i] = 0
     # Raw x.c, a vector of candidates at a time, in any order: only a bound on its
     # error matters (see the driver).  A lower bound of ||x - c||^2 - near: where it
     # is >= 0, the exact value is >= near (padding lanes: term inf, never undecided).
@@ -146,8 +140,8 @@ def _screen(
     for b in range(n_blocks):
         for q in range(0, m, SCREEN_ROWS):
             screen_undecided(
-                X, start + q, screen_lanes[b], row_terms, row_norms, screen_terms, screen_coefs, b * n_lanes,
-                undecided, q,
+                X, start + q, screen_lanes[b], sqnorms, norms, near, formula_slack, screen_terms, screen_coefs,
+                b * n_lanes, undecided, q,
             )  # fmt: skip
     n_kept = 0
     for i in range(m):
@@ -171,8 +165,6 @@ def _screened_step(
     screen_terms,  # IN (blocks * L,) float64, inf past the candidates
     screen_coefs,  # IN (blocks * L,) float64, 0 past the candidates
     formula_slack,  # IN float64
-    row_terms,  # SCRATCH (STEP_ROWS,) float64
-    row_norms,  # SCRATCH (STEP_ROWS,) float64
     undecided,  # SCRATCH (STEP_ROWS,) int64
     kept,  # SCRATCH (>= m,) int64
     kept_rows,  # SCRATCH (1, d, >= m) dtype of X: the rows the screen leaves, packed
@@ -181,8 +173,8 @@ def _screened_step(
 ):
     n_features = X.shape[1]
     n_kept = _screen(
-        X, start, m, sqnorms, norms, near, screen_lanes, screen_terms, screen_coefs, formula_slack, row_terms,
-        row_norms, undecided, kept, out,
+        X, start, m, sqnorms, norms, near, screen_lanes, screen_terms, screen_coefs, formula_slack, undecided, kept,
+        out,
     )  # fmt: skip
     if n_kept == 0:
         return
@@ -314,7 +306,6 @@ def _closest_in_rows(
     # rows the screen leaves (_screened_step).
     direct = not screen and n_features <= PADDED_MAX_WIDTH
     screen_rows = STEP_ROWS if screen else 0
-    row_terms, row_norms = np.empty(screen_rows), np.empty(screen_rows)
     undecided = np.empty(screen_rows, dtype=np.int64)
     kept = np.arange(0 if direct else STEP_ROWS)  # without the screen: every row of a step
     kept_rows = np.zeros((1, n_features, screen_rows), dtype=X.dtype)
@@ -329,8 +320,8 @@ def _closest_in_rows(
         if screen:
             _screened_step(
                 X, start, stop - start, offset, x_sqnorms[start:stop], x_norms[start:stop], closest[start:stop],
-                candidate_lanes, cand_sqnorms, screen_lanes, screen_terms, screen_coefs, formula_slack, row_terms,
-                row_norms, undecided, kept, kept_rows, lane_dots, out,
+                candidate_lanes, cand_sqnorms, screen_lanes, screen_terms, screen_coefs, formula_slack, undecided,
+                kept, kept_rows, lane_dots, out,
             )  # fmt: skip
         elif direct:
             rows_t = packed[start // STEP_ROWS]
