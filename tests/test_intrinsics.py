@@ -86,31 +86,26 @@ def _all_screen_undecided(X, first, lanes, sqnorms, norms, near, slack, terms, c
 
 def _screen_order(rows, vectors):
     """screen_undecided's dot products: SCREEN_CHAINS chains of pairs (chain r: pairs
-    SCREEN_CHAINS i + r), added in order, then the pair left over and the last
-    feature apart; then the even lanes (the pairs' first features) and the odd ones added."""
+    SCREEN_CHAINS i + r), chain 0 going on with the pair left over and the last
+    feature, added in order; then the even lanes (the pairs' first features) and
+    the odd ones added."""
     n_features = rows.shape[1]
-    n_groups = n_features // (2 * SCREEN_CHAINS)
+    n_grouped = 2 * SCREEN_CHAINS * (n_features // (2 * SCREEN_CHAINS))
 
-    def chain(first):
-        if n_groups == 0:
+    def chain(features):
+        if not features:
             return np.zeros((vectors.shape[0], rows.shape[0]), dtype=rows.dtype)
-        features = slice(first, 2 * SCREEN_CHAINS * n_groups, 2 * SCREEN_CHAINS)
         return _chains(np.ascontiguousarray(rows[:, features].T), np.ascontiguousarray(vectors[:, features]))
 
-    def product(feature):
-        if feature >= n_features:
-            return np.zeros((vectors.shape[0], rows.shape[0]), dtype=rows.dtype)
-        return vectors[:, feature : feature + 1] * rows[:, feature]
-
-    # At most one pair past the groups (SCREEN_CHAINS is 1 or 2).
-    tail_pair = 2 * SCREEN_CHAINS * n_groups if n_features // 2 > SCREEN_CHAINS * n_groups else n_features
-    last_feature = n_features - 1 if n_features % 2 else n_features
-    even, odd = chain(0), chain(1)
-    for r in range(1, SCREEN_CHAINS):
-        even, odd = even + chain(2 * r), odd + chain(2 * r + 1)
-    even = (even + product(tail_pair)) + product(last_feature)
-    odd = odd + product(tail_pair + 1)
-    return even + odd
+    even, odd = [], []
+    for r in range(SCREEN_CHAINS):
+        firsts = list(range(2 * r, n_grouped, 2 * SCREEN_CHAINS))
+        # At most one pair past the groups (SCREEN_CHAINS is 1 or 2).
+        if r == 0 and n_features // 2 > n_grouped // 2:
+            firsts.append(n_grouped)
+        even.append(chain(firsts + ([n_features - 1] if r == 0 and n_features % 2 else [])))
+        odd.append(chain([f + 1 for f in firsts]))
+    return sum(even[1:], even[0]) + sum(odd[1:], odd[0])
 
 
 @pytest.mark.parametrize("first_block", [False, True])

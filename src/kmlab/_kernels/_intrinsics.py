@@ -127,9 +127,10 @@ def _splat(builder, vector, value):
 
 def _fma_chains(
     context, builder, x_dtype, dtype, n_lanes, n_features, x_starts, x_feature_bytes, lane_starts, lane_feature_bytes,
-    x_group=1,
+    x_group=1, sums=None,
 ):  # fmt: skip
-    """Independent chains of vector fused multiply-adds in feature order, from zero.
+    """Independent chains of vector fused multiply-adds in feature order, from zero
+    (or from the chains ``sums`` returned before, which they go on).
 
     Chain p adds ``x_p[f] * lanes_p[f, :]`` for f in order, where ``x_p`` is
     read from the address ``x_starts[p]`` (``x_group`` consecutive scalars per
@@ -149,7 +150,8 @@ def _fma_chains(
     fma_vector = cgutils.get_or_insert_function(
         builder.module, ir.FunctionType(vector, [vector] * 3), f"llvm.fma.v{n_lanes}{suffix}"
     )
-    sums = [cgutils.alloca_once_value(builder, ir.Constant(vector, None)) for _ in lane_starts]
+    if sums is None:
+        sums = [cgutils.alloca_once_value(builder, ir.Constant(vector, None)) for _ in lane_starts]
     with cgutils.for_range(builder, n_features) as loop:
         f = loop.index
         x_offset, lane_offset = builder.mul(f, x_feature_bytes), builder.mul(f, lane_feature_bytes)
@@ -272,9 +274,9 @@ def _screen_dots(context, builder, dtype, x_arr, first, lanes_arr):
     2 L lanes, so that each fused multiply-add serves two features of every
     candidate (an AVX-512 register of float32: half the loads and
     multiply-adds of a feature at a time).  Each row keeps SCREEN_CHAINS chains
-    (chain r: pairs ``C i + r``, C = SCREEN_CHAINS; then the pair left over and
-    the last feature apart), added at the end, and each candidate's two lanes
-    are then added: C * SCREEN_ROWS chains in flight.  Prefetches the rows'
+    (chain r: pairs ``C i + r``, C = SCREEN_CHAINS; chain 0 then the pair left
+    over and the last feature), added at the end, and each candidate's two
+    lanes are then added: C * SCREEN_ROWS chains in flight.  Prefetches the rows'
     bytes PREFETCH_BYTES ahead (up to X's end).
     """
     item_bytes = context.get_abi_sizeof(context.get_data_type(dtype))
@@ -301,10 +303,10 @@ def _screen_dots(context, builder, dtype, x_arr, first, lanes_arr):
     starts = [row_start(p) for p in range(SCREEN_ROWS)]
     lanes_start = builder.ptrtoint(lanes_arr.data, cgutils.intp_t)
 
-    def chains(n_steps, x_starts, x_step_bytes, lane_starts, lane_step_bytes, x_group=2):
+    def chains(n_steps, x_starts, x_step_bytes, lane_starts, lane_step_bytes, x_group=2, sums=None):
         return _fma_chains(
             context, builder, dtype, dtype, 2 * n_lanes, n_steps, x_starts, x_step_bytes, lane_starts,
-            lane_step_bytes, x_group,
+            lane_step_bytes, x_group, sums,
         )  # fmt: skip
 
     # Pairs SCREEN_CHAINS i + r (r < SCREEN_CHAINS) in the row's chain r; X is
@@ -318,23 +320,26 @@ def _screen_dots(context, builder, dtype, x_arr, first, lanes_arr):
         [builder.add(lanes_start, builder.mul(pair_bytes, constant(r))) for r in range(SCREEN_CHAINS)] * SCREEN_ROWS,
         builder.mul(pair_bytes, constant(SCREEN_CHAINS)),
     )  # fmt: skip
-    # The whole pairs past the groups, then the last feature when the features are
-    # odd in number (its pair's second lanes are 0), in chains of their own:
-    # loops of no iteration for 64 features.
-    grouped_pairs = builder.mul(n_groups, constant(SCREEN_CHAINS))
-    _, pair_tails = chains(
-        builder.sub(builder.ashr(n_features, constant(1)), grouped_pairs),
-        [builder.add(start, builder.mul(grouped_pairs, constant(2 * item_bytes))) for start in starts],
-        constant(2 * item_bytes), [builder.add(lanes_start, builder.mul(grouped_pairs, pair_bytes))] * SCREEN_ROWS,
-        pair_bytes,
-    )  # fmt: skip
+    # The row's first chain goes on with the pair left over (two chains, the pairs
+    # odd in number), then the last feature when the features are odd in number
+    # (its pair's second lanes are 0): added at the end, their own chains cost
+    # a fifth of the instructions after the products.
+    first_chains = sums[::SCREEN_CHAINS]
+    if SCREEN_CHAINS > 1:
+        grouped_pairs = builder.mul(n_groups, constant(SCREEN_CHAINS))
+        chains(
+            builder.sub(builder.ashr(n_features, constant(1)), grouped_pairs),
+            [builder.add(start, builder.mul(grouped_pairs, constant(2 * item_bytes))) for start in starts],
+            constant(2 * item_bytes), [builder.add(lanes_start, builder.mul(grouped_pairs, pair_bytes))] * SCREEN_ROWS,
+            pair_bytes, sums=first_chains,
+        )  # fmt: skip
     last_feature = builder.sub(n_features, constant(1))
-    _, feature_tails = chains(
+    chains(
         builder.and_(n_features, constant(1)),
         [builder.add(start, builder.mul(last_feature, constant(item_bytes))) for start in starts],
         constant(item_bytes),
         [builder.add(lanes_start, builder.mul(builder.ashr(n_features, constant(1)), pair_bytes))] * SCREEN_ROWS,
-        pair_bytes, x_group=1,
+        pair_bytes, x_group=1, sums=first_chains,
     )  # fmt: skip
     pattern = ir.VectorType(ir.IntType(32), n_lanes)
     firsts, seconds = (ir.Constant(pattern, list(range(q, 2 * n_lanes, 2))) for q in (0, 1))
@@ -343,7 +348,6 @@ def _screen_dots(context, builder, dtype, x_arr, first, lanes_arr):
     for p in range(SCREEN_ROWS):
         row_sums = [builder.load(total) for total in sums[SCREEN_CHAINS * p : SCREEN_CHAINS * (p + 1)]]
         total = row_sums[0] if SCREEN_CHAINS == 1 else builder.fadd(*row_sums)
-        total = builder.fadd(builder.fadd(total, builder.load(pair_tails[p])), builder.load(feature_tails[p]))
         halves = (builder.shuffle_vector(total, undefined, lanes) for lanes in (firsts, seconds))
         dots.append(builder.fadd(*halves))
     return dots
