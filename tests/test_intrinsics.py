@@ -79,9 +79,11 @@ def test_candidate_dots_are_the_chains(seed, dtype, n_features, n_candidates):
 
 
 @njit
-def _all_screen_undecided(X, first, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided):
+def _all_screen_undecided(X, first, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided, out):
     for q in range(0, near.shape[0], SCREEN_ROWS):
-        screen_undecided(X, first + q, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided, q)
+        screen_undecided(
+            X, first + q, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided, q, out, 3
+        )  # fmt: skip
 
 
 def _screen_order(rows, vectors):
@@ -111,7 +113,7 @@ def _screen_order(rows, vectors):
 @pytest.mark.parametrize("first_block", [False, True])
 @pytest.mark.parametrize("n_features", [1, 2, 3, 4, 5, 6, 7, 17, 18, 64])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_screen_undecided_tests_the_chains_and_stops_at_the_last_rows(seed, dtype, n_features, first_block):
+def test_screen_undecided_tests_the_chains_writes_near_and_stops_at_the_last_rows(seed, dtype, n_features, first_block):
     n_lanes = VECTOR_BYTES // np.dtype(dtype).itemsize
     rows, candidates = _operands(seed, dtype, 43, n_features, n_lanes)
     candidates = candidates.astype(dtype)
@@ -143,9 +145,15 @@ def test_screen_undecided_tests_the_chains_and_stops_at_the_last_rows(seed, dtyp
     expected = undecided.copy()
     fails = (bounds < 2.0 * dots).any(axis=1)
     expected[:n_written] = fails if first_block else expected[:n_written] | fails
-    _all_screen_undecided(rows, 5, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided)
+    # The step's closest distances from column 3 to the block's candidates among
+    # out's 5 from lane_first (float64: 4 in a block), nothing past them.
+    out = np.full((lane_first + 5, n_step + 10), np.nan, dtype=dtype)
+    expected_out = out.copy()
+    expected_out[lane_first : lane_first + n_lanes, 3 : 3 + n_step] = near
+    _all_screen_undecided(rows, 5, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided, out)
     assert_array_equal(undecided, expected)
     assert 0 < fails[:n_step].sum() < n_step
+    assert_array_equal(out, expected_out)
 
 
 @pytest.mark.parametrize("n_vectors", [1, 2, 3, 5, 7, 8, 9, 17])

@@ -355,7 +355,8 @@ def _screen_dots(context, builder, dtype, x_arr, first, lanes_arr):
 
 @intrinsic
 def screen_undecided(
-    typingctx, X, first, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided, row_first
+    typingctx, X, first, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided, row_first, out,
+    out_first,
 ):  # fmt: skip
     """k-means++'s screen (:mod:`kmlab._kernels.seeding`) for the SCREEN_ROWS rows ``first + p``:
     row ``i = row_first + p`` is undecided when ``r_i + terms[lane_first + l]
@@ -363,6 +364,11 @@ def screen_undecided(
     ``r_i = (1 - slack) sqnorms[i] - near[i]`` and g_il the dot product of row
     ``first + p`` with candidate l.  ``undecided[i]`` is set to that where
     ``lane_first`` is 0 (the first block of candidates), or-ed into it after.
+    Also writes ``near[i]`` to ``out[lane_first + l, out_first + i]`` (``out``
+    (t, n) in X's dtype) for the block's candidates below t and the rows i
+    below m: the entries the screen decides, and the undecided ones' bound
+    (stores spread among the products, where a pass of copies of its own,
+    whose destination the caches no longer held, was a tenth of the screen).
 
     ``X`` (n, d) the raw rows; ``lanes`` (ceil(d / 2), 2 L) one vector of L =
     VECTOR_BYTES // itemsize candidates (8 float32, 4 float64) by pairs of
@@ -387,13 +393,15 @@ def screen_undecided(
         return None
     if not (isinstance(undecided, types.Array) and undecided.dtype == types.int64):
         return None
+    if not (_float_arrays((X, out), (2, 2)) and _integers(out_first)):
+        return None
     if any(array.layout != "C" for array in (sqnorms, norms, near, terms, coefs, undecided)):
         return None
 
     def codegen(context, builder, signature, args):
         operands = _operands(context, builder, signature, args)
         x_arr, first, lanes_arr, sqnorms_arr, norms_arr, near_arr, slack, terms_arr, coefs_arr = operands[:9]
-        lane_first, undecided_arr, row_first = operands[9:]
+        lane_first, undecided_arr, row_first, out_arr, out_first = operands[9:]
         x_type = signature.args[0].dtype
         dots = _screen_dots(context, builder, x_type, x_arr, first, lanes_arr)
         n_lanes = dots[0].type.count
@@ -409,10 +417,12 @@ def screen_undecided(
         coefs_v = builder.load(builder.bitcast(item(coefs_arr, lane_first, double), lane_vector.as_pointer()), align=8)
         keep = builder.fsub(ir.Constant(double, 1.0), context.cast(builder, slack, signature.args[6], types.float64))
         first_block = builder.icmp_signed("==", lane_first, ir.Constant(lane_first.type, 0))
+        near_values = []
         for p, dot in enumerate(dots):
             row = builder.add(row_first, ir.Constant(cgutils.intp_t, p))
             source = builder.select(builder.icmp_signed("<", row, last_row), row, last_row)
-            near_value = context.cast(builder, builder.load(item(near_arr, source, x_element)), x_type, types.float64)
+            near_values.append(builder.load(item(near_arr, source, x_element)))
+            near_value = context.cast(builder, near_values[-1], x_type, types.float64)
             row_term = builder.fsub(builder.fmul(keep, builder.load(item(sqnorms_arr, source, double))), near_value)
             row_term = _splat(builder, lane_vector, row_term)
             row_norm = _splat(builder, lane_vector, builder.load(item(norms_arr, source, double)))
@@ -424,10 +434,47 @@ def screen_undecided(
             any_fails = builder.zext(builder.icmp_unsigned("!=", lane_bits, ir.Constant(lane_bits.type, 0)), i64)
             flag = item(undecided_arr, row, i64)
             builder.store(builder.select(first_block, any_fails, builder.or_(builder.load(flag), any_fails)), flag)
+        _store_near(
+            context, builder, signature.args[12], out_arr, out_first, lane_first, n_lanes, row_first, near_values,
+            last_row,
+        )  # fmt: skip
         return context.get_dummy_value()
 
-    signature = types.void(X, first, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided, row_first)
+    signature = types.void(
+        X, first, lanes, sqnorms, norms, near, slack, terms, coefs, lane_first, undecided, row_first, out, out_first
+    )  # fmt: skip
     return signature, codegen
+
+
+def _store_near(context, builder, out_type, out_arr, out_first, lane_first, n_lanes, row_first, near_values, last_row):
+    """:func:`screen_undecided`'s stores: ``near_values[p]`` (row ``row_first + p``, valid up to
+    ``last_row``) to ``out[lane_first + l, out_first + row_first + p]`` for l < ``n_lanes``
+    and the rows of ``out``: one vector per candidate when every row is valid, else value by value."""
+    intp = cgutils.intp_t
+    n_rows = len(near_values)
+    row_vector = ir.VectorType(near_values[0].type, n_rows)
+    values = ir.Constant(row_vector, ir.Undefined)
+    for p, value in enumerate(near_values):
+        values = builder.insert_element(values, value, ir.Constant(ir.IntType(32), p))
+    n_candidates = builder.extract_value(out_arr.shape, 0)
+    column = builder.add(out_first, row_first)
+    every_row = builder.icmp_signed("<=", builder.add(row_first, ir.Constant(intp, n_rows - 1)), last_row)
+    with builder.if_else(every_row) as (whole, partial):
+        with whole:
+            for l in range(n_lanes):
+                candidate = builder.add(lane_first, ir.Constant(intp, l))
+                with builder.if_then(builder.icmp_signed("<", candidate, n_candidates)):
+                    address = cgutils.get_item_pointer(context, builder, out_type, out_arr, [candidate, column])
+                    builder.store(values, builder.bitcast(address, row_vector.as_pointer()), align=1)
+        with partial:
+            for p, value in enumerate(near_values):
+                row = builder.add(row_first, ir.Constant(intp, p))
+                with builder.if_then(builder.icmp_signed("<=", row, last_row)):
+                    for l in range(n_lanes):
+                        candidate = builder.add(lane_first, ir.Constant(intp, l))
+                        with builder.if_then(builder.icmp_signed("<", candidate, n_candidates)):
+                            position = [candidate, builder.add(out_first, row)]
+                            builder.store(value, cgutils.get_item_pointer(context, builder, out_type, out_arr, position))
 
 
 # Rows per call of the group_tile_minima intrinsics: with 2 or 3 blocks, 8 or

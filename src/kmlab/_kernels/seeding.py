@@ -126,12 +126,7 @@ def _screen(
     """The screen of :func:`_screened_step` (its arguments): writes ``near`` to every
     entry of the step's columns of ``out``, lists in ``kept`` the rows that some
     candidate leaves undecided and returns their number."""
-    n_candidates, n_blocks = out.shape[0], screen_lanes.shape[0]
-    # The entries the screen leaves are the closest distances: write them first,
-    # through contiguous slices of the whole array (a column slice's rows have an
-    # unknown stride for the compiler: a scalar copy, a sixth of the screen's time).
-    for c in range(n_candidates):
-        _copy_into(out[c, start : start + m], near)
+    n_blocks = screen_lanes.shape[0]
     # Raw x.c, a vector of candidates at a time, in any order: only a bound on its
     # error matters (see the driver).  A lower bound of ||x - c||^2 - near: where it
     # is >= 0, the exact value is >= near (padding lanes: term inf, never undecided).
@@ -141,7 +136,7 @@ def _screen(
         for q in range(0, m, SCREEN_ROWS):
             screen_undecided(
                 X, start + q, screen_lanes[b], sqnorms, norms, near, formula_slack, screen_terms, screen_coefs,
-                b * n_lanes, undecided, q,
+                b * n_lanes, undecided, q, out, start,
             )  # fmt: skip
     n_kept = 0
     for i in range(m):
