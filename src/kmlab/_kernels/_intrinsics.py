@@ -385,17 +385,13 @@ def screen_undecided(
     over the stored values, row by row, took as long as a third of the
     products; the rows' terms in a pass of their own, a tenth of the screen).
     """
-    if not (_float_arrays((X, lanes, near), (2, 2, 1)) and near.dtype == X.dtype):
+    if not _float_arrays((X, lanes, near, out), (2, 2, 1, 2)):
         return None
-    if not _integers(first, lane_first, row_first) or not isinstance(slack, types.Float):
+    if not _integers(first, lane_first, row_first, out_first) or not isinstance(slack, types.Float):
         return None
     if not (_float_arrays((sqnorms, norms, terms, coefs), (1, 1, 1, 1)) and sqnorms.dtype == types.float64):
         return None
-    if not (isinstance(undecided, types.Array) and undecided.dtype == types.int64):
-        return None
-    if not (_float_arrays((X, out), (2, 2)) and _integers(out_first)):
-        return None
-    if any(array.layout != "C" for array in (sqnorms, norms, near, terms, coefs, undecided)):
+    if not (isinstance(undecided, types.Array) and undecided.dtype == types.int64 and undecided.layout == "C"):
         return None
 
     def codegen(context, builder, signature, args):
