@@ -12,6 +12,7 @@ Run ``python -m benchmarks --help`` from the repository root.  The modules:
 - :mod:`benchmarks.kmedoids`: KMedoids against the kmedoids package's FasterPAM (its own entry point);
 - :mod:`benchmarks.quantize`: ``kmlab quantize`` against scikit-learn on every pixel (its own entry point);
 - :mod:`benchmarks.runner_faults`: the Studio code runner's fault drills (its own entry point);
+- :mod:`benchmarks.ab`: this tree's kmlab against another version, timed in turns (its own entry point);
 - :mod:`benchmarks.environment`: machine, load and library versions, the shared options and timing loops;
 - :mod:`benchmarks.report`: tables, JSON and the README block.
 """
