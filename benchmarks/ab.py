@@ -27,7 +27,6 @@ kernels).  Nothing here asserts a speed: the tests check the protocol only.
 import argparse
 import importlib
 import io
-import json
 import shutil
 import subprocess
 import sys
@@ -40,6 +39,7 @@ import numpy as np
 
 import kmlab
 
+from . import environment, report
 from .cases import suite
 
 BASE_NAME = "kmlab_base"
@@ -130,15 +130,20 @@ def paired_rounds(calls, rounds):
     """
     names = list(calls)
     reference = calls[names[0]]()
-    same = all(np.array_equal(a, b) for a, b in zip(reference, calls[names[1]]()))
+    same = _same_arrays(reference, calls[names[1]]())
     times = {name: [] for name in names}
     for round_ in range(rounds):
         for name in names if round_ % 2 == 0 else names[::-1]:
             start = time.perf_counter()
             result = calls[name]()
             times[name].append(time.perf_counter() - start)
-            same = same and all(np.array_equal(a, b) for a, b in zip(reference, result))
+            same = same and _same_arrays(reference, result)
     return times, same
+
+
+def _same_arrays(first, second):
+    """Whether two calls' results (tuples of arrays) are equal, array by array."""
+    return all(np.array_equal(a, b) for a, b in zip(first, second))
 
 
 def summarize(times, head="kmlab", base=BASE_NAME):
@@ -159,8 +164,8 @@ def parse_args(argv=None):
     names = [case.name for case in suite()]
     parser.add_argument("--cases", default="gaussian", help=f"comma-separated, of {', '.join(names)}")
     parser.add_argument("--what", choices=sorted(WORKLOADS), default="fit")
-    parser.add_argument("--rounds", type=int, default=6)
-    parser.add_argument("--threads", type=int, default=None, help="n_threads of both (default: all cores)")
+    parser.add_argument("--rounds", type=environment.count_type("--rounds"), default=6)
+    environment.add_threads_option(parser)
     parser.add_argument("--algorithm", default=None, help="KMeans algorithm of both (fit only)")
     parser.add_argument("--max-iter", type=int, default=None, help="KMeans max_iter of both (fit only)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -168,8 +173,6 @@ def parse_args(argv=None):
     unknown = set(args.cases.split(",")) - set(names)
     if unknown:
         parser.error(f"unknown cases: {', '.join(sorted(unknown))} (known: {', '.join(names)})")
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
     if args.what != "fit" and (args.algorithm or args.max_iter):
         parser.error("--algorithm and --max-iter apply to --what fit only")
     return args
@@ -189,23 +192,30 @@ def main(argv=None):
         options.update(algorithm=args.algorithm, max_iter=args.max_iter)
     print(f"kmlab: {Path(kmlab.__file__).parent}\n{BASE_NAME}: {Path(base.__file__).parent} ({args.base})")
     results = []
-    for case in [case for case in suite() if case.name in args.cases.split(",")]:
-        X = case.load()
-        calls = {
-            name: (lambda package=package: workload(package, X, case, **options)) for name, package in packages.items()
-        }
-        times, same = paired_rounds(calls, args.rounds)
-        summary = {"case": case.name, "what": args.what, **summarize(times), "same_results": same, "times_s": times}
-        results.append(summary)
-        medians = summary["median_s"]
-        print(
-            f"{case.name} {args.what}: kmlab {medians['kmlab']:.4g} s, {BASE_NAME} {medians[BASE_NAME]:.4g} s; "
-            f"paired ratio {summary['ratio_median']:.3f} (rounds {summary['rounds']}, "
-            f"{summary['ratio_min']:.3f} to {summary['ratio_max']:.3f}); same results: {same}"
-        )
+    with environment.cpu_interference() as interference:
+        for case in [case for case in suite() if case.name in args.cases.split(",")]:
+            results.append(_compare(case, packages, workload, options, args))
     if args.json:
-        args.json.write_text(json.dumps({"base": args.base, "command": sys.argv, "results": results}, indent=1))
+        record = {**environment.provenance("benchmarks.ab"), "base": args.base, "results": results}
+        report.save_json({**record, **environment.record(interference)}, args.json)
     return 0 if all(result["same_results"] for result in results) else 1
+
+
+def _compare(case, packages, workload, options, args):
+    """:func:`paired_rounds` of ``packages`` on ``case``'s data, summarized and printed."""
+    X = case.load()
+    calls = {
+        name: (lambda package=package: workload(package, X, case, **options)) for name, package in packages.items()
+    }
+    times, same = paired_rounds(calls, args.rounds)
+    summary = {"case": case.name, "what": args.what, **summarize(times), "same_results": same, "times_s": times}
+    medians = summary["median_s"]
+    print(
+        f"{case.name} {args.what}: kmlab {medians['kmlab']:.4g} s, {BASE_NAME} {medians[BASE_NAME]:.4g} s; "
+        f"paired ratio {summary['ratio_median']:.3f} (rounds {summary['rounds']}, "
+        f"{summary['ratio_min']:.3f} to {summary['ratio_max']:.3f}); same results: {same}"
+    )
+    return summary
 
 
 if __name__ == "__main__":
