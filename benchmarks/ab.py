@@ -167,10 +167,13 @@ def parse_args(argv=None):
     parser.add_argument("--rounds", type=environment.count_type("--rounds"), default=6)
     environment.add_threads_option(parser)
     parser.add_argument("--algorithm", default=None, help="KMeans algorithm of both (fit only)")
-    parser.add_argument("--max-iter", type=int, default=None, help="KMeans max_iter of both (fit only)")
+    parser.add_argument(
+        "--max-iter", type=environment.count_type("--max-iter"), default=None, help="KMeans max_iter of both (fit only)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
-    unknown = set(args.cases.split(",")) - set(names)
+    args.cases = args.cases.split(",")
+    unknown = set(args.cases) - set(names)
     if unknown:
         parser.error(f"unknown cases: {', '.join(sorted(unknown))} (known: {', '.join(names)})")
     if args.what != "fit" and (args.algorithm or args.max_iter):
@@ -193,7 +196,7 @@ def main(argv=None):
     print(f"kmlab: {Path(kmlab.__file__).parent}\n{BASE_NAME}: {Path(base.__file__).parent} ({args.base})")
     results = []
     with environment.cpu_interference() as interference:
-        for case in [case for case in suite() if case.name in args.cases.split(",")]:
+        for case in [case for case in suite() if case.name in args.cases]:
             results.append(_compare(case, packages, workload, options, args))
     if args.json:
         record = {**environment.provenance("benchmarks.ab"), "base": args.base, "results": results}

@@ -93,6 +93,7 @@ def test_a_base_that_is_no_kmlab_is_named(argv, message, monkeypatch, capsys):
     [
         (["HEAD", "--cases", "tutorial,nope"], "unknown cases: nope"),
         (["HEAD", "--rounds", "0"], "--rounds must be at least 1"),
+        (["HEAD", "--max-iter", "0"], "--max-iter must be at least 1"),
         (["HEAD", "--what", "kmeans_plusplus", "--max-iter", "5"], "fit only"),
     ],
 )
